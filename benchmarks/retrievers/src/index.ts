@@ -1,0 +1,2 @@
+// Retriever benchmark harness: filled by the orchestrator/app issue.
+export {};

@@ -1,0 +1,3 @@
+// @fidkd/core: backend selection, checkpoint I/O, training utilities and progress events shared by every package.
+export * from './checkpoint/types.js';
+export * from './checkpoint/errors.js';

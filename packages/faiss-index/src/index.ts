@@ -1,0 +1,2 @@
+// @fidkd/faiss-index: PassageIndex over faiss-node: string ids, Flat / HNSW / IVF-PQ, settable search effort, persistence, shard merge.
+export {};

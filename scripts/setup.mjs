@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// One idempotent set-up for a fresh machine, run by `npm test`, `npm run demo` and `npm run bench:perf`:
+//   1. Debian packages the native parts need (libfaiss-dev, libopenblas-dev), installed when missing and root;
+//   2. `npm ci` when node_modules is missing or older than package-lock.json;
+//   3. native addons: faiss-node from its npm source against the system libfaiss, and @fidkd/tfjs-blas;
+//   4. the TypeScript build (turbo, cached).
+// Uses only Node built-ins: it runs before node_modules exists. Each step skips itself when already done.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync, copyFileSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const quiet = process.argv.includes('--quiet');
+const skipBuild = process.argv.includes('--no-build');
+const log = (msg) => { if (!quiet) console.error(`[setup] ${msg}`); };
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit', cwd: root, ...opts });
+  if (r.status !== 0) {
+    throw new Error(`[setup] command failed (exit ${r.status}): ${cmd} ${args.join(' ')}`);
+  }
+}
+
+// ---- 1. Debian packages -------------------------------------------------------------------------------
+const APT_PACKAGES = ['libfaiss-dev', 'libopenblas-dev'];
+function missingAptPackages() {
+  return APT_PACKAGES.filter((p) => {
+    const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' });
+    return r.status !== 0 || !r.stdout.includes('install ok installed');
+  });
+}
+function ensureAptPackages() {
+  if (process.platform !== 'linux') {
+    log('not Linux: skipping Debian packages; native addons need faiss and OpenBLAS installed by hand');
+    return;
+  }
+  const missing = missingAptPackages();
+  if (missing.length === 0) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot) {
+    throw new Error(`[setup] missing Debian packages: ${missing.join(' ')}. Install them with:\n  sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`);
+  }
+  log(`installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+}
+
+// ---- 2. npm ci ----------------------------------------------------------------------------------------
+function ensureNodeModules() {
+  const lock = join(root, 'package-lock.json');
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  log('npm ci');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+// ---- 3. native addons ---------------------------------------------------------------------------------
+const nodeGyp = (() => {
+  const npmDir = dirname(dirname(realNpmCli()));
+  return join(npmDir, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+})();
+function realNpmCli() {
+  // npm exports its own path to scripts it runs; fall back to the usual global location.
+  if (process.env.npm_execpath && existsSync(process.env.npm_execpath)) return process.env.npm_execpath;
+  for (const p of ['/usr/lib/node_modules/npm/bin/npm-cli.js', '/usr/local/lib/node_modules/npm/bin/npm-cli.js']) {
+    if (existsSync(p)) return p;
+  }
+  throw new Error('[setup] cannot find npm-cli.js to locate node-gyp');
+}
+function nodeGypArgs() {
+  const args = [];
+  // Build against the headers of the running node when they are installed (no download needed).
+  if (existsSync('/usr/include/node/node_api.h')) args.push('--nodedir=/usr');
+  return args;
+}
+function findLibfaiss() {
+  for (const p of ['/usr/lib/x86_64-linux-gnu/libfaiss.a', '/usr/lib/aarch64-linux-gnu/libfaiss.a', '/usr/lib/libfaiss.a', '/usr/local/lib/libfaiss.a']) {
+    if (existsSync(p)) return p;
+  }
+  throw new Error('[setup] libfaiss.a not found: install Debian libfaiss-dev (apt-get install libfaiss-dev)');
+}
+function buildFaissNode() {
+  const dir = join(root, 'node_modules', 'faiss-node');
+  if (!existsSync(dir)) return;
+  const out = join(dir, 'build', 'Release', 'faiss-node.node');
+  if (existsSync(out) && canLoad(out)) return;
+  log('building faiss-node from its npm source against the system libfaiss (about a minute)');
+  copyFileSync(join(root, 'scripts', 'native', 'faiss-node.binding.gyp'), join(dir, 'binding.gyp'));
+  copyFileSync(join(root, 'scripts', 'native', 'faiss_idx_compat.h'), join(dir, 'faiss_idx_compat.h'));
+  run(process.execPath, [nodeGyp, 'rebuild', ...nodeGypArgs(), `--libfaiss_a=${findLibfaiss()}`, '-j', '2'], { cwd: dir });
+  if (!canLoad(out)) throw new Error(`[setup] built ${out} but it does not load`);
+}
+function buildWorkspaceAddon(pkgDir, product) {
+  const dir = join(root, pkgDir);
+  if (!existsSync(join(dir, 'binding.gyp'))) return;
+  const out = join(dir, 'build', 'Release', product);
+  const sources = ['binding.gyp', ...listSources(join(dir, 'native'))];
+  if (existsSync(out) && sources.every((s) => statSync(join(dir, s)).mtimeMs <= statSync(out).mtimeMs) && canLoad(out)) return;
+  log(`building native addon ${pkgDir}`);
+  run(process.execPath, [nodeGyp, 'rebuild', ...nodeGypArgs(), '-j', '2'], { cwd: dir });
+}
+function listSources(dir) {
+  if (!existsSync(dir)) return [];
+  return execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' }).split('\n').filter(Boolean)
+    .map((p) => p.slice(dirname(dir).length + 1));
+}
+function canLoad(file) {
+  return spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)})`], { stdio: 'ignore' }).status === 0;
+}
+
+// ---- 4. TypeScript build ------------------------------------------------------------------------------
+function buildTypeScript() {
+  log('building packages (turbo, cached)');
+  run(process.execPath, [join(root, 'node_modules', 'turbo', 'bin', 'turbo'), 'run', 'build', '--output-logs=errors-only'], {
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
+  });
+}
+
+try {
+  ensureAptPackages();
+  ensureNodeModules();
+  buildFaissNode();
+  buildWorkspaceAddon('packages/tfjs-blas', 'fidkd_blas.node');
+  if (!skipBuild) buildTypeScript();
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+}
