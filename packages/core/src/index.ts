@@ -3,3 +3,4 @@ export * from './checkpoint/types.js';
 export * from './checkpoint/errors.js';
 export * from './progress.js';
 export * from './fixture-tensor.js';
+export * from './batches.js';
