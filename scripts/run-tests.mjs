@@ -4,10 +4,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, '.jest-results.json');
+// Per-run results file: concurrent runs (several developers, or a test run inside CI) never clobber each other.
+const out = join(tmpdir(), `fidkd-jest-results-${process.pid}.json`);
 rmSync(out, { force: true });
 const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
 const r = spawnSync(
@@ -26,5 +28,6 @@ if (existsSync(out)) {
 } else {
   failed = 1;
 }
+rmSync(out, { force: true });
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(r.status !== 0 ? r.status ?? 1 : failed > 0 ? 1 : 0);

@@ -1,2 +1,6 @@
 // @fidkd/tokenization: HF tokenizers wrapper: tokenizer.json loading, FiD reader/retriever input formats, padded batch encoding, WordPiece training.
-export {};
+export * from './tokenizer.js';
+export * from './special-tokens.js';
+export * from './formats.js';
+export * from './encode.js';
+export * from './train.js';
