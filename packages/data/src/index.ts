@@ -1,2 +1,23 @@
 // @fidkd/data: FiD question files, passages TSV streaming and random access, embedding shards, BM25, the synthetic world.
-export {};
+export type { Passage, FidContext, FidExample } from './types.js';
+export { DataFormatError } from './errors.js';
+export {
+  readQuestions, loadQuestions, writeQuestions, validateExample, type QuestionFileFormat, type QuestionFileOptions,
+} from './questions.js';
+export {
+  streamPassages, loadPassages, writePassagesTsv, PassageStream, splitTsvRow, parsePassageRow, formatPassageRow,
+  PASSAGES_TSV_HEADER, type StreamPassagesOptions, type MalformedRow, type LocatedPassage,
+} from './passages-tsv.js';
+export { PassageStore, passageIdHash, type PassageStoreOptions } from './passage-store.js';
+export {
+  shardRange, embeddingShardFileName, writeEmbeddingShard, readEmbeddingShard, listEmbeddingShards, type EmbeddingShard,
+} from './embedding-shards.js';
+export { Bm25Index, type Bm25Options, type Bm25Hit } from './bm25.js';
+export { bm25Tokenize, LUCENE_ENGLISH_STOP_WORDS } from './bm25-tokenize.js';
+export { buildInitialContexts, type InitialContextsOptions, type PassageLookup } from './initial-contexts.js';
+export {
+  generateSyntheticWorld, type SyntheticWorld, type SyntheticWorldOptions, type SyntheticFact,
+} from './synthetic-world.js';
+export { writeSyntheticWorld, type WriteSyntheticWorldOptions, type SyntheticWorldFiles } from './synthetic-world-files.js';
+export { RELATIONS, type RelationName, type RelationSpec } from './synthetic-vocabulary.js';
+export { Rng } from './prng.js';

@@ -1,0 +1,273 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { streamToFileAtomic } from './atomic.js';
+import { DataFormatError } from './errors.js';
+import type { FidContext, FidExample } from './types.js';
+
+/** File layout of a question file: one JSON array, or one JSON object per line. */
+export type QuestionFileFormat = 'json' | 'jsonl';
+
+/** Options of {@link readQuestions} / {@link writeQuestions}. */
+export interface QuestionFileOptions {
+  /** Default: `.jsonl` / `.ndjson` → jsonl; otherwise sniffed from the first character (`[` → json, `{` → jsonl). */
+  format?: QuestionFileFormat;
+}
+
+type Where = string;
+
+function fail(file: string, where: Where, detail: string): never {
+  throw new DataFormatError(file, where, detail);
+}
+
+function asId(file: string, where: Where, field: string, v: unknown): string {
+  if (typeof v === 'string' && v.length > 0) return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return fail(file, where, `field "${field}": expected a non-empty string (or number) id, got ${JSON.stringify(v)}`);
+}
+
+function validateContext(file: string, where: Where, j: number, raw: unknown): FidContext {
+  const at = `field "ctxs[${j}]`;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, where, `${at}": expected an object`);
+  const c = raw as Record<string, unknown>;
+  const ctx: FidContext = {
+    id: asId(file, where, `ctxs[${j}].id`, c.id),
+    title: typeof c.title === 'string' ? c.title : fail(file, where, `${at}.title": expected a string`),
+    text: typeof c.text === 'string' ? c.text : fail(file, where, `${at}.text": expected a string`),
+  };
+  if (c.score !== undefined && c.score !== null) {
+    // DPR's retriever output writes scores as strings ("80.38"); accept both.
+    const s = typeof c.score === 'string' ? Number(c.score) : c.score;
+    if (typeof s !== 'number' || Number.isNaN(s)) fail(file, where, `${at}.score": expected a number, got ${JSON.stringify(c.score)}`);
+    ctx.score = s;
+  }
+  if (c.has_answer !== undefined && c.has_answer !== null) {
+    if (typeof c.has_answer !== 'boolean') fail(file, where, `${at}.has_answer": expected a boolean`);
+    ctx.has_answer = c.has_answer;
+  }
+  return ctx;
+}
+
+/**
+ * Checks one record of a question file and returns it as a {@link FidExample} (ids as strings, scores as
+ * numbers, missing `ctxs` as []). `where` names the record in errors ('record 3 (line 12)').
+ */
+export function validateExample(file: string, where: Where, raw: unknown): FidExample {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, where, 'expected a JSON object');
+  const r = raw as Record<string, unknown>;
+  const id = asId(file, where, 'id', r.id);
+  const at = `${where} (id ${JSON.stringify(id)})`;
+  if (typeof r.question !== 'string') fail(file, at, 'field "question": expected a string');
+  if (!Array.isArray(r.answers) || !r.answers.every((a) => typeof a === 'string')) {
+    fail(file, at, `field "answers": expected an array of strings, got ${JSON.stringify(r.answers)?.slice(0, 80)}`);
+  }
+  const ex: FidExample = { id, question: r.question, answers: r.answers as string[], ctxs: [] };
+  if (r.target !== undefined && r.target !== null) {
+    if (typeof r.target !== 'string') fail(file, at, 'field "target": expected a string');
+    ex.target = r.target;
+  }
+  if (r.ctxs !== undefined && r.ctxs !== null) {
+    if (!Array.isArray(r.ctxs)) fail(file, at, 'field "ctxs": expected an array');
+    ex.ctxs = r.ctxs.map((c, j) => validateContext(file, at, j, c));
+  }
+  if (r.gold_passage_ids !== undefined) {
+    if (!Array.isArray(r.gold_passage_ids)) fail(file, at, 'field "gold_passage_ids": expected an array of ids');
+    ex.gold_passage_ids = r.gold_passage_ids.map((g, j) => asId(file, at, `gold_passage_ids[${j}]`, g));
+  }
+  return ex;
+}
+
+async function sniffFormat(file: string): Promise<QuestionFileFormat> {
+  if (/\.(jsonl|ndjson)$/i.test(file)) return 'jsonl';
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch (err) {
+    throw new DataFormatError(file, undefined, `cannot open question file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const first = buf.toString('utf8', 0, bytesRead).replace(/^\uFEFF/, '').trimStart()[0];
+    if (first === '[') return 'json';
+    if (first === '{') return 'jsonl';
+    if (first === undefined) return 'json';
+    throw new DataFormatError(file, 'line 1', `not a question file: expected a JSON array or JSON lines, found ${JSON.stringify(first)}`);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function* readJsonl(file: string): AsyncGenerator<FidExample> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let line = 0;
+  let record = 0;
+  const handle = (text: string): FidExample | undefined => {
+    line += 1;
+    if (text.trim() === '') return undefined;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      fail(file, `line ${line}`, `invalid JSON: ${(err as Error).message}`);
+    }
+    return validateExample(file, `record ${record++} (line ${line})`, raw);
+  };
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    rest += decoder.write(chunk);
+    let start = 0;
+    for (;;) {
+      const nl = rest.indexOf('\n', start);
+      if (nl === -1) break;
+      const ex = handle(rest.slice(start, nl));
+      if (ex) yield ex;
+      start = nl + 1;
+    }
+    rest = rest.slice(start);
+  }
+  rest += decoder.end();
+  if (rest.length > 0) {
+    const ex = handle(rest);
+    if (ex) yield ex;
+  }
+}
+
+/**
+ * Streams the objects of a top-level JSON array without parsing the whole file: a small scanner finds each
+ * element's extent (tracking strings and nesting) and JSON.parse reads one element at a time.
+ */
+async function* readJsonArray(file: string): AsyncGenerator<FidExample> {
+  const decoder = new StringDecoder('utf8');
+  let state = 'before' as 'before' | 'between' | 'inside' | 'done';
+  let depth = 0;
+  let inString = false;
+  let escape = false;
+  let line = 1;
+  let startLine = 0;
+  let record = 0;
+  let pieces: string[] = [];
+  let expectComma = false;
+  const scan = (text: string): FidExample[] => {
+    const out: FidExample[] = [];
+    let elemStart = state === 'inside' ? 0 : -1;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch === 10) line += 1;
+      if (state === 'inside') {
+        if (inString) {
+          if (escape) escape = false;
+          else if (ch === 92) escape = true;
+          else if (ch === 34) inString = false;
+          continue;
+        }
+        if (ch === 34) inString = true;
+        else if (ch === 123 || ch === 91) depth += 1;
+        else if (ch === 125 || ch === 93) {
+          depth -= 1;
+          if (depth === 0) {
+            pieces.push(text.slice(elemStart, i + 1));
+            const elementText = pieces.join('');
+            pieces = [];
+            let raw: unknown;
+            try {
+              raw = JSON.parse(elementText);
+            } catch (err) {
+              fail(file, `record ${record} (line ${startLine})`, `invalid JSON: ${(err as Error).message}`);
+            }
+            out.push(validateExample(file, `record ${record} (line ${startLine})`, raw));
+            record += 1;
+            state = 'between';
+            expectComma = true;
+          }
+        }
+        continue;
+      }
+      if (ch === 32 || ch === 9 || ch === 10 || ch === 13 || ch === 0xfeff) continue;
+      if (state === 'before') {
+        if (ch !== 91) fail(file, `line ${line}`, `expected a JSON array ("["), found ${JSON.stringify(text[i])}`);
+        state = 'between';
+      } else if (state === 'between') {
+        if (ch === 93) state = 'done';
+        else if (ch === 44 && expectComma) expectComma = false;
+        else if (ch === 123 && !expectComma) {
+          state = 'inside';
+          depth = 1;
+          elemStart = i;
+          startLine = line;
+        } else {
+          fail(file, `record ${record} (line ${line})`, `expected ${expectComma ? '"," or "]"' : 'an object'} in the top-level array, found ${JSON.stringify(text[i])}`);
+        }
+      } else {
+        fail(file, `line ${line}`, `unexpected ${JSON.stringify(text[i])} after the end of the top-level array`);
+      }
+    }
+    if (state === 'inside') pieces.push(text.slice(elemStart));
+    return out;
+  };
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    yield* scan(decoder.write(chunk));
+  }
+  yield* scan(decoder.end());
+  if (state !== 'done') fail(file, `line ${line}`, state === 'inside' ? `record ${record} is truncated (file ends inside it)` : 'the top-level array is not closed ("]" missing)');
+}
+
+/**
+ * Streams the questions of a FiD-format file (JSON array or JSONL), validating each record. Errors name the
+ * file, the record index, its line and id, and the field.
+ */
+export async function* readQuestions(file: string, options: QuestionFileOptions = {}): AsyncGenerator<FidExample> {
+  const format = options.format ?? (await sniffFormat(file));
+  const seen = new Set<string>();
+  let i = 0;
+  for await (const ex of format === 'jsonl' ? readJsonl(file) : readJsonArray(file)) {
+    if (seen.has(ex.id)) throw new DataFormatError(file, `record ${i}`, `duplicate question id ${JSON.stringify(ex.id)}`);
+    seen.add(ex.id);
+    i += 1;
+    yield ex;
+  }
+}
+
+/** Reads a whole question file into memory. */
+export async function loadQuestions(file: string, options: QuestionFileOptions = {}): Promise<FidExample[]> {
+  const out: FidExample[] = [];
+  for await (const ex of readQuestions(file, options)) out.push(ex);
+  return out;
+}
+
+/** The record as written: FiD key order, optional fields only when set. */
+function toRecord(ex: FidExample): Record<string, unknown> {
+  const r: Record<string, unknown> = { id: ex.id, question: ex.question, answers: ex.answers };
+  if (ex.target !== undefined) r.target = ex.target;
+  r.ctxs = ex.ctxs.map((c) => {
+    const o: Record<string, unknown> = { id: c.id, title: c.title, text: c.text };
+    if (c.score !== undefined) o.score = c.score;
+    if (c.has_answer !== undefined) o.has_answer = c.has_answer;
+    return o;
+  });
+  if (ex.gold_passage_ids !== undefined) r.gold_passage_ids = ex.gold_passage_ids;
+  return r;
+}
+
+/**
+ * Writes questions atomically (temp file + rename): JSONL for `.jsonl`/`.ndjson` (or `format: 'jsonl'`), else a
+ * JSON array with one record per line (still valid for `json.load`, and streamable).
+ */
+export async function writeQuestions(
+  file: string,
+  examples: Iterable<FidExample> | AsyncIterable<FidExample>,
+  options: QuestionFileOptions = {},
+): Promise<void> {
+  const format = options.format ?? (/\.(jsonl|ndjson)$/i.test(file) ? 'jsonl' : 'json');
+  await streamToFileAtomic(file, async (write) => {
+    let first = true;
+    if (format === 'json') await write('[');
+    for await (const ex of examples as AsyncIterable<FidExample>) {
+      const line = JSON.stringify(toRecord(ex));
+      if (format === 'json') await write(`${first ? '\n' : ',\n'}${line}`);
+      else await write(`${line}\n`);
+      first = false;
+    }
+    if (format === 'json') await write(first ? ']\n' : '\n]\n');
+  });
+}
