@@ -1,0 +1,164 @@
+import * as tf from '@tensorflow/tfjs';
+import type { StateDict } from '../checkpoint/types.js';
+
+/** Hyper-parameters of {@link AdamW} (PyTorch names in comments). */
+export interface AdamWConfig {
+  /** Base learning rate (`lr`); a schedule passes the scheduled value to `applyGradients`. */
+  lr: number;
+  /** `betas[0]`, default 0.9. */
+  beta1?: number;
+  /** `betas[1]`, default 0.999. */
+  beta2?: number;
+  /** `eps`, default 1e-8; added after the square root of the bias-corrected second moment. */
+  eps?: number;
+  /** Decoupled weight decay (`weight_decay`), default 0 (PyTorch's AdamW default is 0.01; FiD passes its own). */
+  weightDecay?: number;
+}
+
+/**
+ * AdamW with the semantics of `torch.optim.AdamW` (Loshchilov & Hutter): per step t (1-based) and parameter p
+ * with gradient g,
+ *
+ *     p ← p − lr·wd·p                                  (decoupled weight decay, before the Adam update)
+ *     m ← β₁·m + (1−β₁)·g,    v ← β₂·v + (1−β₂)·g²
+ *     p ← p − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε)
+ *
+ * computed in float32 like PyTorch's single-tensor path. The moments are created (zero) on a parameter's first
+ * gradient. One step counter serves all parameters (PyTorch keeps one per parameter; they differ only for a
+ * parameter that receives no gradient on some step). State is a {@link StateDict} named `exp_avg.<name>` /
+ * `exp_avg_sq.<name>` plus the step, so it round-trips through safetensors.
+ */
+export class AdamW {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  private t = 0;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+
+  constructor(config: AdamWConfig) {
+    this.lr = config.lr;
+    this.beta1 = config.beta1 ?? 0.9;
+    this.beta2 = config.beta2 ?? 0.999;
+    this.eps = config.eps ?? 1e-8;
+    this.weightDecay = config.weightDecay ?? 0;
+    const bad = (what: string, x: number, ok: boolean): void => {
+      if (!Number.isFinite(x) || !ok) throw new RangeError(`AdamW: invalid ${what} ${x}`);
+    };
+    bad('lr', this.lr, this.lr >= 0);
+    bad('beta1', this.beta1, this.beta1 >= 0 && this.beta1 < 1);
+    bad('beta2', this.beta2, this.beta2 >= 0 && this.beta2 < 1);
+    bad('eps', this.eps, this.eps >= 0);
+    bad('weightDecay', this.weightDecay, this.weightDecay >= 0);
+  }
+
+  /** The hyper-parameters, for saving next to the state. */
+  get config(): Required<AdamWConfig> {
+    return { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay };
+  }
+
+  /** Number of updates applied so far (PyTorch's `state['step']`). */
+  get step(): number {
+    return this.t;
+  }
+
+  /**
+   * One update of every variable that has a gradient (variables without one are left alone, as PyTorch skips
+   * parameters whose `.grad` is None). `lr` overrides the base learning rate for this step (scheduled value).
+   * Gradients are read, not disposed.
+   */
+  applyGradients(vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number = this.lr): void {
+    if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`AdamW: invalid learning rate ${lr}`);
+    for (const [name, g] of grads) {
+      const p = vars.get(name);
+      if (!p) throw new Error(`AdamW: gradient for '${name}', which is not among the variables`);
+      if (p.dtype !== 'float32') throw new Error(`AdamW: variable '${name}' is ${p.dtype}, only float32 is trained`);
+      if (!tf.util.arraysEqual(p.shape, g.shape)) {
+        throw new Error(`AdamW: gradient of '${name}' has shape [${g.shape}], the variable [${p.shape}]`);
+      }
+      const m = this.m.get(name);
+      if (m && !tf.util.arraysEqual(m.shape, p.shape)) {
+        throw new Error(`AdamW: optimizer state of '${name}' has shape [${m.shape}], the variable [${p.shape}]`);
+      }
+    }
+    this.t += 1;
+    const t = this.t;
+    const stepSize = lr / (1 - this.beta1 ** t);
+    const bc2Sqrt = Math.sqrt(1 - this.beta2 ** t);
+    for (const [name, g] of grads) {
+      const p = vars.get(name)!;
+      let m = this.m.get(name);
+      let v = this.v.get(name);
+      if (!m || !v) {
+        m = tf.variable(tf.zerosLike(p), false, `adamw/exp_avg/${name}/${Math.random()}`);
+        v = tf.variable(tf.zerosLike(p), false, `adamw/exp_avg_sq/${name}/${Math.random()}`);
+        this.m.set(name, m);
+        this.v.set(name, v);
+      }
+      const mm = m;
+      const vv = v;
+      tf.tidy(() => {
+        const decayed = this.weightDecay !== 0 ? p.mul(1 - lr * this.weightDecay) : p;
+        const m1 = mm.mul(this.beta1).add(g.mul(1 - this.beta1));
+        const v1 = vv.mul(this.beta2).add(g.mul(g).mul(1 - this.beta2));
+        const denom = v1.sqrt().div(bc2Sqrt).add(this.eps);
+        mm.assign(m1);
+        vv.assign(v1);
+        p.assign(decayed.sub(m1.div(denom).mul(stepSize)));
+      });
+    }
+  }
+
+  /** The moments as a state dict (`exp_avg.<name>`, `exp_avg_sq.<name>`, F32 copies). Pair it with `step`. */
+  getState(): StateDict {
+    const out: StateDict = new Map();
+    for (const [name, m] of this.m) {
+      out.set(`exp_avg.${name}`, { dtype: 'F32', shape: [...m.shape], data: Float32Array.from(m.dataSync()) });
+      const v = this.v.get(name)!;
+      out.set(`exp_avg_sq.${name}`, { dtype: 'F32', shape: [...v.shape], data: Float32Array.from(v.dataSync()) });
+    }
+    return out;
+  }
+
+  /**
+   * Replaces the moments and the step by saved ones (from {@link getState}). Every `exp_avg.<name>` needs its
+   * `exp_avg_sq.<name>` of the same shape; anything else is an error naming the entry.
+   */
+  setState(state: StateDict, step: number): void {
+    if (!Number.isInteger(step) || step < 0) throw new RangeError(`AdamW.setState: step must be a non-negative integer, got ${step}`);
+    const pairs: [string, Float32Array, Float32Array, number[]][] = [];
+    for (const [key, t] of state) {
+      if (key.startsWith('exp_avg_sq.')) {
+        if (!state.has(`exp_avg.${key.slice('exp_avg_sq.'.length)}`)) throw new Error(`AdamW.setState: '${key}' has no matching exp_avg entry`);
+        continue;
+      }
+      if (!key.startsWith('exp_avg.')) throw new Error(`AdamW.setState: unexpected entry '${key}' (expected exp_avg.<name> / exp_avg_sq.<name>)`);
+      const name = key.slice('exp_avg.'.length);
+      const sq = state.get(`exp_avg_sq.${name}`);
+      if (!sq) throw new Error(`AdamW.setState: '${key}' has no matching exp_avg_sq entry`);
+      for (const [k, e] of [[key, t], [`exp_avg_sq.${name}`, sq]] as const) {
+        if (e.dtype !== 'F32' || !ArrayBuffer.isView(e.data) || e.data.length !== e.shape.reduce((a, b) => a * b, 1)) {
+          throw new Error(`AdamW.setState: '${k}' must be F32 with shape-many elements (got ${e.dtype} [${e.shape}])`);
+        }
+      }
+      if (!tf.util.arraysEqual(t.shape, sq.shape)) throw new Error(`AdamW.setState: '${key}' and its exp_avg_sq differ in shape`);
+      pairs.push([name, t.data as Float32Array, sq.data as Float32Array, t.shape]);
+    }
+    this.dispose();
+    for (const [name, m, v, shape] of pairs) {
+      this.m.set(name, tf.variable(tf.tensor(m, shape, 'float32'), false, `adamw/exp_avg/${name}/${Math.random()}`));
+      this.v.set(name, tf.variable(tf.tensor(v, shape, 'float32'), false, `adamw/exp_avg_sq/${name}/${Math.random()}`));
+    }
+    this.t = step;
+  }
+
+  /** Frees the moment tensors (the step is kept). */
+  dispose(): void {
+    for (const x of this.m.values()) x.dispose();
+    for (const x of this.v.values()) x.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}
