@@ -1,0 +1,60 @@
+// Selecting the tfjs backend a row measures. `blas` is the stock cpu backend with @fidkd/tfjs-blas's native
+// kernels registered; `cpu` the stock cpu kernels; `wasm` tfjs-backend-wasm; `tensorflow` tfjs-node if present.
+import * as tf from '@tensorflow/tfjs';
+
+/** The subset of @fidkd/tfjs-blas the harness uses (imported dynamically: no build-order coupling). */
+export interface TfjsBlasModule {
+  registerBlasKernels(options?: { threads?: number }): { registered: string[] };
+  unregisterBlasKernels(): void;
+  isBlasAvailable(): boolean;
+  blasInfo(): { blasThreads: number; poolThreads: number; library: string; corename: string };
+  benchSgemm(m: number, n: number, k: number, reps: number): number[];
+}
+
+let blasModule: TfjsBlasModule | undefined;
+
+/** Loads @fidkd/tfjs-blas (throws its BlasUnavailableError message when the addon is not built). */
+export async function loadBlas(): Promise<TfjsBlasModule> {
+  if (!blasModule) {
+    const spec = '@fidkd/tfjs-blas';
+    blasModule = (await import(spec)) as TfjsBlasModule;
+  }
+  return blasModule;
+}
+
+/** Makes `name` the active backend; throws with the reason when it cannot run here. */
+export async function useBackend(name: string): Promise<void> {
+  switch (name) {
+    case 'blas': {
+      const blas = await loadBlas();
+      blas.registerBlasKernels();
+      await setOrThrow('cpu');
+      return;
+    }
+    case 'cpu': {
+      if (blasModule) blasModule.unregisterBlasKernels();
+      await setOrThrow('cpu');
+      return;
+    }
+    case 'wasm': {
+      const spec = '@tensorflow/tfjs-backend-wasm';
+      await import(spec);
+      await setOrThrow('wasm');
+      return;
+    }
+    case 'tensorflow': {
+      const spec = '@tensorflow/tfjs-node';
+      await import(spec);
+      await setOrThrow('tensorflow');
+      return;
+    }
+    default:
+      throw new Error(`unknown backend ${name} (expected blas, cpu, wasm or tensorflow)`);
+  }
+}
+
+async function setOrThrow(name: string): Promise<void> {
+  const ok = await tf.setBackend(name);
+  await tf.ready();
+  if (!ok || tf.getBackend() !== name) throw new Error(`tfjs backend ${name} failed to initialise`);
+}

@@ -1,0 +1,97 @@
+// A BERT-base encoder layer written with plain tfjs ops, as the bi-encoder and reader packages write theirs:
+// post-LayerNorm self-attention (12 heads) + GELU(erf) FFN, dropout off. Used by the bert-layer suite and
+// mirrored op for op by python/bert_layer.py.
+import * as tf from '@tensorflow/tfjs';
+
+export interface BertLayerConfig {
+  batch: number;
+  seqLen: number;
+  hidden: number;
+  heads: number;
+  ffn: number;
+}
+
+export const BERT_BASE_LAYER: BertLayerConfig = { batch: 8, seqLen: 128, hidden: 768, heads: 12, ffn: 3072 };
+
+/** Weight names and shapes (HF BertLayer naming, [in, out] matrices). */
+export function bertLayerShapes(c: BertLayerConfig): Record<string, number[]> {
+  const h = c.hidden;
+  return {
+    q_w: [h, h], q_b: [h], k_w: [h, h], k_b: [h], v_w: [h, h], v_b: [h], o_w: [h, h], o_b: [h],
+    ln1_g: [h], ln1_b: [h], i_w: [h, c.ffn], i_b: [c.ffn], f_w: [c.ffn, h], f_b: [h], ln2_g: [h], ln2_b: [h],
+  };
+}
+
+export function initBertLayer(c: BertLayerConfig, seed = 1): Map<string, tf.Variable> {
+  const vars = new Map<string, tf.Variable>();
+  let s = seed;
+  for (const [name, shape] of Object.entries(bertLayerShapes(c))) {
+    const init = name.endsWith('_g')
+      ? tf.ones(shape)
+      : name.endsWith('_b')
+        ? tf.zeros(shape)
+        : tf.truncatedNormal(shape, 0, 0.02, 'float32', s++);
+    vars.set(name, tf.variable(init, true, name));
+    init.dispose();
+  }
+  return vars;
+}
+
+function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps = 1e-12): tf.Tensor {
+  const mean = tf.mean(x, -1, true);
+  const centered = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centered), -1, true);
+  return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), g), b);
+}
+
+function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+}
+
+/** Forward pass: x [batch, seq, hidden], additive mask [batch, 1, 1, seq] (0 keep, -1e4 pad). */
+export function bertLayerForward(c: BertLayerConfig, w: Map<string, tf.Tensor>, x: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  const get = (n: string): tf.Tensor => {
+    const t = w.get(n);
+    if (!t) throw new Error(`bert layer weight ${n} missing`);
+    return t;
+  };
+  const { batch: B, seqLen: L, hidden: H, heads: N } = c;
+  const D = H / N;
+  const x2 = tf.reshape(x, [B * L, H]);
+  const proj = (n: string): tf.Tensor =>
+    tf.transpose(tf.reshape(tf.add(tf.matMul(x2, get(`${n}_w`)), get(`${n}_b`)), [B, L, N, D]), [0, 2, 1, 3]);
+  const q = proj('q');
+  const k = proj('k');
+  const v = proj('v');
+  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), mask);
+  const probs = tf.softmax(scores);
+  const ctx = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B * L, H]);
+  const attnOut = tf.add(tf.matMul(ctx, get('o_w')), get('o_b'));
+  const h1 = layerNorm(tf.add(attnOut, x2), get('ln1_g'), get('ln1_b'));
+  const inter = gelu(tf.add(tf.matMul(h1, get('i_w')), get('i_b')));
+  const ffnOut = tf.add(tf.matMul(inter, get('f_w')), get('f_b'));
+  const h2 = layerNorm(tf.add(ffnOut, h1), get('ln2_g'), get('ln2_b'));
+  return tf.reshape(h2, [B, L, H]);
+}
+
+/**
+ * One forward + backward: loss = sum(out * dy) so that d loss / d out = dy (the same in PyTorch), gradients
+ * for all 16 weights and the input. Returns the loss value; everything else is disposed.
+ */
+export function bertLayerStep(c: BertLayerConfig, vars: Map<string, tf.Variable>, x: tf.Tensor, mask: tf.Tensor, dy: tf.Tensor): number {
+  const names = [...vars.keys()];
+  const { value, grads } = tf.tidy(() => {
+    const f = (...args: tf.Tensor[]): tf.Scalar => {
+      const w = new Map<string, tf.Tensor>(names.map((n, i) => [n, args[i]!]));
+      const out = bertLayerForward(c, w, args[names.length]!, mask);
+      return tf.sum(tf.mul(out, dy));
+    };
+    const r = tf.valueAndGrads(f)([...names.map((n) => vars.get(n)!), x]);
+    return { value: r.value, grads: r.grads };
+  });
+  const loss = value.dataSync()[0]!;
+  for (const g of grads) g.dataSync();
+  value.dispose();
+  tf.dispose(grads);
+  return loss;
+}

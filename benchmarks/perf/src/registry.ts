@@ -1,0 +1,18 @@
+// The suites `npm run bench:perf` knows, in run order. Each is imported only when it runs, so a suite whose
+// dependencies fail to load becomes an error row instead of stopping the harness.
+import type { Suite } from './suite.js';
+
+export interface SuiteEntry {
+  name: string;
+  load(): Promise<Suite>;
+}
+
+export const SUITES: readonly SuiteEntry[] = [
+  { name: 'gemm', load: async () => (await import('./suites/gemm.js')).gemmSuite },
+  { name: 'bert-layer', load: async () => (await import('./suites/bert-layer.js')).bertLayerSuite },
+  { name: 'reader', load: async () => (await import('./suites/reader.js')).readerSuite },
+  { name: 'retriever', load: async () => (await import('./suites/retriever.js')).retrieverSuite },
+  { name: 'bm25', load: async () => (await import('./suites/bm25.js')).bm25Suite },
+  // Pending (another issue, written in parallel; add here once the file exists and compiles):
+  //   suites/index.ts (faiss PassageIndex add/search, python/faiss_bench.py).
+];

@@ -1,0 +1,106 @@
+// retriever: the @fidkd/bi-encoder at bert-base size (hidden 768, 12 layers, 12 heads, FFN 3072) on 200-token
+// passages —
+//   * retriever_embed_passages: passages/s of BiEncoder.embedPassages (no grad, masked mean, all tokens real);
+//   * retriever_train_step: ms per BiEncoder.trainStep (KL loss, AdamW, clipping, dropout off) on 2 questions of
+//     40 tokens x 4 passages of 200 tokens —
+// beside the same model in plain PyTorch (python/retriever_step.py, 2 threads; `transformers` is not needed).
+import * as tf from '@tensorflow/tfjs';
+import { BiEncoder } from '@fidkd/bi-encoder';
+import type { TokenBatch } from '@fidkd/core';
+import { useBackend } from '../backends.js';
+import { findTorchPython, runPythonJson } from '../python.js';
+import { errorRow, type BenchRow, type Suite } from '../suite.js';
+import { timeIt } from '../timing.js';
+
+const BERT_BASE = { vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12, intermediateSize: 3072, maxPositionEmbeddings: 512 };
+const PASSAGE_LEN = 200;
+const QUESTION_LEN = 40;
+const EMBED_BATCH = 8;
+const QUESTIONS = 2;
+const N_CONTEXT = 4;
+
+function fullBatch(count: number, length: number, seed: number): TokenBatch {
+  let s = seed;
+  const ids = new Int32Array(count * length);
+  for (let i = 0; i < ids.length; i++) ids[i] = 4 + ((s = (s * 1103515245 + 12345) % 2 ** 31) % (BERT_BASE.vocabSize - 4));
+  return { ids, mask: new Int32Array(count * length).fill(1), count, length };
+}
+
+const EMBED = 'retriever_embed_passages_bert_base_200tok';
+const STEP = 'retriever_train_step_bert_base_2x4x200';
+
+export const retrieverSuite: Suite = {
+  name: 'retriever',
+  description: 'bi-encoder at bert-base size: embedPassages passages/s (200 tokens) and a KL training step (2 questions x 4 passages), vs PyTorch (2 threads)',
+  // The stock cpu / wasm kernels need about a minute per bert-base passage: only when asked for.
+  defaultBackends: ['blas'],
+  async run(ctx) {
+    const rows: BenchRow[] = [];
+    const measured: { backend: string; embed?: number; stepMs?: number; reps: number; embedCount: number }[] = [];
+    for (const backend of ctx.backends) {
+      let model: BiEncoder | undefined;
+      try {
+        await useBackend(backend);
+        const slow = backend === 'cpu' || backend === 'wasm';
+        const reps = slow ? 1 : ctx.reps;
+        const before = tf.memory().numTensors;
+        model = BiEncoder.create({ bert: BERT_BASE }, { seed: 0 });
+        // Slow backends embed 1 passage per timed run (a bert-base passage is ~34 GFLOP).
+        const embedCount = slow ? 1 : EMBED_BATCH;
+        const passages = fullBatch(embedCount, PASSAGE_LEN, 1);
+        const m = model;
+        const embed = await timeIt(async () => void (await m.embedPassages(passages, { batchSize: EMBED_BATCH })), reps, slow ? 0 : 1);
+        const perS = embedCount / embed.seconds;
+        ctx.log(`${EMBED} ${backend}: ${perS.toFixed(2)} passages/s`);
+        const entry: (typeof measured)[number] = { backend, embed: perS, reps, embedCount };
+        measured.push(entry);
+        if (!slow || ctx.backends.length === 1) {
+          const batch = { questions: fullBatch(QUESTIONS, QUESTION_LEN, 2), passages: fullBatch(QUESTIONS * N_CONTEXT, PASSAGE_LEN, 3), gold: Float32Array.from({ length: QUESTIONS * N_CONTEXT }, (_, i) => Math.sin(i)) };
+          const step = await timeIt(() => void m.trainStep(batch, { lr: 1e-4, dropout: false }), reps, slow ? 0 : 1);
+          entry.stepMs = step.seconds * 1000;
+          ctx.log(`${STEP} ${backend}: ${entry.stepMs.toFixed(0)} ms/step`);
+        }
+        model.dispose();
+        model = undefined;
+        // dispose() frees weights and optimizer state: whatever remains beyond the start count is a leak.
+        if (tf.memory().numTensors > before) throw new Error(`tensor leak: ${tf.memory().numTensors - before} tensors`);
+      } catch (err) {
+        model?.dispose();
+        rows.push(errorRow(EMBED, backend, err));
+      }
+    }
+    let ref: { embed: number; stepMs: number; label: string } | null = null;
+    let refError: string | undefined;
+    try {
+      if (!findTorchPython()) throw new Error('python3 with torch not found (apt-get install -y python3-torch)');
+      const r = runPythonJson<{ embed_passages_per_s: number; step_seconds: number; threads: number; torch: string }>('retriever_step.py', [
+        '--plen', String(PASSAGE_LEN), '--qlen', String(QUESTION_LEN), '--embed-batch', String(EMBED_BATCH),
+        '--questions', String(QUESTIONS), '--n-context', String(N_CONTEXT), '--reps', String(Math.min(ctx.reps, 3)), '--threads', '2',
+      ]);
+      ref = { embed: r.embed_passages_per_s, stepMs: r.step_seconds * 1000, label: `pytorch-${r.torch} (${r.threads} threads)` };
+      ctx.log(`retriever reference: ${ref.embed.toFixed(2)} passages/s, ${ref.stepMs.toFixed(0)} ms/step (${ref.label})`);
+    } catch (err) {
+      refError = err instanceof Error ? err.message : String(err);
+    }
+    const note = refError ? `; reference failed: ${refError}` : '';
+    for (const m of measured) {
+      if (m.embed !== undefined) {
+        rows.push({
+          name: EMBED, backend: m.backend, value: m.embed, unit: 'passages/s',
+          reference: ref?.label ?? null, reference_value: ref?.embed ?? null,
+          ratio: ref ? m.embed / ref.embed : null, ratio_kind: 'throughput',
+          notes: `median of ${m.reps} reps of ${m.embedCount} passages (batch ${EMBED_BATCH}); ratio = tfjs / PyTorch${note}`,
+        });
+      }
+      if (m.stepMs !== undefined) {
+        rows.push({
+          name: STEP, backend: m.backend, value: m.stepMs, unit: 'ms/step',
+          reference: ref?.label ?? null, reference_value: ref?.stepMs ?? null,
+          ratio: ref ? m.stepMs / ref.stepMs : null, ratio_kind: 'time',
+          notes: `median of ${m.reps} reps; KL loss, AdamW, clip 1, dropout off; ratio = tfjs time / PyTorch time${note}`,
+        });
+      }
+    }
+    return rows;
+  },
+};

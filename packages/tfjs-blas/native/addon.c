@@ -1,0 +1,319 @@
+/* N-API glue: every entry point takes the backend's typed arrays and writes into a preallocated output,
+ * so no tensor data is copied between JavaScript and C. Argument checking is strict because a wrong length
+ * here would be a memory error rather than an exception. */
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernels.h"
+#include "pool.h"
+
+#define CHECK(call)                                                        \
+  do {                                                                     \
+    if ((call) != napi_ok) {                                               \
+      napi_throw_error(env, NULL, "fidkd_blas: N-API call failed: " #call); \
+      return NULL;                                                         \
+    }                                                                      \
+  } while (0)
+
+#define FAIL(msg)                           \
+  do {                                      \
+    napi_throw_error(env, NULL, msg);       \
+    return NULL;                            \
+  } while (0)
+
+#define ARGS(N)                                                   \
+  size_t argc = N;                                                \
+  napi_value argv[N];                                             \
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));    \
+  if (argc < N) FAIL("fidkd_blas: expected " #N " arguments")
+
+/* Returns data pointer and element count of a typed array of the given type; NULL for null/undefined
+ * when allow_null. */
+static int get_array(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len,
+                     int allow_null) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (allow_null && (t == napi_null || t == napi_undefined)) {
+    *data = NULL;
+    *len = 0;
+    return 1;
+  }
+  bool is_ta = false;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return 0;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, len, data, &ab, &off) != napi_ok) return 0;
+  return type == want;
+}
+
+#define F32(i, ptr, n)                                                                        \
+  float *ptr;                                                                                 \
+  size_t n;                                                                                   \
+  if (!get_array(env, argv[i], napi_float32_array, (void **)&ptr, &n, 0)) FAIL("fidkd_blas: argument " #i " must be a Float32Array")
+#define F32_OPT(i, ptr, n)                                                                    \
+  float *ptr;                                                                                 \
+  size_t n;                                                                                   \
+  if (!get_array(env, argv[i], napi_float32_array, (void **)&ptr, &n, 1)) FAIL("fidkd_blas: argument " #i " must be a Float32Array or null")
+#define I32(i, ptr, n)                                                                        \
+  int32_t *ptr;                                                                               \
+  size_t n;                                                                                   \
+  if (!get_array(env, argv[i], napi_int32_array, (void **)&ptr, &n, 0)) FAIL("fidkd_blas: argument " #i " must be an Int32Array")
+#define F64(i, ptr, n)                                                                        \
+  double *ptr;                                                                                \
+  size_t n;                                                                                   \
+  if (!get_array(env, argv[i], napi_float64_array, (void **)&ptr, &n, 0)) FAIL("fidkd_blas: argument " #i " must be a Float64Array")
+#define INT(i, var)                                                   \
+  int64_t var;                                                        \
+  if (napi_get_value_int64(env, argv[i], &var) != napi_ok || var < 0) \
+  FAIL("fidkd_blas: argument " #i " must be a non-negative integer")
+#define DBL(i, var)  \
+  double var;        \
+  if (napi_get_value_double(env, argv[i], &var) != napi_ok) FAIL("fidkd_blas: argument " #i " must be a number")
+
+static napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+/* gemm(a, b, c, aOffsets: Float64Array, bOffsets: Float64Array, m, n, k, transA, transB) */
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  F32(0, a, na);
+  F32(1, b, nb);
+  F32(2, c, nc);
+  F64(3, ao, nao);
+  F64(4, bo, nbo);
+  INT(5, m);
+  INT(6, n);
+  INT(7, k);
+  INT(8, ta);
+  INT(9, tb);
+  size_t batch = nao;
+  if (nbo != batch) FAIL("fidkd_blas.gemm: offset arrays differ in length");
+  size_t mat = (size_t)(m * n);
+  if (nc != batch * mat) FAIL("fidkd_blas.gemm: output length is not batch*m*n");
+  int64_t *aoff = malloc(sizeof(int64_t) * (batch ? batch : 1));
+  int64_t *boff = malloc(sizeof(int64_t) * (batch ? batch : 1));
+  if (!aoff || !boff) { free(aoff); free(boff); FAIL("fidkd_blas.gemm: out of memory"); }
+  for (size_t i = 0; i < batch; i++) {
+    aoff[i] = (int64_t)ao[i];
+    boff[i] = (int64_t)bo[i];
+    if (aoff[i] < 0 || (size_t)aoff[i] + (size_t)(m * k) > na || boff[i] < 0 || (size_t)boff[i] + (size_t)(k * n) > nb) {
+      free(aoff); free(boff);
+      FAIL("fidkd_blas.gemm: batch offset out of range");
+    }
+  }
+  if (mat > 0 && batch > 0)
+    fidkd_gemm_batched(a, b, c, aoff, boff, (int)batch, (int)m, (int)n, (int)k, ta != 0, tb != 0);
+  free(aoff);
+  free(boff);
+  return undefined(env);
+}
+
+/* biasAct(c, rows, cols, bias|null, act, alpha, prelu|null) */
+static napi_value js_bias_act(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  F32(0, c, nc);
+  INT(1, rows);
+  INT(2, cols);
+  F32_OPT(3, bias, nbias);
+  INT(4, act);
+  DBL(5, alpha);
+  F32_OPT(6, prelu, nprelu);
+  if (nc != (size_t)(rows * cols)) FAIL("fidkd_blas.biasAct: length is not rows*cols");
+  if (nc == 0) return undefined(env);
+  if (bias && (nbias == 0 || nc % nbias != 0 || (nbias != 1 && nbias % (size_t)cols != 0)))
+    FAIL("fidkd_blas.biasAct: bias length does not tile the output rows");
+  if (act == ACT_PRELU && (!prelu || nprelu == 0 || nc % nprelu != 0 || (nprelu != 1 && nprelu % (size_t)cols != 0)))
+    FAIL("fidkd_blas.biasAct: prelu weights do not tile the output rows");
+  fidkd_bias_act(c, (size_t)rows, (size_t)cols, bias, nbias, (int)act, (float)alpha, prelu, nprelu);
+  return undefined(env);
+}
+
+/* unary(op, x, y, alpha) */
+static napi_value js_unary(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  INT(0, op);
+  F32(1, x, nx);
+  F32(2, y, ny);
+  DBL(3, alpha);
+  if (nx != ny) FAIL("fidkd_blas.unary: input and output lengths differ");
+  fidkd_unary((int)op, x, y, nx, (float)alpha);
+  return undefined(env);
+}
+
+static int to_i64(const double *src, size_t n, int64_t *dst) {
+  if (n > FIDKD_MAX_RANK) return 0;
+  for (size_t i = 0; i < n; i++) dst[i] = (int64_t)src[i];
+  return 1;
+}
+
+/* binary(op, a, b, out, shape, aStrides, bStrides) — shapes/strides as Float64Array of equal rank */
+static napi_value js_binary(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  INT(0, op);
+  F32(1, a, na);
+  F32(2, b, nb);
+  F32(3, out, nout);
+  F64(4, shp, rank);
+  F64(5, as, ras);
+  F64(6, bs, rbs);
+  int64_t shape[FIDKD_MAX_RANK], sa[FIDKD_MAX_RANK], sb[FIDKD_MAX_RANK];
+  if (rank == 0 || ras != rank || rbs != rank || !to_i64(shp, rank, shape) || !to_i64(as, rank, sa) ||
+      !to_i64(bs, rank, sb))
+    FAIL("fidkd_blas.binary: bad rank");
+  size_t total = 1;
+  int64_t amax = 0, bmax = 0;
+  for (size_t d = 0; d < rank; d++) {
+    total *= (size_t)shape[d];
+    if (shape[d] > 0) { amax += (shape[d] - 1) * sa[d]; bmax += (shape[d] - 1) * sb[d]; }
+  }
+  if (total != nout) FAIL("fidkd_blas.binary: output length does not match shape");
+  if (total > 0 && ((size_t)amax >= na || (size_t)bmax >= nb)) FAIL("fidkd_blas.binary: strides exceed input");
+  if (total > 0) fidkd_binary((int)op, a, b, out, (int)rank, shape, sa, sb);
+  return undefined(env);
+}
+
+/* softmax(x, y, rows, cols) */
+static napi_value js_softmax(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  F32(0, x, nx);
+  F32(1, y, ny);
+  INT(2, rows);
+  INT(3, cols);
+  if (nx != ny || nx != (size_t)(rows * cols)) FAIL("fidkd_blas.softmax: lengths do not match rows*cols");
+  fidkd_softmax(x, y, (size_t)rows, (size_t)cols);
+  return undefined(env);
+}
+
+/* reduce(op, x, out, outer, r, inner) */
+static napi_value js_reduce(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  INT(0, op);
+  F32(1, x, nx);
+  F32(2, out, nout);
+  INT(3, outer);
+  INT(4, r);
+  INT(5, inner);
+  if (nx != (size_t)(outer * r * inner) || nout != (size_t)(outer * inner))
+    FAIL("fidkd_blas.reduce: lengths do not match outer*r*inner");
+  fidkd_reduce((int)op, x, out, (size_t)outer, (size_t)r, (size_t)inner);
+  return undefined(env);
+}
+
+/* transpose(x, out, inShape: Float64Array, perm: Int32Array) */
+static napi_value js_transpose(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  F32(0, x, nx);
+  F32(1, out, nout);
+  F64(2, shp, rank);
+  I32(3, perm, nperm);
+  int64_t shape[FIDKD_MAX_RANK];
+  if (rank == 0 || nperm != rank || !to_i64(shp, rank, shape)) FAIL("fidkd_blas.transpose: bad rank");
+  size_t total = 1;
+  int seen[FIDKD_MAX_RANK] = {0};
+  for (size_t d = 0; d < rank; d++) {
+    total *= (size_t)shape[d];
+    if (perm[d] < 0 || (size_t)perm[d] >= rank || seen[perm[d]]++) FAIL("fidkd_blas.transpose: bad permutation");
+  }
+  if (total != nx || total != nout) FAIL("fidkd_blas.transpose: lengths do not match shape");
+  fidkd_transpose(x, out, (int)rank, shape, perm);
+  return undefined(env);
+}
+
+/* gather(x, indices: Int32Array, out, outer, dim, slice) → -1 or position of the first bad index */
+static napi_value js_gather(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  F32(0, x, nx);
+  I32(1, idx, nidx);
+  F32(2, out, nout);
+  INT(3, outer);
+  INT(4, dim);
+  INT(5, slice);
+  if (nx != (size_t)(outer * dim * slice) || nout != (size_t)outer * nidx * (size_t)slice)
+    FAIL("fidkd_blas.gather: lengths do not match shapes");
+  int64_t bad = fidkd_gather(x, idx, out, (size_t)outer, (size_t)dim, nidx, (size_t)slice);
+  napi_value r;
+  CHECK(napi_create_int64(env, bad, &r));
+  return r;
+}
+
+/* segmentSum(x, ids: Int32Array, out, slice, numSegments) */
+static napi_value js_segment_sum(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  F32(0, x, nx);
+  I32(1, ids, nids);
+  F32(2, out, nout);
+  INT(3, slice);
+  INT(4, nseg);
+  if (nx != nids * (size_t)slice || nout != (size_t)(nseg * slice))
+    FAIL("fidkd_blas.segmentSum: lengths do not match shapes");
+  fidkd_unsorted_segment_sum(x, ids, out, nids, (size_t)slice, (size_t)nseg);
+  return undefined(env);
+}
+
+/* benchSgemm(m, n, k, reps) → Float64Array of seconds per call */
+static napi_value js_bench_sgemm(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  INT(0, m);
+  INT(1, n);
+  INT(2, k);
+  INT(3, reps);
+  if (m < 1 || n < 1 || k < 1 || reps < 1) FAIL("fidkd_blas.benchSgemm: sizes and reps must be >= 1");
+  napi_value ab, arr;
+  void *data;
+  CHECK(napi_create_arraybuffer(env, sizeof(double) * (size_t)reps, &data, &ab));
+  fidkd_bench_sgemm((int)m, (int)n, (int)k, (int)reps, (double *)data);
+  CHECK(napi_create_typedarray(env, napi_float64_array, (size_t)reps, ab, 0, &arr));
+  return arr;
+}
+
+/* info() → { blasThreads, poolThreads, config, corename } */
+static napi_value js_info(napi_env env, napi_callback_info info) {
+  napi_value o, v;
+  CHECK(napi_create_object(env, &o));
+  CHECK(napi_create_int32(env, fidkd_blas_threads(), &v));
+  CHECK(napi_set_named_property(env, o, "blasThreads", v));
+  CHECK(napi_create_int32(env, fidkd_pool_threads(), &v));
+  CHECK(napi_set_named_property(env, o, "poolThreads", v));
+  const char *cfg = fidkd_blas_config();
+  CHECK(napi_create_string_utf8(env, cfg ? cfg : "", NAPI_AUTO_LENGTH, &v));
+  CHECK(napi_set_named_property(env, o, "config", v));
+  const char *core = fidkd_blas_corename();
+  CHECK(napi_create_string_utf8(env, core ? core : "", NAPI_AUTO_LENGTH, &v));
+  CHECK(napi_set_named_property(env, o, "corename", v));
+  return o;
+}
+
+/* setThreads(n): OpenBLAS threads and the element-wise pool */
+static napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  INT(0, n);
+  if (n < 1) FAIL("fidkd_blas.setThreads: n must be >= 1");
+  fidkd_blas_set_threads((int)n);
+  fidkd_pool_set_threads((int)n);
+  return undefined(env);
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"gemm", NULL, js_gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"biasAct", NULL, js_bias_act, NULL, NULL, NULL, napi_default, NULL},
+      {"unary", NULL, js_unary, NULL, NULL, NULL, napi_default, NULL},
+      {"binary", NULL, js_binary, NULL, NULL, NULL, napi_default, NULL},
+      {"softmax", NULL, js_softmax, NULL, NULL, NULL, napi_default, NULL},
+      {"reduce", NULL, js_reduce, NULL, NULL, NULL, napi_default, NULL},
+      {"transpose", NULL, js_transpose, NULL, NULL, NULL, napi_default, NULL},
+      {"gather", NULL, js_gather, NULL, NULL, NULL, napi_default, NULL},
+      {"segmentSum", NULL, js_segment_sum, NULL, NULL, NULL, napi_default, NULL},
+      {"benchSgemm", NULL, js_bench_sgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"info", NULL, js_info, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,51 @@
+/* Float32 kernels behind the N-API glue in addon.c. All arrays are dense row-major. */
+#ifndef FIDKD_KERNELS_H
+#define FIDKD_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define FIDKD_MAX_RANK 8
+
+/* ---- gemm.c ---- */
+enum fidkd_act { ACT_LINEAR = 0, ACT_RELU, ACT_RELU6, ACT_ELU, ACT_LEAKYRELU, ACT_SIGMOID, ACT_PRELU };
+/* C[i] = op(A + a_off[i]) * op(B + b_off[i]) for i < batch; C is [batch, m, n]. */
+void fidkd_gemm_batched(const float *a, const float *b, float *c, const int64_t *a_off, const int64_t *b_off,
+                        int batch, int m, int n, int k, int trans_a, int trans_b);
+/* In place on c [rows, cols]: c += bias (bias_len 1, cols or rows*cols, broadcast by repetition), then act. */
+void fidkd_bias_act(float *c, size_t rows, size_t cols, const float *bias, size_t bias_len, int act, float alpha,
+                    const float *prelu, size_t prelu_len);
+int fidkd_blas_threads(void);
+void fidkd_blas_set_threads(int n);
+const char *fidkd_blas_config(void);
+const char *fidkd_blas_corename(void);
+/* Times reps calls of sgemm m×n×k on fresh random matrices; writes seconds per call into times. */
+void fidkd_bench_sgemm(int m, int n, int k, int reps, double *times);
+
+/* ---- elementwise.c ---- */
+enum fidkd_unary {
+  U_EXP = 0, U_LOG, U_ERF, U_TANH, U_SQRT, U_RSQRT, U_SQUARE, U_NEG, U_RELU, U_SIGMOID, U_ABS, U_RECIPROCAL,
+  U_RELU6, U_ELU, U_LEAKYRELU, U_STEP
+};
+void fidkd_unary(int op, const float *x, float *y, size_t n, float alpha);
+enum fidkd_binary { B_ADD = 0, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF, B_POW };
+/* out[shape] = a[..] op b[..] with per-dimension element strides (0 = broadcast); rank >= 1. */
+void fidkd_binary(int op, const float *a, const float *b, float *out, int rank, const int64_t *shape,
+                  const int64_t *a_strides, const int64_t *b_strides);
+/* Row-wise softmax of x [rows, cols]. */
+void fidkd_softmax(const float *x, float *y, size_t rows, size_t cols);
+
+/* ---- reduce.c ---- */
+enum fidkd_reduce { R_SUM = 0, R_MAX, R_MIN, R_MEAN };
+/* x viewed as [outer, r, inner]; out [outer, inner] reduced over r. */
+void fidkd_reduce(int op, const float *x, float *out, size_t outer, size_t r, size_t inner);
+
+/* ---- layout.c ---- */
+/* out = transpose(x, perm), x of shape in_shape (rank <= FIDKD_MAX_RANK). Elements are 4 bytes. */
+void fidkd_transpose(const float *x, float *out, int rank, const int64_t *in_shape, const int *perm);
+/* x [outer, dim, slice], idx [nidx] → out [outer, nidx, slice]. Returns -1, or the position of a bad index. */
+int64_t fidkd_gather(const float *x, const int32_t *idx, float *out, size_t outer, size_t dim, size_t nidx,
+                     size_t slice);
+/* out [nseg, slice] = sum of rows of x [nids, slice] by segment id (ids outside [0, nseg) are dropped). */
+void fidkd_unsorted_segment_sum(const float *x, const int32_t *ids, float *out, size_t nids, size_t slice,
+                                size_t nseg);
+#endif
