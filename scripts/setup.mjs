@@ -8,6 +8,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync, copyFileSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -85,12 +86,17 @@ function buildFaissNode() {
   const dir = join(root, 'node_modules', 'faiss-node');
   if (!existsSync(dir)) return;
   const out = join(dir, 'build', 'Release', 'faiss-node.node');
-  if (existsSync(out) && canLoad(out)) return;
+  // The stamp records which recipe built the addon, so a changed recipe rebuilds it.
+  const recipe = ['faiss-node.binding.gyp', 'faiss_idx_compat.h'].map((f) => readFileSync(join(root, 'scripts', 'native', f), 'utf8'));
+  const stamp = createHash('sha256').update(recipe.join('\0')).digest('hex');
+  const stampFile = join(dir, 'build', 'fidkd-recipe.sha256');
+  if (existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && canLoad(out)) return;
   log('building faiss-node from its npm source against the system libfaiss (about a minute)');
   copyFileSync(join(root, 'scripts', 'native', 'faiss-node.binding.gyp'), join(dir, 'binding.gyp'));
   copyFileSync(join(root, 'scripts', 'native', 'faiss_idx_compat.h'), join(dir, 'faiss_idx_compat.h'));
   run(process.execPath, [nodeGyp, 'rebuild', ...nodeGypArgs(), `--libfaiss_a=${findLibfaiss()}`, '-j', '2'], { cwd: dir });
   if (!canLoad(out)) throw new Error(`[setup] built ${out} but it does not load`);
+  writeFileSync(stampFile, stamp);
 }
 function buildWorkspaceAddon(pkgDir, product) {
   const dir = join(root, pkgDir);

@@ -9,7 +9,7 @@
       "sources": ["src/faiss.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=6", "NAPI_CPP_EXCEPTIONS"],
-      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++14"],
+      "cflags_cc!": ["-fno-rtti", "-fno-exceptions", "-std=gnu++17", "-std=gnu++14"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-fopenmp", "-O2", "-w", "-include", "<(module_root_dir)/faiss_idx_compat.h"],
       "libraries": ["<(libfaiss_a)", "-lopenblas", "-lgomp", "-llapack"],
       "ldflags": ["-fopenmp"]

@@ -13,6 +13,5 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: 'reader', load: async () => (await import('./suites/reader.js')).readerSuite },
   { name: 'retriever', load: async () => (await import('./suites/retriever.js')).retrieverSuite },
   { name: 'bm25', load: async () => (await import('./suites/bm25.js')).bm25Suite },
-  // Pending (another issue, written in parallel; add here once the file exists and compiles):
-  //   suites/index.ts (faiss PassageIndex add/search, python/faiss_bench.py).
+  { name: 'index', load: async () => (await import('./suites/index.js')).indexSuite },
 ];

@@ -43,27 +43,33 @@ export const retrieverSuite: Suite = {
         await useBackend(backend);
         const slow = backend === 'cpu' || backend === 'wasm';
         const reps = slow ? 1 : ctx.reps;
-        const before = tf.memory().numTensors;
         model = BiEncoder.create({ bert: BERT_BASE }, { seed: 0 });
         // Slow backends embed 1 passage per timed run (a bert-base passage is ~34 GFLOP).
         const embedCount = slow ? 1 : EMBED_BATCH;
         const passages = fullBatch(embedCount, PASSAGE_LEN, 1);
         const m = model;
+        const before = tf.memory().numTensors;
         const embed = await timeIt(async () => void (await m.embedPassages(passages, { batchSize: EMBED_BATCH })), reps, slow ? 0 : 1);
+        if (tf.memory().numTensors !== before) throw new Error(`tensor leak in embedPassages: ${tf.memory().numTensors - before} tensors`);
         const perS = embedCount / embed.seconds;
         ctx.log(`${EMBED} ${backend}: ${perS.toFixed(2)} passages/s`);
         const entry: (typeof measured)[number] = { backend, embed: perS, reps, embedCount };
         measured.push(entry);
         if (!slow || ctx.backends.length === 1) {
           const batch = { questions: fullBatch(QUESTIONS, QUESTION_LEN, 2), passages: fullBatch(QUESTIONS * N_CONTEXT, PASSAGE_LEN, 3), gold: Float32Array.from({ length: QUESTIONS * N_CONTEXT }, (_, i) => Math.sin(i)) };
-          const step = await timeIt(() => void m.trainStep(batch, { lr: 1e-4, dropout: false }), reps, slow ? 0 : 1);
+          const opts = { lr: 1e-4, dropout: false };
+          // Untimed warm-up step (it also creates the optimizer state); later steps must not add tensors.
+          if (!slow) m.trainStep(batch, opts);
+          const afterWarmup = tf.memory().numTensors;
+          const step = await timeIt(() => void m.trainStep(batch, opts), reps, 0);
+          if (!slow && tf.memory().numTensors !== afterWarmup) {
+            throw new Error(`tensor leak in trainStep: ${tf.memory().numTensors - afterWarmup} tensors`);
+          }
           entry.stepMs = step.seconds * 1000;
           ctx.log(`${STEP} ${backend}: ${entry.stepMs.toFixed(0)} ms/step`);
         }
         model.dispose();
         model = undefined;
-        // dispose() frees weights and optimizer state: whatever remains beyond the start count is a leak.
-        if (tf.memory().numTensors > before) throw new Error(`tensor leak: ${tf.memory().numTensors - before} tensors`);
       } catch (err) {
         model?.dispose();
         rows.push(errorRow(EMBED, backend, err));
