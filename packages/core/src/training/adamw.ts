@@ -92,8 +92,8 @@ export class AdamW {
       let m = this.m.get(name);
       let v = this.v.get(name);
       if (!m || !v) {
-        m = tf.variable(tf.zerosLike(p), false, `adamw/exp_avg/${name}/${Math.random()}`);
-        v = tf.variable(tf.zerosLike(p), false, `adamw/exp_avg_sq/${name}/${Math.random()}`);
+        m = zeroVariable(p, `adamw/exp_avg/${name}`);
+        v = zeroVariable(p, `adamw/exp_avg_sq/${name}`);
         this.m.set(name, m);
         this.v.set(name, v);
       }
@@ -148,8 +148,8 @@ export class AdamW {
     }
     this.dispose();
     for (const [name, m, v, shape] of pairs) {
-      this.m.set(name, tf.variable(tf.tensor(m, shape, 'float32'), false, `adamw/exp_avg/${name}/${Math.random()}`));
-      this.v.set(name, tf.variable(tf.tensor(v, shape, 'float32'), false, `adamw/exp_avg_sq/${name}/${Math.random()}`));
+      this.m.set(name, valueVariable(m, shape, `adamw/exp_avg/${name}`));
+      this.v.set(name, valueVariable(v, shape, `adamw/exp_avg_sq/${name}`));
     }
     this.t = step;
   }
@@ -161,4 +161,22 @@ export class AdamW {
     this.m.clear();
     this.v.clear();
   }
+}
+
+let variableCounter = 0;
+
+/** A non-trainable variable holding `initial`, which is released (tf.variable keeps its own reference). */
+function ownedVariable(initial: tf.Tensor, name: string): tf.Variable {
+  // Variable names are global in tfjs: a counter keeps two optimizers over the same parameter names apart.
+  const variable = tf.variable(initial, false, `${name}/${variableCounter++}`);
+  initial.dispose();
+  return variable;
+}
+
+function zeroVariable(like: tf.Tensor, name: string): tf.Variable {
+  return ownedVariable(tf.zerosLike(like), name);
+}
+
+function valueVariable(values: Float32Array, shape: number[], name: string): tf.Variable {
+  return ownedVariable(tf.tensor(values, shape, 'float32'), name);
 }

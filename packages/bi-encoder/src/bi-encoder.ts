@@ -1,0 +1,318 @@
+/**
+ * The FiD bi-encoder retriever: one BERT shared by questions and passages, FiD pooling / projection, batched
+ * embedding with progress events, scores S = <E(q), E(p)>/sqrt(d), training steps, HF / FiD checkpoint I/O.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {
+  ProgressReporter,
+  loadCheckpoint,
+  writeSafetensors,
+  type LoadedCheckpoint,
+  type ProgressListener,
+  type StateDict,
+  type TokenBatch,
+} from '@fidkd/core';
+import { bertForward, bertPooler, type DropoutSpec, type ParameterMap } from './bert.js';
+import { configFromHf, configToHf, resolveConfig, type BiEncoderConfig, type BiEncoderConfigInput, type RetrieverFlags } from './config.js';
+import { initialValue, mulberry32 } from './init.js';
+import { ownPassageScores, poolEmbeddings } from './pooling.js';
+import { batchTensors, checkTokenBatch, usedLength } from './token-batch.js';
+import { RetrieverTrainer, type RetrieverTrainBatch, type RetrieverTrainOptions, type TrainStepResult } from './trainer.js';
+import {
+  LAYOUT_ARCHITECTURES,
+  detectLayout,
+  extractParameters,
+  hasPooler,
+  hasProjection,
+  parameterShapes,
+  storedName,
+  type CheckpointLayout,
+} from './weights.js';
+
+/** Which side of the bi-encoder a text is on (selects apply_question_mask / apply_passage_mask). */
+export type TextKind = 'question' | 'passage';
+
+export interface EmbedOptions {
+  /** Texts per forward pass (default 64 for questions, 32 for passages). */
+  batchSize?: number;
+  /** Progress events (`task` 'embed-questions' / 'embed-passages', unit 'texts'). */
+  onProgress?: ProgressListener;
+}
+
+export interface EmbedPassagesOptions extends EmbedOptions {
+  /** Total passage count, when known, for progress events. */
+  total?: number;
+  /**
+   * Receives each chunk of embeddings (row-major [rows, d]) and the index of its first row, in order. When
+   * given, nothing is accumulated (memory stays bounded for millions of passages) and the promise resolves to
+   * the number of passages embedded. The next chunk is computed only after a returned promise settles.
+   */
+  onEmbeddings?: (rows: Float32Array, start: number) => void | Promise<void>;
+}
+
+export interface CreateOptions {
+  /** Seed of the N(0, 0.02) initialisation (default 0). */
+  seed?: number;
+  /** Also create the HF pooler (unused by FiD; default true so that saved BertModel checkpoints are complete). */
+  pooler?: boolean;
+  /** Layout `save` writes by default (default 'fid-retriever' with projection, else 'bert'). */
+  layout?: CheckpointLayout;
+}
+
+export class BiEncoder {
+  private trainer: RetrieverTrainer | undefined;
+  private disposed = false;
+
+  private constructor(
+    /** Resolved configuration (BERT + FiD retriever flags). */
+    readonly config: BiEncoderConfig,
+    private readonly params: Map<string, tf.Variable>,
+    /** Layout the weights were read from (and that `save` writes by default). */
+    readonly layout: CheckpointLayout,
+    /** Stored tensors not used by the model (e.g. `cls.*` heads, `position_ids` buffers). */
+    readonly ignoredTensors: readonly string[] = [],
+  ) {}
+
+  /** Loads a checkpoint directory (config.json + model.safetensors or pytorch_model.bin) in any supported layout. */
+  static load(dir: string): BiEncoder {
+    return BiEncoder.fromCheckpoint(loadCheckpoint(dir));
+  }
+
+  /** Builds a model from an already loaded checkpoint. */
+  static fromCheckpoint(ckpt: LoadedCheckpoint): BiEncoder {
+    const file = ckpt.weightsFile;
+    const layout = detectLayout(ckpt.tensors.keys(), file);
+    const config = configFromHf(ckpt.config, join(ckpt.dir, 'config.json'), hasProjection(ckpt.tensors));
+    const shapes = parameterShapes(config, hasPooler(ckpt.tensors, layout));
+    const { params, ignored } = extractParameters(ckpt.tensors, shapes, layout, file);
+    const vars = new Map<string, tf.Variable>();
+    for (const [name, shape] of shapes) vars.set(name, makeVariable(params.get(name)!, shape, name));
+    return new BiEncoder(config, vars, layout, ignored);
+  }
+
+  /** A randomly initialised bi-encoder (HF BERT initialisation, seeded). */
+  static create(config: BiEncoderConfigInput = {}, options: CreateOptions = {}): BiEncoder {
+    const resolved = resolveConfig(config, 'BiEncoder.create');
+    const rand = mulberry32(options.seed ?? 0);
+    const shapes = parameterShapes(resolved, options.pooler ?? true);
+    const vars = new Map<string, tf.Variable>();
+    for (const [name, shape] of shapes) {
+      vars.set(name, makeVariable(initialValue(name, shape, rand, resolved.bert.padTokenId), shape, name));
+    }
+    return new BiEncoder(resolved, vars, options.layout ?? (resolved.retriever.projection ? 'fid-retriever' : 'bert'));
+  }
+
+  /** Embedding size d (indexing_dimension). */
+  get dimension(): number {
+    return this.config.retriever.indexingDimension;
+  }
+
+  /** Whether the checkpoint had the HF pooler (needed only by {@link poolerOutput}). */
+  get hasPooler(): boolean {
+    return this.params.has('pooler.dense.weight');
+  }
+
+  /** All parameters by canonical name (HF BertModel names without prefix, `proj.*`, `norm.*`). */
+  parameters(): ReadonlyMap<string, tf.Variable> {
+    return this.params;
+  }
+
+  /** The parameters training updates: everything but the pooler (FiD never uses it, so it gets no gradient). */
+  trainableParameters(): Map<string, tf.Variable> {
+    return new Map([...this.params].filter(([n]) => !n.startsWith('pooler.')));
+  }
+
+  /** BertModel last_hidden_state [N, L, hidden]; `mask` null = no attention mask (HF attention_mask=None). */
+  lastHiddenState(ids: tf.Tensor2D, mask: tf.Tensor2D | null, tokenTypeIds?: tf.Tensor2D | null, dropout?: DropoutSpec): tf.Tensor3D {
+    this.assertLive();
+    return bertForward(this.params as ParameterMap, this.config.bert, { ids, mask, tokenTypeIds }, dropout);
+  }
+
+  /** HF BertPooler output [N, hidden] (not used by FiD). */
+  poolerOutput(lastHidden: tf.Tensor3D): tf.Tensor2D {
+    if (!this.hasPooler) throw new Error('bi-encoder: this checkpoint has no pooler (pooler.dense.*)');
+    return bertPooler(this.params as ParameterMap, lastHidden);
+  }
+
+  /**
+   * Retriever.embed_text on tensors: [N, L] ids and mask → [N, d]. `flags` overrides the checkpoint's
+   * retriever flags (used by parity to run every pooling variant on the same weights).
+   */
+  embedTensor(ids: tf.Tensor2D, mask: tf.Tensor2D, kind: TextKind, flags: RetrieverFlags = this.config.retriever, dropout?: DropoutSpec): tf.Tensor2D {
+    const applyMask = kind === 'question' ? flags.applyQuestionMask : flags.applyPassageMask;
+    return tf.tidy(() => {
+      const hidden = this.lastHiddenState(ids, applyMask ? mask : null, null, dropout);
+      return poolEmbeddings(this.params as ParameterMap, hidden, applyMask ? mask : null, {
+        projection: this.config.retriever.projection,
+        extractCls: flags.extractCls,
+        applyMask,
+      });
+    });
+  }
+
+  /** Embeds rows [start, end) of a TokenBatch to a [rows, d] tensor, trimming padding-only tail columns. */
+  embedRows(batch: TokenBatch, kind: TextKind, start = 0, end = batch.count, dropout?: DropoutSpec): tf.Tensor2D {
+    const applyMask = kind === 'question' ? this.config.retriever.applyQuestionMask : this.config.retriever.applyPassageMask;
+    // Without the mask padding positions take part in attention and the mean: the full width is then semantic.
+    const width = applyMask ? usedLength(batch, start, end) : batch.length;
+    const { ids, mask } = batchTensors(batch, start, end, width);
+    try {
+      return this.embedTensor(ids, mask, kind, this.config.retriever, dropout);
+    } finally {
+      tf.dispose([ids, mask]);
+    }
+  }
+
+  /** Question embeddings, row-major Float32Array [N, d]. */
+  async embedQuestions(batch: TokenBatch, options: EmbedOptions = {}): Promise<Float32Array> {
+    checkTokenBatch(batch, 'embedQuestions');
+    const out = new Float32Array(batch.count * this.dimension);
+    await this.embedChunks(batch, 'question', options.batchSize ?? 64, (rows, start) => out.set(rows, start * this.dimension),
+      new ProgressReporter('embed-questions', options.onProgress, batch.count, 'texts'));
+    return out;
+  }
+
+  /**
+   * Passage embeddings from one TokenBatch or a (async) stream of them. Without `onEmbeddings`: resolves to a
+   * Float32Array [N, d]. With `onEmbeddings`: streams each chunk to it and resolves to N.
+   */
+  embedPassages(source: TokenBatch | Iterable<TokenBatch> | AsyncIterable<TokenBatch>, options?: EmbedPassagesOptions & { onEmbeddings?: undefined }): Promise<Float32Array>;
+  embedPassages(source: TokenBatch | Iterable<TokenBatch> | AsyncIterable<TokenBatch>, options: EmbedPassagesOptions & { onEmbeddings: NonNullable<EmbedPassagesOptions['onEmbeddings']> }): Promise<number>;
+  async embedPassages(
+    source: TokenBatch | Iterable<TokenBatch> | AsyncIterable<TokenBatch>,
+    options: EmbedPassagesOptions = {},
+  ): Promise<Float32Array | number> {
+    const batches = isTokenBatch(source) ? [source] : source;
+    const reporter = new ProgressReporter('embed-passages', options.onProgress, options.total ?? (isTokenBatch(source) ? source.count : undefined), 'texts');
+    const collected: Float32Array[] = [];
+    let offset = 0;
+    const sink = options.onEmbeddings ?? ((rows: Float32Array) => void collected.push(rows));
+    for await (const batch of batches as AsyncIterable<TokenBatch>) {
+      checkTokenBatch(batch, `embedPassages (batch starting at passage ${offset})`);
+      const base = offset;
+      await this.embedChunks(batch, 'passage', options.batchSize ?? 32, (rows, start) => sink(rows, base + start), reporter, false);
+      offset += batch.count;
+    }
+    reporter.end();
+    if (options.onEmbeddings) return offset;
+    const out = new Float32Array(offset * this.dimension);
+    let pos = 0;
+    for (const c of collected) {
+      out.set(c, pos);
+      pos += c.length;
+    }
+    return out;
+  }
+
+  private async embedChunks(
+    batch: TokenBatch,
+    kind: TextKind,
+    batchSize: number,
+    sink: (rows: Float32Array, start: number) => void | Promise<void>,
+    reporter: ProgressReporter,
+    endReporter = true,
+  ): Promise<void> {
+    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`bi-encoder: batchSize must be a positive integer, got ${batchSize}`);
+    for (let start = 0; start < batch.count; start += batchSize) {
+      const end = Math.min(batch.count, start + batchSize);
+      const emb = this.embedRows(batch, kind, start, end);
+      let rows: Float32Array;
+      try {
+        rows = (await emb.data()) as Float32Array;
+      } finally {
+        emb.dispose();
+      }
+      await sink(rows, start);
+      reporter.tick(end - start);
+    }
+    if (endReporter) reporter.end();
+  }
+
+  /** Retriever scores of each question against its own passages: [B, n] tensor from [B, d] and [B*n, d]. */
+  scoreTensor(questionEmbeddings: tf.Tensor2D, passageEmbeddings: tf.Tensor2D): tf.Tensor2D {
+    return ownPassageScores(questionEmbeddings, passageEmbeddings);
+  }
+
+  /**
+   * Retriever.forward scores S [B, n] (row-major) for B questions and their B*n passages (passage j of question b
+   * at row b*n + j): S[b, j] = <E(q_b), E(p_bj)> / sqrt(d).
+   */
+  scores(questions: TokenBatch, passages: TokenBatch): Float32Array {
+    checkTokenBatch(questions, 'scores (questions)');
+    checkTokenBatch(passages, 'scores (passages)');
+    if (questions.count === 0 || passages.count % questions.count !== 0) {
+      throw new Error(`scores: ${passages.count} passages is not a multiple of ${questions.count} questions`);
+    }
+    return tf.tidy(() => this.scoreTensor(this.embedRows(questions, 'question'), this.embedRows(passages, 'passage')).dataSync() as Float32Array);
+  }
+
+  /**
+   * One optimisation step on a batch of B questions with n passages each and their gold scores G [B, n]
+   * (distillation) or has-answer flags (answer-supervised baseline). The optimizer (core's AdamW), the
+   * linear warmup/decay schedule and gradient clipping are created at the first call from `options`.
+   */
+  trainStep(batch: RetrieverTrainBatch, options: RetrieverTrainOptions = {}): TrainStepResult {
+    this.assertLive();
+    this.trainer ??= new RetrieverTrainer(this, options);
+    return this.trainer.step(batch, options);
+  }
+
+  /** The trainer behind {@link trainStep} (created with `options` if there is none yet). */
+  getTrainer(options: RetrieverTrainOptions = {}): RetrieverTrainer {
+    this.trainer ??= new RetrieverTrainer(this, options);
+    return this.trainer;
+  }
+
+  /** Weights as a state dict in a layout (default: the layout loaded / created with). */
+  stateDict(layout: CheckpointLayout = this.layout): StateDict {
+    const sd: StateDict = new Map();
+    for (const [name, v] of this.params) {
+      sd.set(storedName(name, layout), { dtype: 'F32', shape: [...v.shape], data: v.dataSync() as Float32Array });
+    }
+    return sd;
+  }
+
+  /** The config.json object `save` writes (BertConfig keys + RetrieverConfig keys). */
+  hfConfig(layout: CheckpointLayout = this.layout): Record<string, unknown> {
+    return configToHf(this.config, LAYOUT_ARCHITECTURES[layout]);
+  }
+
+  /** Writes config.json + model.safetensors to `dir` (each file atomically: temp file then rename). */
+  save(dir: string, options: { layout?: CheckpointLayout } = {}): void {
+    const layout = options.layout ?? this.layout;
+    mkdirSync(dir, { recursive: true });
+    writeSafetensors(join(dir, 'model.safetensors'), this.stateDict(layout), { format: 'pt' });
+    const cfg = join(dir, 'config.json');
+    const tmp = `${cfg}.tmp-${process.pid}-${Date.now()}`;
+    writeFileSync(tmp, JSON.stringify(this.hfConfig(layout), null, 2) + '\n');
+    renameSync(tmp, cfg);
+  }
+
+  /** Frees every weight (and optimizer state). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.trainer?.dispose();
+    for (const v of this.params.values()) v.dispose();
+    this.disposed = true;
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new Error('bi-encoder: used after dispose()');
+  }
+}
+
+let modelCounter = 0;
+
+/** A trainable variable with a unique name (tfjs keeps a global registry) holding a copy of `data`. */
+function makeVariable(data: Float32Array, shape: number[], name: string): tf.Variable {
+  const t = tf.tensor(data, shape, 'float32');
+  const v = tf.variable(t, true, `bi-encoder${modelCounter++}/${name}`);
+  t.dispose(); // the variable holds its own reference to the data
+  return v;
+}
+
+function isTokenBatch(x: unknown): x is TokenBatch {
+  return typeof x === 'object' && x !== null && ArrayBuffer.isView((x as TokenBatch).ids) && typeof (x as TokenBatch).count === 'number';
+}
