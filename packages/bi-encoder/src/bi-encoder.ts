@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   ProgressReporter,
   loadCheckpoint,
+  mulberry32,
   writeSafetensors,
   type LoadedCheckpoint,
   type ProgressListener,
@@ -16,7 +17,7 @@ import {
 } from '@fidkd/core';
 import { bertForward, bertPooler, type DropoutSpec, type ParameterMap } from './bert.js';
 import { configFromHf, configToHf, resolveConfig, type BiEncoderConfig, type BiEncoderConfigInput, type RetrieverFlags } from './config.js';
-import { initialValue, mulberry32 } from './init.js';
+import { initialValue } from './init.js';
 import { ownPassageScores, poolEmbeddings } from './pooling.js';
 import { batchTensors, checkTokenBatch, usedLength } from './token-batch.js';
 import { RetrieverTrainer, type RetrieverTrainBatch, type RetrieverTrainOptions, type TrainStepResult } from './trainer.js';

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { readSafetensors, writeSafetensors, type StateDict } from '@fidkd/core';
+import { mulberry32, normalArray, readSafetensors, writeSafetensors, type StateDict } from '@fidkd/core';
 import { BiEncoder, parameterShapes, resolveConfig } from './index.js';
-import { mulberry32, normalArray } from './init.js';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/oracle/', import.meta.url));
 let work: string;

@@ -17,3 +17,4 @@ export * from './training/gradient-accumulator.js';
 export * from './training/state-dict.js';
 export * from './training/training-checkpoint.js';
 export { registerFastKernels } from './backend/fast-kernels.js';
+export * from './random.js';

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SeededRandom } from '@fidkd/core';
 import { PassageStore, passageIdHash } from './passage-store.js';
 import { writePassagesTsv } from './passages-tsv.js';
-import { Rng } from './prng.js';
 import type { Passage } from './types.js';
 
 let dir: string;
@@ -13,7 +13,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function makePassages(n: number, seed: number): Passage[] {
-  const rng = new Rng(seed);
+  const rng = new SeededRandom(seed);
   const out: Passage[] = [];
   for (let i = 0; i < n; i++) {
     const id = i % 3 === 0 ? String(i + 1) : `doc-${i}-ü`;
@@ -30,7 +30,7 @@ describe('PassageStore', () => {
     const store = await PassageStore.open(file);
     expect(store.built).toBe(true);
     expect(store.size).toBe(5000);
-    const rng = new Rng(2);
+    const rng = new SeededRandom(2);
     for (let t = 0; t < 500; t++) {
       const p = passages[rng.int(passages.length)]!;
       expect(await store.get(p.id)).toEqual(p);

@@ -1,4 +1,4 @@
-import { Rng } from './prng.js';
+import { SeededRandom } from '@fidkd/core';
 import {
   CITY_ENDINGS, COMPANY_ENDINGS, FILLER_TEMPLATES, FIRST_NAMES, JOBS, NAME_ONSETS, NAME_VOWELS, RELATIONS, SUBJECTS,
   SURNAMES, TOPICS, type RelationName, type RelationSpec,
@@ -91,7 +91,7 @@ function reservedWords(): Set<string> {
   return words;
 }
 
-function pseudoWords(rng: Rng, count: number, endings: readonly string[], taken: Set<string>): string[] {
+function pseudoWords(rng: SeededRandom, count: number, endings: readonly string[], taken: Set<string>): string[] {
   const out: string[] = [];
   let attempts = 0;
   while (out.length < count) {
@@ -130,7 +130,7 @@ function withClause(sentence: string, clause: string): string {
  */
 export function generateSyntheticWorld(options: SyntheticWorldOptions = {}): SyntheticWorld {
   const o = resolveOptions(options);
-  const rng = new Rng(o.seed);
+  const rng = new SeededRandom(o.seed);
   const nFirst = Math.min(FIRST_NAMES.length, Math.max(4, Math.ceil(Math.sqrt(2 * o.numEntities))));
   const nLast = Math.min(SURNAMES.length, Math.max(4, Math.ceil(Math.sqrt(2 * o.numEntities))));
   if (o.numEntities > nFirst * nLast) {

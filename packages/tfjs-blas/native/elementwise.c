@@ -1,4 +1,5 @@
 /* Unary and broadcasting binary element-wise ops, and the row-wise softmax, split across the pool. */
+#include "activations.h"
 #include "kernels.h"
 #include "pool.h"
 #include <math.h>
@@ -27,14 +28,13 @@ static void unary_range(void *vctx, size_t b, size_t e) {
     case U_RSQRT: for (size_t i = b; i < e; i++) y[i] = 1.0f / sqrtf(x[i]); break;
     case U_SQUARE: for (size_t i = b; i < e; i++) y[i] = x[i] * x[i]; break;
     case U_NEG: for (size_t i = b; i < e; i++) y[i] = -x[i]; break;
-    /* NaN propagates like the stock kernels: comparisons with NaN are false. */
-    case U_RELU: for (size_t i = b; i < e; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i]; break;
-    case U_SIGMOID: for (size_t i = b; i < e; i++) y[i] = 1.0f / (1.0f + expf(-x[i])); break;
+    case U_RELU: for (size_t i = b; i < e; i++) y[i] = fidkd_relu(x[i]); break;
+    case U_SIGMOID: for (size_t i = b; i < e; i++) y[i] = fidkd_sigmoid(x[i]); break;
     case U_ABS: for (size_t i = b; i < e; i++) y[i] = fabsf(x[i]); break;
     case U_RECIPROCAL: for (size_t i = b; i < e; i++) y[i] = 1.0f / x[i]; break;
-    case U_RELU6: for (size_t i = b; i < e; i++) y[i] = x[i] < 0.0f ? 0.0f : (x[i] > 6.0f ? 6.0f : x[i]); break;
-    case U_ELU: for (size_t i = b; i < e; i++) y[i] = x[i] >= 0.0f ? x[i] : expf(x[i]) - 1.0f; break;
-    case U_LEAKYRELU: for (size_t i = b; i < e; i++) y[i] = x[i] < 0.0f ? al * x[i] : x[i]; break;
+    case U_RELU6: for (size_t i = b; i < e; i++) y[i] = fidkd_relu6(x[i]); break;
+    case U_ELU: for (size_t i = b; i < e; i++) y[i] = fidkd_elu(x[i]); break;
+    case U_LEAKYRELU: for (size_t i = b; i < e; i++) y[i] = fidkd_leaky_relu(x[i], al); break;
     case U_STEP: for (size_t i = b; i < e; i++) y[i] = isnan(x[i]) ? NAN : (x[i] > 0.0f ? 1.0f : al); break;
     default: break;
   }

@@ -1,8 +1,8 @@
 /* Batched sgemm over OpenBLAS plus the fused bias/activation epilogue of _FusedMatMul. */
+#include "activations.h"
 #include "kernels.h"
 #include "pool.h"
 #include <cblas.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -87,24 +87,24 @@ static void epi_range(void *vctx, size_t begin, size_t end) {
     }
     switch (e->act) {
       case ACT_RELU:
-        for (size_t j = 0; j < cols; j++) row[j] = row[j] < 0.0f ? 0.0f : row[j];
+        for (size_t j = 0; j < cols; j++) row[j] = fidkd_relu(row[j]);
         break;
       case ACT_RELU6:
-        for (size_t j = 0; j < cols; j++) row[j] = row[j] < 0.0f ? 0.0f : (row[j] > 6.0f ? 6.0f : row[j]);
+        for (size_t j = 0; j < cols; j++) row[j] = fidkd_relu6(row[j]);
         break;
       case ACT_ELU:
-        for (size_t j = 0; j < cols; j++) row[j] = row[j] >= 0.0f ? row[j] : expf(row[j]) - 1.0f;
+        for (size_t j = 0; j < cols; j++) row[j] = fidkd_elu(row[j]);
         break;
       case ACT_LEAKYRELU:
-        for (size_t j = 0; j < cols; j++) row[j] = row[j] < 0.0f ? e->alpha * row[j] : row[j];
+        for (size_t j = 0; j < cols; j++) row[j] = fidkd_leaky_relu(row[j], e->alpha);
         break;
       case ACT_SIGMOID:
-        for (size_t j = 0; j < cols; j++) row[j] = 1.0f / (1.0f + expf(-row[j]));
+        for (size_t j = 0; j < cols; j++) row[j] = fidkd_sigmoid(row[j]);
         break;
       case ACT_PRELU:
         for (size_t j = 0; j < cols; j++) {
           float w = e->prelu_len == 1 ? e->prelu[0] : e->prelu[(base + j) % e->prelu_len];
-          row[j] = row[j] < 0.0f ? w * row[j] : row[j];
+          row[j] = fidkd_leaky_relu(row[j], w);
         }
         break;
       default:

@@ -1,25 +1,10 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from '@jest/globals';
-import { CheckpointError, loadCheckpoint, readHfConfig, readPytorchCheckpoint, readSafetensors, writeSafetensors, type StateDict } from '../index.js';
+import { describe, expect, it } from '@jest/globals';
+import { loadCheckpoint, readHfConfig, readPytorchCheckpoint, readSafetensors, writeSafetensors, type StateDict } from '../index.js';
+import { ORACLE, expectCheckpointError, scratchDir } from './__tests__/helpers.js';
 
-const ORACLE = fileURLToPath(new URL('../../../../fixtures/oracle/', import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'fidkd-load-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function expectCheckpointError(fn: () => unknown, file: string, pattern: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(CheckpointError);
-  expect((err as Error).message).toContain(file);
-  expect((err as Error).message).toMatch(pattern);
-}
+const tmp = scratchDir('fidkd-load-').dir;
 
 describe('every weight file under fixtures/oracle', () => {
   const files = readdirSync(ORACLE, { withFileTypes: true })

@@ -1,43 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from '@jest/globals';
-import { CheckpointError, readPytorchCheckpoint, readSafetensors, type StateDict } from '../index.js';
+import { describe, expect, it } from '@jest/globals';
+import { readPytorchCheckpoint, readSafetensors, type StateDict } from '../index.js';
 import { PickleWriter, f32Bytes, makeZip, stateDictPickle, type CraftTensor } from './__tests__/craft.js';
+import { ORACLE, bytesOf, expectCheckpointError, expectSameTensors, scratchDir } from './__tests__/helpers.js';
 
-const ORACLE = fileURLToPath(new URL('../../../../fixtures/oracle/', import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'fidkd-pytorch-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function write(name: string, bytes: Uint8Array): string {
-  const file = join(tmp, name);
-  writeFileSync(file, bytes);
-  return file;
-}
-
-function expectCheckpointError(fn: () => unknown, file: string, pattern: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(CheckpointError);
-  expect((err as Error).message).toContain(file);
-  expect((err as Error).message).toMatch(pattern);
-}
-
-function expectSameTensors(a: StateDict, b: StateDict): void {
-  expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
-  for (const [name, t] of a) {
-    const u = b.get(name)!;
-    expect({ name, dtype: u.dtype, shape: u.shape }).toEqual({ name, dtype: t.dtype, shape: t.shape });
-    const x = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    const y = Buffer.from(u.data.buffer, u.data.byteOffset, u.data.byteLength);
-    expect(Buffer.compare(x, y)).toBe(0);
-  }
-}
+const { dir: tmp, write } = scratchDir('fidkd-pytorch-');
 
 /** A torch-style checkpoint zip: archive/data.pkl, archive/data/<key>, archive/version. */
 function torchZip(pkl: Uint8Array, storages: Record<string, Uint8Array>, archive = 'archive'): Uint8Array {
@@ -69,7 +37,7 @@ describe('readPytorchCheckpoint on the oracle fixtures', () => {
     // FiD also stores the encoder's embedding, sharing shared.weight's storage.
     const emb = official.get('encoder.encoder.embed_tokens.weight')!;
     expect(emb.data.buffer === official.get('shared.weight')!.data.buffer).toBe(true);
-    expect(Buffer.compare(Buffer.from(emb.data.buffer, emb.data.byteOffset, emb.data.byteLength),
+    expect(Buffer.compare(bytesOf(emb.data),
       Buffer.from(official.get('shared.weight')!.data.buffer, official.get('shared.weight')!.data.byteOffset, emb.data.byteLength))).toBe(0);
     const renamed: StateDict = new Map();
     for (const [name, t] of official) {

@@ -1,10 +1,7 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
-  CheckpointError,
   f32ToBF16Bits,
   f32ToF16Bits,
   readSafetensors,
@@ -14,38 +11,22 @@ import {
   type NamedTensor,
   type StateDict,
 } from '../index.js';
+import { ORACLE, bytesOf, expectCheckpointError, scratchDir } from './__tests__/helpers.js';
 
-const ORACLE = fileURLToPath(new URL('../../../../fixtures/oracle/', import.meta.url));
 const FIXTURES = ['t5-relu-tied', 'bert-tiny', 'bert-tiny-prefixed'];
-const tmp = mkdtempSync(join(tmpdir(), 'fidkd-safetensors-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const { dir: tmp, write } = scratchDir('fidkd-safetensors-');
 
 function concat(chunks: Uint8Array[]): Uint8Array {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
 function writeTmp(bytes: Uint8Array): string {
-  const file = join(tmp, `t${Math.random().toString(36).slice(2)}.safetensors`);
-  writeFileSync(file, bytes);
-  return file;
+  return write(`t${Math.random().toString(36).slice(2)}.safetensors`, bytes);
 }
 
 function headerOf(bytes: Uint8Array): { json: Record<string, unknown>; n: number } {
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   return { json: JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8')), n };
-}
-
-/** Expect a CheckpointError whose message names the file and matches `pattern`. */
-function expectCheckpointError(fn: () => unknown, file: string, pattern: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(CheckpointError);
-  expect((err as Error).message).toContain(file);
-  expect((err as Error).message).toMatch(pattern);
 }
 
 describe('readSafetensors on the oracle fixtures', () => {
@@ -64,7 +45,7 @@ describe('readSafetensors on the oracle fixtures', () => {
       expect(t.shape).toEqual(info.shape);
       // Bytes of the decoded array are exactly the file's bytes for that tensor.
       const want = raw.subarray(8 + n + info.data_offsets[0], 8 + n + info.data_offsets[1]);
-      expect(Buffer.compare(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength), Buffer.from(want))).toBe(0);
+      expect(Buffer.compare(bytesOf(t.data), Buffer.from(want))).toBe(0);
     }
   });
 
@@ -205,11 +186,6 @@ describe('readSafetensors rejects bad files with a clear error naming the file',
     const len = Buffer.alloc(8);
     len.writeBigUInt64LE(BigInt(json.length));
     return Buffer.concat([len, json, data]);
-  }
-  function write(name: string, bytes: Uint8Array): string {
-    const file = join(tmp, name);
-    writeFileSync(file, bytes);
-    return file;
   }
 
   it('a file shorter than the 8-byte length', () => {
