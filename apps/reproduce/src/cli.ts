@@ -1,23 +1,37 @@
 #!/usr/bin/env node
-// The `fidkd` command line: the demo, the NQ/TriviaQA reproduction, and one command per stage.
+// The `fidkd` command line: the demo, the NQ/TriviaQA reproduction, one command per stage, and parity.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { registerDemo } from './commands/demo.js';
+import { registerParity } from './commands/parity.js';
+import { registerReproduce } from './commands/reproduce.js';
+import { registerStageCommands } from './commands/stages.js';
 
 const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as {
   version: string;
 };
 
+/** Builds the `fidkd` program (exported for tests). */
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('fidkd')
     .description('Distilling knowledge from reader to retriever (Izacard & Grave, ICLR 2021)')
-    .version(pkg.version, '-v, --version');
+    .version(pkg.version, '-v, --version')
+    .option('--debug', 'print stack traces of internal errors')
+    .showHelpAfterError('(run with --help for usage)');
+  registerDemo(program);
+  registerReproduce(program);
+  registerStageCommands(program);
+  registerParity(program);
   return program;
 }
 
-const program = buildProgram();
-if (process.argv.length <= 2) program.help();
-await program.parseAsync(process.argv);
+// Run only as the entry point (tests import buildProgram).
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const program = buildProgram();
+  if (process.argv.length <= 2) program.help();
+  await program.parseAsync(process.argv);
+}

@@ -1,0 +1,100 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jest } from '@jest/globals';
+import { buildProgram } from './cli.js';
+import { resolveDemoConfig } from './commands/demo.js';
+import { DEMO_DEFAULTS } from './demo/config.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+let dir: string;
+beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'fidkd-cli-'))));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the CLI in-process; returns exit code and stderr. */
+async function run(args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+    stderr += String(s);
+    return true;
+  });
+  process.exitCode = 0;
+  try {
+    await buildProgram().exitOverride().parseAsync(['node', 'fidkd', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, stderr };
+}
+
+test('demo config: file overrides defaults, flags override the file, unknown keys name the file and key', () => {
+  const file = join(dir, 'demo.json');
+  writeFileSync(file, JSON.stringify({ seed: 9, pipeline: { iterations: 3, retriever: { loss: 'mse', total_steps: 7 } } }));
+  const c = resolveDemoConfig({ config: file, seed: '4', loss: 'margin', baseline: true });
+  expect(c.seed).toBe(4);
+  expect(c.pipeline.iterations).toBe(3);
+  expect(c.pipeline.retriever.loss).toBe('margin');
+  expect(c.pipeline.retriever.total_steps).toBe(7);
+  expect(c.pipeline.reader.n_context).toBe(DEMO_DEFAULTS.pipeline.reader.n_context);
+  expect(DEMO_DEFAULTS.pipeline.retriever.loss).toBe('kl'); // defaults untouched
+  const c2 = resolveDemoConfig({ set: ['pipeline.reader.lr=0.01', 'prepare.world.numEntities=50'], baseline: false });
+  expect(c2.pipeline.reader.lr).toBe(0.01);
+  expect(c2.prepare.world.numEntities).toBe(50);
+  expect(c2.pipeline.baseline.has_answer).toBe(false);
+  writeFileSync(file, JSON.stringify({ pipeline: { reader: { lrr: 1 } } }));
+  expect(() => resolveDemoConfig({ config: file, baseline: true })).toThrow(/demo\.json: unknown key "pipeline\.reader\.lrr"/);
+  expect(() => resolveDemoConfig({ loss: 'kld', baseline: true })).toThrow(/--loss kld: expected kl, mse or margin/);
+  expect(() => resolveDemoConfig({ iterations: 'two', baseline: true })).toThrow(/--iterations must be an integer/);
+});
+
+test('reproduce with missing data lists every missing file and exits 2 without a stack trace', async () => {
+  const { code, stderr } = await run(['reproduce', '--config', join(root, 'configs', 'nq-base.json')]);
+  expect(code).toBe(2);
+  expect(stderr).toMatch(/8 input\(s\) missing/);
+  expect(stderr).toContain('psgs_w100.tsv');
+  expect(stderr).toContain('reader checkpoint directory (reader.init)');
+  expect(stderr).toContain('README.md');
+  expect(stderr).not.toMatch(/\n\s+at /);
+});
+
+test('a stage command without a config says what to pass', async () => {
+  const { code, stderr } = await run(['evaluate', '--run-dir', join(dir, 'nothing-here')]);
+  expect(code).toBe(2);
+  expect(stderr).toMatch(/pipeline-config\.json does not exist/);
+  expect(stderr).toMatch(/hint: pass --config FILE/);
+});
+
+test('parity dispatches on model_type: a T5 reader and a BERT retriever write every expected.json field', async () => {
+  for (const name of ['t5-relu-tied', 'bert-tiny']) {
+    const fx = join(root, 'fixtures', 'oracle', name);
+    const out = join(dir, `${name}.json`);
+    const { code, stderr } = await run(['parity', fx, '--inputs', join(fx, 'inputs.json'), '--out', out, '--backend', 'cpu']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: expect.stringContaining('wrote') });
+    const got = JSON.parse(readFileSync(out, 'utf8')) as Record<string, { data?: number[] }>;
+    const expected = JSON.parse(readFileSync(join(fx, 'expected.json'), 'utf8')) as Record<string, { data?: number[] }>;
+    for (const key of Object.keys(expected).filter((k) => !k.startsWith('_'))) {
+      expect(got[key]).toBeDefined();
+      const e = expected[key]!.data;
+      if (Array.isArray(e) && typeof e[0] === 'number') {
+        const g = got[key]!.data!;
+        expect(g).toHaveLength(e.length);
+        const maxDiff = Math.max(...e.map((v, i) => Math.abs(v - g[i]!)));
+        expect(maxDiff).toBeLessThan(1e-3);
+      }
+    }
+  }
+});
+
+test('parity rejects a checkpoint of an unknown model type', async () => {
+  const ck = join(dir, 'gpt');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(ck, { recursive: true });
+  writeFileSync(join(ck, 'config.json'), JSON.stringify({ model_type: 'gpt2' }));
+  writeFileSync(join(dir, 'in.json'), '{}');
+  const { code, stderr } = await run(['parity', ck, '--inputs', join(dir, 'in.json'), '--out', join(dir, 'o.json')]);
+  expect(code).toBe(2);
+  expect(stderr).toMatch(/model_type "gpt2" is not supported by parity/);
+});

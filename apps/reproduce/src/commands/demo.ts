@@ -1,0 +1,108 @@
+import { mkdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import {
+  createStages, runPipeline, syntheticPrepareStages, validatePipelineConfig, writeFileAtomic, writeJsonAtomic,
+  type PipelineConfig,
+} from '@fidkd/orchestrator';
+import { applySets, collect, intFlag, loadConfigFile } from '../config-files.js';
+import { DEMO_DEFAULTS, type DemoConfig } from '../demo/config.js';
+import { buildResults, recallPlotSvg, reportMarkdown, resultsTable } from '../demo/report.js';
+import { createRunner, explainMissing, selectBackend } from '../run-context.js';
+import { action, UserError } from '../ui/errors.js';
+import { Renderer } from '../ui/render.js';
+
+interface DemoOptions {
+  out?: string;
+  seed?: string;
+  loss?: string;
+  iterations?: string;
+  backend: string;
+  config?: string;
+  set?: string[];
+  baseline: boolean;
+  quiet?: boolean;
+}
+
+/** Resolves the demo config: defaults ← --config file ← --set ← dedicated flags. */
+export function resolveDemoConfig(opts: Pick<DemoOptions, 'config' | 'set' | 'seed' | 'loss' | 'iterations' | 'baseline'>): DemoConfig {
+  let c = applySets(loadConfigFile(DEMO_DEFAULTS, opts.config), opts.set);
+  c = structuredClone(c);
+  const seed = intFlag(opts.seed, '--seed');
+  if (seed !== undefined) c.seed = seed;
+  if (opts.loss !== undefined) {
+    if (!['kl', 'mse', 'margin'].includes(opts.loss)) throw new UserError(`--loss ${opts.loss}: expected kl, mse or margin`);
+    c.pipeline.retriever.loss = opts.loss as 'kl' | 'mse' | 'margin';
+  }
+  const iterations = intFlag(opts.iterations, '--iterations', 1);
+  if (iterations !== undefined) c.pipeline.iterations = iterations;
+  if (opts.baseline === false) c.pipeline.baseline = { has_answer: false };
+  return c;
+}
+
+/** `fidkd demo`: the whole method on the synthetic world with tiny models, then the report. */
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('run the method on the synthetic world (BM25 D⁰, distillation iterations, has_answer baseline) and write a report')
+    .option('--out <dir>', 'run directory (default ./runs/demo-<seed>)')
+    .option('--seed <n>', `world and training seed (default ${DEMO_DEFAULTS.seed})`)
+    .option('--loss <name>', 'distillation loss: kl, mse or margin (default kl)')
+    .option('--iterations <n>', `distillation iterations (default ${DEMO_DEFAULTS.pipeline.iterations})`)
+    .option('--backend <name>', 'tfjs backend: auto, cpu, wasm, tensorflow, tensorflow-gpu', 'auto')
+    .option('--config <file>', 'JSON overriding any demo setting (see apps/reproduce/src/demo/config.ts)')
+    .option('--set <key=value>', 'override one setting, e.g. --set pipeline.reader.total_steps=200 (repeatable)', collect)
+    .option('--no-baseline', 'skip the has_answer-supervised baseline')
+    .option('--quiet', 'no progress output')
+    .action(action(async (opts: DemoOptions) => {
+      const t0 = performance.now();
+      const c = resolveDemoConfig(opts);
+      const out = resolve(opts.out ?? join('runs', `demo-${c.seed}`));
+      mkdirSync(out, { recursive: true });
+      const renderer = new Renderer({ quiet: opts.quiet });
+      const backend = await selectBackend(opts.backend, renderer);
+      const runner = createRunner(out, renderer);
+      writeJsonAtomic(join(out, 'resolved-config.json'), c);
+      renderer.line(`run directory: ${out}`);
+
+      const { enabled: pretrain, ...pretrainSettings } = c.pretrain_retriever;
+      const prep = syntheticPrepareStages({
+        seed: c.seed, ...c.prepare,
+        pretrain_retriever: pretrain ? {
+          ...pretrainSettings, model: c.pipeline.retriever.model ?? {},
+          question_maxlength: c.pipeline.retriever.question_maxlength, passage_maxlength: c.pipeline.retriever.passage_maxlength,
+        } : undefined,
+      }, out);
+      const timings: Array<{ key: string; seconds: number }> = [];
+      for (const s of prep.stages) {
+        const o = await runner.run(s);
+        timings.push({ key: s.key, seconds: o.manifest.timings.seconds });
+      }
+      const pipeline: PipelineConfig = {
+        name: 'demo', seed: c.seed, ...structuredClone(c.pipeline),
+        data: { passages: prep.data.passages, train: prep.data.train, dev: prep.data.dev, test: prep.data.test },
+        tokenizer: { reader: prep.data.tokenizer, retriever: prep.data.tokenizer },
+      };
+      if (prep.data.retriever) pipeline.retriever.init = prep.data.retriever;
+      validatePipelineConfig(pipeline, 'demo config');
+      writeJsonAtomic(join(out, 'pipeline-config.json'), pipeline);
+      let result;
+      try {
+        result = await runPipeline(runner, pipeline, createStages());
+      } catch (err) {
+        throw explainMissing(err, pipeline);
+      }
+      renderer.stop();
+      for (const o of result.outcomes) timings.push({ key: relative(out, o.dir), seconds: o.manifest.timings.seconds });
+      const ks = pipeline.evaluate.k.map(String);
+      const results = buildResults(result.iterations, result.baseline, pipeline.evaluate.k);
+      const seconds = (performance.now() - t0) / 1000;
+      writeJsonAtomic(join(out, 'results.json'), results);
+      writeFileAtomic(join(out, 'recall.svg'), recallPlotSvg(results, ks));
+      writeFileAtomic(join(out, 'report.md'), reportMarkdown(results, ks, {
+        seed: c.seed, loss: pipeline.retriever.loss, iterations: pipeline.iterations, seconds, backend,
+        settings: JSON.stringify(c, null, 2), timings,
+      }));
+      process.stdout.write(`\n${resultsTable(results, ks)}\n\nwall time ${(seconds / 60).toFixed(1)} min; report: ${join(out, 'report.md')}\n`);
+    }));
+}

@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError, createStages, runPipeline, STAGE_NAMES, validatePipelineConfig, type PipelineConfig, type StageName } from '@fidkd/orchestrator';
+import { applySets, collect, intFlag, readJsonFile } from '../config-files.js';
+import { checkPipelineFiles, loadPipelineConfig } from '../reproduce/load.js';
+import { createRunner, explainMissing, selectBackend } from '../run-context.js';
+import { action, UserError } from '../ui/errors.js';
+import { Renderer } from '../ui/render.js';
+
+interface StageOptions {
+  config?: string;
+  runDir?: string;
+  iteration?: string;
+  baseline?: boolean;
+  shardId?: string;
+  numShards?: string;
+  set?: string[];
+  backend: string;
+}
+
+const DESCRIPTIONS: Record<StageName, string> = {
+  'train-reader': 'train the FiD reader of iteration t on Dᵗ',
+  score: 'compute the reader relevance scores G of the training passages (the teacher signal)',
+  'train-retriever': 'train the retriever of iteration t on G with the distillation loss',
+  embed: 'embed one shard of the passage collection with the retriever of iteration t',
+  index: 'build the FAISS index of iteration t from the embedding shards',
+  retrieve: 'retrieve Dᵗ⁺¹ for the train/dev/test questions (with has_answer)',
+  evaluate: 'evaluate R@k of Dᵗ and the reader EM of iteration t',
+};
+
+/** The config of a stage command: --config FILE, else the run directory's pipeline-config.json (written by demo/reproduce). */
+function stageConfig(opts: StageOptions, runDir: string): PipelineConfig {
+  if (opts.config) return loadPipelineConfig(opts.config, opts.set);
+  const saved = join(runDir, 'pipeline-config.json');
+  if (!existsSync(saved)) throw new UserError(`no --config given and ${saved} does not exist`, 'pass --config FILE (e.g. configs/nq-base.json), or --run-dir of a run started by `fidkd demo` / `fidkd reproduce`');
+  const c = applySets(readJsonFile(saved, 'run config') as PipelineConfig, opts.set);
+  try {
+    validatePipelineConfig(c, saved);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UserError(err.message);
+    throw err;
+  }
+  return c;
+}
+
+/** One command per stage: runs (or skips, when done) that stage of a run directory. */
+export function registerStageCommands(program: Command): void {
+  for (const name of STAGE_NAMES) {
+    const cmd = program
+      .command(name)
+      .description(DESCRIPTIONS[name])
+      .option('--config <file>', 'pipeline config (default: <run-dir>/pipeline-config.json)')
+      .option('--run-dir <dir>', 'run directory (default ./runs/<config name>)')
+      .option('--iteration <t>', 'iteration t', '0')
+      .option('--set <key=value>', 'override one setting (repeatable)', collect)
+      .option('--backend <name>', 'tfjs backend: auto, cpu, wasm, tensorflow, tensorflow-gpu', 'auto');
+    if (name !== 'train-reader' && name !== 'score') cmd.option('--baseline', 'the has_answer baseline branch instead of iteration t');
+    if (name === 'embed') cmd.option('--shard-id <k>', 'shard to embed (0-based)', '0');
+    if (name === 'embed' || name === 'index') cmd.option('--num-shards <n>', 'number of shards (default: embed.num_shards of the config)');
+    cmd.action(action(async (opts: StageOptions) => {
+      const runDir0 = opts.runDir ? resolve(opts.runDir) : undefined;
+      const config = stageConfig(opts, runDir0 ?? resolve('runs'));
+      const runDir = runDir0 ?? resolve(join('runs', config.name));
+      const numShards = intFlag(opts.numShards, '--num-shards', 1);
+      if (numShards !== undefined) config.embed.num_shards = numShards;
+      const shardId = intFlag(opts.shardId, '--shard-id', 0);
+      if (shardId !== undefined && shardId >= config.embed.num_shards) {
+        throw new UserError(`--shard-id ${shardId} must be < --num-shards ${config.embed.num_shards}`);
+      }
+      const iteration = opts.baseline ? 'baseline' : intFlag(opts.iteration, '--iteration', 0)!;
+      if (iteration !== 'baseline' && iteration > config.iterations) {
+        throw new UserError(`--iteration ${iteration} is beyond the config's iterations (${config.iterations})`);
+      }
+      if (opts.config) checkPipelineFiles(config, opts.config);
+      const renderer = new Renderer();
+      await selectBackend(opts.backend, renderer);
+      const runner = createRunner(runDir, renderer);
+      let ran = 0;
+      try {
+        const result = await runPipeline(runner, config, createStages(), {
+          only: (p) => p.name === name && p.iteration === iteration && (name !== 'embed' || p.shard?.id === shardId),
+        });
+        ran = result.outcomes.length;
+        renderer.stop();
+        for (const o of result.outcomes) {
+          process.stdout.write(`${o.dir}${o.skipped ? ' (already done)' : ''}\n`);
+          for (const [k, v] of Object.entries(o.manifest.metrics)) process.stdout.write(`  ${k} = ${v}\n`);
+        }
+      } catch (err) {
+        throw explainMissing(err, config);
+      }
+      if (ran === 0) throw new UserError(`the plan has no ${name} stage for iteration ${iteration} (iterations: ${config.iterations}; score/train-retriever/embed/index/retrieve run for t < iterations)`);
+    }));
+  }
+}

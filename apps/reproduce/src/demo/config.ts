@@ -1,0 +1,75 @@
+import type { PipelineConfig, SyntheticPrepareConfig } from '@fidkd/orchestrator';
+
+/**
+ * Every setting of `fidkd demo` in one typed object: the synthetic world, the shared WordPiece tokenizer, BM25
+ * D⁰, and the tiny reader (T5) / retriever (BERT) with their training hyperparameters. A `--config FILE` JSON
+ * overrides any subset (unknown keys are errors); `--seed`, `--loss`, `--iterations` override on top.
+ */
+export interface DemoConfig {
+  seed: number;
+  prepare: Omit<SyntheticPrepareConfig, 'seed' | 'pretrain_retriever'>;
+  /**
+   * Unsupervised title → passage pretraining of the tiny BERT before any distillation (the stand-in for the
+   * pretrained BERT of the paper); the distilled retrievers and the has_answer baseline both start from it.
+   * Model dims and max lengths are the retriever's.
+   */
+  pretrain_retriever: { enabled: boolean; lr: number; weight_decay: number; warmup_steps: number; total_steps: number; batch_size: number; clip: number; checkpoint_every: number };
+  pipeline: Omit<PipelineConfig, 'data' | 'tokenizer' | 'seed' | 'name'>;
+}
+
+const optim = {
+  weight_decay: 0.01,
+  scheduler: 'linear' as const,
+  accumulation_steps: 1,
+  clip: 1,
+  checkpoint_every: 50,
+};
+
+export const DEMO_DEFAULTS: DemoConfig = {
+  seed: 1,
+  prepare: {
+    world: { numEntities: 400, numTrain: 1200, numDev: 200, numTest: 200 },
+    tokenizer: { vocab_size: 2000 },
+    bm25: { k1: 0.9, b: 0.4, n_passages: 20 },
+  },
+  pretrain_retriever: { enabled: true, lr: 1e-3, weight_decay: 0.01, warmup_steps: 20, total_steps: 300, batch_size: 32, clip: 1, checkpoint_every: 100 },
+  pipeline: {
+    iterations: 1,
+    reader: {
+      ...optim,
+      // tiny T5 v1.0 (relu), tied head; vocab_size comes from the trained tokenizer
+      model: { d_model: 64, d_kv: 16, num_heads: 4, d_ff: 128, num_layers: 2, num_decoder_layers: 1, dropout_rate: 0 },
+      n_context: 10,
+      text_maxlength: 40,
+      answer_maxlength: 8,
+      lr: 1e-3,
+      warmup_steps: 20,
+      total_steps: 400,
+      batch_size: 8,
+      continue_from_previous: false,
+      eval_batch_size: 16,
+    },
+    score: { softmax: 'pre', positions: 'first', log_mass: false, batch_size: 16 },
+    retriever: {
+      ...optim,
+      // tiny BERT, masked-mean pooling, no projection; vocab_size from the tokenizer; no dropout (exact resume)
+      model: { bert: { hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128, maxPositionEmbeddings: 64, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0 } },
+      question_maxlength: 16,
+      passage_maxlength: 40,
+      n_context: 10,
+      loss: 'kl',
+      lr: 1e-3,
+      warmup_steps: 20,
+      total_steps: 300,
+      batch_size: 8,
+      continue_from_previous: true,
+      // not in the paper: lets the from-scratch tiny BERT also learn to tell entities apart (see RetrieverConfig)
+      in_batch_negatives: true,
+    },
+    embed: { num_shards: 1, batch_size: 64 },
+    index: { factory: 'Flat' },
+    retrieve: { n_passages: 20, batch_size: 64 },
+    evaluate: { k: [1, 5, 20], splits: ['dev', 'test'], reader_em: true, max_em_questions: 0 },
+    baseline: { has_answer: true },
+  },
+};

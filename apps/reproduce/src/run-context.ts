@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend, type BackendName } from '@fidkd/core';
+import { MANIFEST_FILE, MissingInputError, StageRunner, stageDirKey, type PipelineConfig } from '@fidkd/orchestrator';
+import { Renderer } from './ui/render.js';
+import { UserError } from './ui/errors.js';
+
+export const BACKENDS = ['auto', 'cpu', 'wasm', 'tensorflow', 'tensorflow-gpu'];
+
+/** Picks the tfjs backend (core's initBackend) and says which one was taken. */
+export async function selectBackend(name: string, renderer: Renderer): Promise<string> {
+  if (!BACKENDS.includes(name)) throw new UserError(`--backend ${name}: expected one of ${BACKENDS.join(', ')}`);
+  // notices of the backend selection go through the renderer (above the progress bars)
+  const report = await initBackend(name as BackendName, { log: (l) => renderer.line(l) });
+  const taken = report.accelerated ? `${report.backend}+${report.accelerated}` : report.backend;
+  renderer.line(`backend: ${taken} (${report.reason})`);
+  for (const s of report.skipped) renderer.line(`  skipped ${s.name}: ${s.reason}`);
+  return taken;
+}
+
+/** A StageRunner drawing through the renderer. */
+export function createRunner(runDir: string, renderer: Renderer): StageRunner {
+  return new StageRunner({ runDir, listeners: [renderer.listener] });
+}
+
+/** Rewrites a MissingInputError into what to run first. */
+export function explainMissing(err: unknown, config: PipelineConfig | undefined): unknown {
+  if (!(err instanceof MissingInputError)) return err;
+  const it = err.iteration;
+  let hint = `check the path in your config`;
+  if (/\/(iter-\d+|baseline-has_answer)\//.test(err.path)) {
+    const m = /\/(iter-(\d+)|baseline-has_answer)\/([a-z-]+?)(?:-(\d+)-of-(\d+))?(?:\/|$)/.exec(err.path);
+    if (m) {
+      const stage = m[3]!;
+      const where = m[2] !== undefined ? `--iteration ${m[2]}` : '--baseline';
+      const shard = m[4] !== undefined ? ` --shard-id ${m[4]} --num-shards ${m[5]}` : '';
+      hint = `run \`fidkd ${stage} ${where}${shard}\` (same --run-dir and --config) first`;
+    }
+  } else if (config && Object.values(config.data).includes(err.path)) {
+    hint = 'the data files of the config must exist: see apps/reproduce/README.md (Data and checkpoints)';
+  }
+  void it;
+  return new UserError(err.message, hint);
+}
+
+/** Whether a stage of a run has finished (its manifest exists). */
+export function stageDone(runDir: string, iteration: number | 'baseline', stage: Parameters<typeof stageDirKey>[1]): boolean {
+  return existsSync(join(runDir, stageDirKey(iteration, stage), MANIFEST_FILE));
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// fidkd-bench-retrievers: evaluate retrievers (built-in or any module exporting a RetrieverFactory).
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fidDataset, syntheticDataset } from './dataset.js';
+import { markdownTable, writeBenchmarkOutputs } from './report.js';
+import { runBenchmark, type RetrieverSpec } from './run.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Parses `key=value` options (values parsed as JSON when they parse). */
+export function parseOptions(pairs: string[] = []): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new Error(`--option ${p}: expected key=value`);
+    const v = p.slice(eq + 1);
+    try {
+      out[p.slice(0, eq)] = JSON.parse(v);
+    } catch {
+      out[p.slice(0, eq)] = v;
+    }
+  }
+  return out;
+}
+
+export function buildProgram(): Command {
+  return new Command()
+    .name('fidkd-bench-retrievers')
+    .description('score retrievers: R@1/5/20/100, MRR@10 (markdown, JSON, TREC run files); optionally reader EM')
+    .option('--retriever <spec>', 'bm25, dense, or a path to a module exporting a RetrieverFactory (repeatable)', collect)
+    .option('--option <key=value>', 'option for the retrievers (repeatable), e.g. checkpoint=runs/demo-1/iter-0/train-retriever', collect)
+    .option('--dataset <kind>', 'synthetic or fid', 'synthetic')
+    .option('--seed <n>', 'synthetic world seed', '1')
+    .option('--split <name>', 'synthetic split: train, dev or test', 'dev')
+    .option('--world <json>', 'synthetic world size knobs, e.g. \'{"numEntities":400,"numTrain":1200,"numDev":200,"numTest":200}\' (the demo\'s world)')
+    .option('--questions <file>', 'FiD-format question file (dataset fid)')
+    .option('--passages <file>', 'passages TSV (dataset fid)')
+    .option('--k <list>', 'top-k list', '1,5,20,100')
+    .option('--reader <dir>', 'also report the exact match of this FiD reader on the retrieved passages')
+    .option('--n-context <n>', 'passages given to the reader', '10')
+    .option('--text-maxlength <n>', 'reader text_maxlength', '200')
+    .option('--out <dir>', 'write results.md, results.json and <retriever>.trec here')
+    .action(async (o: Record<string, string | string[] | undefined>) => {
+      try {
+        const dataset = o.dataset === 'fid'
+          ? await fidDataset(String(o.questions ?? ''), String(o.passages ?? ''))
+          : await syntheticDataset({ seed: Number(o.seed), split: o.split as 'dev', world: o.world ? (JSON.parse(String(o.world)) as Record<string, number>) : undefined });
+        const options = parseOptions(o.option as string[] | undefined);
+        const specs: RetrieverSpec[] = ((o.retriever as string[] | undefined) ?? ['bm25']).map((spec) => ({ spec, options }));
+        const results = await runBenchmark(dataset, specs, {
+          ks: String(o.k).split(',').map(Number),
+          reader: o.reader ? { checkpoint: resolve(String(o.reader)), n_context: Number(o.nContext), text_maxlength: Number(o.textMaxlength), answer_maxlength: 20 } : undefined,
+        });
+        process.stdout.write(`${dataset.name}\n\n${markdownTable(results)}\n`);
+        if (o.out) for (const f of await writeBenchmarkOutputs(resolve(String(o.out)), results)) process.stdout.write(`wrote ${f}\n`);
+      } catch (err) {
+        process.stderr.write(`fidkd-bench-retrievers: error: ${(err as Error).message}\n`);
+        process.exitCode = 2;
+      }
+    });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await buildProgram().parseAsync(process.argv);
+}

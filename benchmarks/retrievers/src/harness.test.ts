@@ -1,0 +1,99 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hasAnswer, readTrecRun } from '@fidkd/eval';
+import { loadPassages } from '@fidkd/data';
+import { runBenchmark, syntheticDataset, writeBenchmarkOutputs, markdownTable, type BenchmarkDataset } from './index.js';
+
+let dir: string;
+let dataset: BenchmarkDataset;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'fidkd-bench-'));
+  dataset = await syntheticDataset({ seed: 5, world: { numEntities: 60, numTrain: 10, numDev: 25, numTest: 5 }, dir: join(dir, 'world') });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// A retriever written outside the harness: plain ESM, no fidkd import, only the documented interface.
+const MODULE = `
+const words = (s) => s.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+export async function createRetriever(options, context) {
+  const docs = [];
+  for await (const p of context.passages()) docs.push({ id: p.id, w: new Set(words(p.title + ' ' + p.text)) });
+  const bonus = options.bonus ?? 0;
+  return {
+    async retrieve(questions, k) {
+      return questions.map((q) => {
+        const qw = words(q.question);
+        return docs
+          .map((d, i) => ({ id: d.id, score: qw.filter((w) => d.w.has(w)).length + bonus, i }))
+          .sort((a, b) => b.score - a.score || a.i - b.i)
+          .slice(0, k)
+          .map(({ id, score }) => ({ id, score }));
+      });
+    },
+  };
+}
+`;
+
+test('a retriever module written in the test is evaluated unchanged, with R@k computed from has_answer', async () => {
+  const file = join(dir, 'overlap-retriever.mjs');
+  writeFileSync(file, MODULE);
+  const [r] = await runBenchmark(dataset, [{ spec: file, options: { bonus: 1 }, label: 'overlap' }], { ks: [1, 5, 20] });
+  expect(r!.retriever).toBe('overlap');
+  expect(r!.questions).toBe(25);
+  // recompute R@5 independently from the module's own ranking
+  const passages = new Map((await loadPassages(dataset.passagesFile)).map((p) => [p.id, p]));
+  const mod = (await import(file)) as { createRetriever: (o: unknown, c: unknown) => Promise<{ retrieve: (q: unknown[], k: number) => Promise<Array<Array<{ id: string }>>> }> };
+  const ret = await mod.createRetriever({ bonus: 1 }, { passages: async function* () { yield* passages.values(); } });
+  const lists = await ret.retrieve(dataset.questions.map((q) => ({ id: q.id, question: q.question })), 5);
+  const expected = lists.filter((l, i) => l.some((h) => hasAnswer(dataset.questions[i]!.answers, passages.get(h.id)!.text))).length / 25;
+  expect(r!.recall['5']).toBeCloseTo(expected, 10);
+  expect(r!.recall['1']).toBeLessThanOrEqual(r!.recall['5']!);
+  expect(r!.recall['5']).toBeLessThanOrEqual(r!.recall['20']!);
+  expect(r!.gold_recall).toBeDefined();
+  expect(r!.run.get(dataset.questions[0]!.id)).toHaveLength(20);
+
+  const files = await writeBenchmarkOutputs(join(dir, 'out'), [r!]);
+  const json = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as { results: Array<{ recall: Record<string, number> }> };
+  expect(json.results[0]!.recall['5']).toBe(r!.recall['5']);
+  const trec = await readTrecRun(files.find((f) => f.endsWith('.trec'))!);
+  expect(trec.size).toBe(25);
+  expect(markdownTable([r!])).toContain('| overlap |');
+});
+
+test('the built-in bm25 retriever runs through the same harness', async () => {
+  const [r] = await runBenchmark(dataset, [{ spec: 'bm25' }], { ks: [1, 20] });
+  expect(r!.recall['20']).toBeGreaterThan(r!.recall['1']!);
+  expect(r!.recall['20']).toBeGreaterThan(0.3);
+});
+
+test('bad modules and bad results are rejected with messages naming the problem', async () => {
+  const none = join(dir, 'no-factory.mjs');
+  writeFileSync(none, 'export const x = 1;\n');
+  await expect(runBenchmark(dataset, [{ spec: none }])).rejects.toThrow(/exports no factory/);
+  await expect(runBenchmark(dataset, [{ spec: 'nonsense' }])).rejects.toThrow(/unknown retriever "nonsense"/);
+  const bogus = join(dir, 'bogus.mjs');
+  writeFileSync(bogus, 'export default async () => ({ retrieve: async (qs) => qs.map(() => [{ id: "no-such-passage", score: 1 }]) });\n');
+  await expect(runBenchmark(dataset, [{ spec: bogus }])).rejects.toThrow(/passage id no-such-passage is not in/);
+});
+
+test('the built-in dense retriever embeds the collection with a bi-encoder checkpoint and searches it', async () => {
+  const { BiEncoder } = await import('@fidkd/bi-encoder');
+  const { trainWordPiece } = await import('@fidkd/tokenization');
+  const { initBackend } = await import('@fidkd/core');
+  await initBackend('cpu'); // the cpu backend with the native BLAS kernels when built (much faster than stock)
+  const passages = await loadPassages(dataset.passagesFile);
+  const tok = trainWordPiece([...passages.map((p) => `${p.title} ${p.text}`), ...dataset.questions.map((q) => q.question)], { vocabSize: 300 });
+  const ckpt = join(dir, 'dense-ckpt');
+  const model = BiEncoder.create({ bert: { vocabSize: tok.vocabSize, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 64 } }, { seed: 1 });
+  model.save(ckpt);
+  model.dispose();
+  tok.save(join(ckpt, 'tokenizer.json'));
+  const [r] = await runBenchmark(dataset, [{ spec: 'dense', options: { checkpoint: ckpt, passage_maxlength: 48, question_maxlength: 16 } }], { ks: [1, 5, 20] });
+  expect(r!.questions).toBe(25);
+  expect(r!.run.get(dataset.questions[0]!.id)).toHaveLength(20);
+  for (const k of ['1', '5', '20']) expect(r!.recall[k]).toBeGreaterThanOrEqual(0);
+  expect(r!.recall['1']).toBeLessThanOrEqual(r!.recall['20']!);
+  await expect(runBenchmark(dataset, [{ spec: 'dense', options: {} }])).rejects.toThrow(/option "checkpoint"/);
+});

@@ -1,0 +1,197 @@
+import { join } from 'node:path';
+import type {
+  EmbedConfig, EvaluateConfig, IndexConfig, PipelineConfig, ReaderConfig, RetrieveConfig, RetrieverConfig, ScoreConfig,
+} from './config.js';
+import type { Metrics } from './runner/events.js';
+import { StageRunner, type StageContext, type StageDefinition, type StageOutcome } from './runner/stage-runner.js';
+
+/** The seven stages of one iteration, in order. */
+export const STAGE_NAMES = ['train-reader', 'score', 'train-retriever', 'embed', 'index', 'retrieve', 'evaluate'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** Per-stage config given to implementations: the relevant config section plus what the stage needs to know. */
+export interface TrainReaderStageConfig extends ReaderConfig { seed: number }
+export interface ScoreStageConfig extends ScoreConfig { n_context: number; text_maxlength: number; answer_maxlength: number }
+export interface TrainRetrieverStageConfig extends RetrieverConfig { seed: number }
+export interface EmbedStageConfig extends EmbedConfig { shard_id: number; passage_maxlength: number }
+export interface IndexStageConfig extends IndexConfig { num_shards: number }
+export interface RetrieveStageConfig extends RetrieveConfig { question_maxlength: number; splits: string[] }
+export interface EvaluateStageConfig extends EvaluateConfig {
+  n_context: number; text_maxlength: number; answer_maxlength: number; eval_batch_size: number;
+}
+
+/**
+ * What each stage does, as functions of their context. Inputs arrive by name in `ctx.inputs`:
+ * - train-reader: train, dev, tokenizer, [init] → a reader checkpoint (HF layout) in outDir
+ * - score: reader, train, tokenizer → outDir/train.json (D of the train split with ctx.score = G)
+ * - train-retriever: train (scored, or with has_answer for the baseline), tokenizer, [init] → retriever checkpoint
+ * - embed: retriever, passages, tokenizer → outDir/embeddings.safetensors (shard shard_id of num_shards)
+ * - index: shard-0 … shard-(N−1) → a PassageIndex directory in outDir
+ * - retrieve: retriever, index, passages, tokenizer, and one input per split → outDir/<split>.json (Dᵗ⁺¹, has_answer)
+ * - evaluate: dev, [test], [reader, tokenizer] → metrics (`<split>.recall@k`, `<split>.em`) and outDir/metrics.json
+ * Implementations must be deterministic given the config (seeded) so that a resumed run ends identically.
+ */
+export interface StageImplementations {
+  'train-reader': (ctx: StageContext<TrainReaderStageConfig>) => Promise<Metrics | void>;
+  score: (ctx: StageContext<ScoreStageConfig>) => Promise<Metrics | void>;
+  'train-retriever': (ctx: StageContext<TrainRetrieverStageConfig>) => Promise<Metrics | void>;
+  embed: (ctx: StageContext<EmbedStageConfig>) => Promise<Metrics | void>;
+  index: (ctx: StageContext<IndexStageConfig>) => Promise<Metrics | void>;
+  retrieve: (ctx: StageContext<RetrieveStageConfig>) => Promise<Metrics | void>;
+  evaluate: (ctx: StageContext<EvaluateStageConfig>) => Promise<Metrics | void>;
+}
+
+/** Output file names inside stage directories (the layout other tools may rely on). */
+export const OUTPUTS = {
+  scoredTrain: 'train.json',
+  embeddings: 'embeddings.safetensors',
+  split: (s: string) => `${s}.json`,
+  evaluation: 'metrics.json',
+} as const;
+
+/** Relative directory of a stage of iteration t (or of the baseline branch). */
+export function stageDirKey(iteration: number | 'baseline', stage: StageName, shard?: { id: number; of: number }): string {
+  const group = iteration === 'baseline' ? 'baseline-has_answer' : `iter-${iteration}`;
+  const name = stage === 'embed' && shard ? `embed-${shard.id}-of-${shard.of}` : stage;
+  return `${group}/${name}`;
+}
+
+type AnyDef = StageDefinition<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A stage instance of the plan with the seeds and inputs resolved. */
+export interface PlannedStage {
+  name: StageName;
+  iteration: number | 'baseline';
+  shard?: { id: number; of: number };
+  definition: AnyDef;
+}
+
+function splitsOf(c: PipelineConfig): string[] {
+  return c.data.test ? ['train', 'dev', 'test'] : ['train', 'dev'];
+}
+
+/** Per-stage seed: distinct per stage and iteration, fixed by the run seed. */
+export function stageSeed(seed: number, stage: string, iteration: number | string): number {
+  let h = 2166136261 ^ seed;
+  for (const ch of `${stage}@${String(iteration)}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
+  return (h >>> 0) % 2147483647;
+}
+
+/**
+ * The plan of a run: every stage instance in execution order. For t in 0..T−1 the seven stages; for t = T the
+ * reader of the last iteration is trained and evaluated (train-reader, evaluate); then the has_answer baseline
+ * branch (train-retriever with loss has_answer on D⁰, embed, index, retrieve dev/test, evaluate) when enabled.
+ */
+export function planPipeline(config: PipelineConfig, runDir: string, impl: StageImplementations, implementation?: string): PlannedStage[] {
+  const plan: PlannedStage[] = [];
+  const dir = (key: string): string => join(runDir, key);
+  const splits = splitsOf(config);
+  const evalSplits = config.evaluate.splits.filter((s) => s === 'dev' || (s === 'test' && config.data.test));
+  const D = (t: number): Record<string, string> => {
+    if (t === 0) {
+      const d: Record<string, string> = { train: config.data.train, dev: config.data.dev };
+      if (config.data.test) d.test = config.data.test;
+      return d;
+    }
+    const prev = dir(stageDirKey(t - 1, 'retrieve'));
+    return Object.fromEntries(splits.map((s) => [s, join(prev, OUTPUTS.split(s))]));
+  };
+  const add = (name: StageName, iteration: number | 'baseline', config_: unknown, inputs: Record<string, string>, shard?: { id: number; of: number }): void => {
+    const run = impl[name] as AnyDef['run'];
+    plan.push({
+      name, iteration, shard,
+      definition: { stage: name, iteration, key: stageDirKey(iteration, name, shard), config: config_, inputs, run, implementation },
+    });
+  };
+  const evaluateStage = (iteration: number | 'baseline', inputs: Record<string, string>, readerEm: boolean): void => {
+    add('evaluate', iteration, {
+      ...config.evaluate, splits: evalSplits, reader_em: readerEm,
+      n_context: config.reader.n_context, text_maxlength: config.reader.text_maxlength,
+      answer_maxlength: config.reader.answer_maxlength, eval_batch_size: config.reader.eval_batch_size,
+    } satisfies EvaluateStageConfig, inputs);
+  };
+  const retrieverBranch = (iteration: number | 'baseline', trainInput: string, init: string | undefined, loss: RetrieverConfig['loss'], retrieveSplits: string[], queries: Record<string, string>): void => {
+    const rc: TrainRetrieverStageConfig = { ...config.retriever, loss, seed: stageSeed(config.seed, 'train-retriever', iteration) };
+    if (loss === 'has_answer') delete rc.loss_variant;
+    const rInputs: Record<string, string> = { train: trainInput, tokenizer: config.tokenizer.retriever };
+    if (init) rInputs.init = init;
+    add('train-retriever', iteration, rc, rInputs);
+    const retriever = dir(stageDirKey(iteration, 'train-retriever'));
+    const N = config.embed.num_shards;
+    for (let k = 0; k < N; k++) {
+      add('embed', iteration, { ...config.embed, shard_id: k, passage_maxlength: config.retriever.passage_maxlength } satisfies EmbedStageConfig,
+        { retriever, passages: config.data.passages, tokenizer: config.tokenizer.retriever }, { id: k, of: N });
+    }
+    const shards: Record<string, string> = {};
+    for (let k = 0; k < N; k++) shards[`shard-${k}`] = join(dir(stageDirKey(iteration, 'embed', { id: k, of: N })), OUTPUTS.embeddings);
+    add('index', iteration, { ...config.index, num_shards: N } satisfies IndexStageConfig, shards);
+    const retrieveInputs: Record<string, string> = {
+      retriever, index: dir(stageDirKey(iteration, 'index')), passages: config.data.passages, tokenizer: config.tokenizer.retriever,
+    };
+    for (const s of retrieveSplits) retrieveInputs[s] = queries[s]!;
+    add('retrieve', iteration, { ...config.retrieve, question_maxlength: config.retriever.question_maxlength, splits: retrieveSplits } satisfies RetrieveStageConfig, retrieveInputs);
+  };
+
+  for (let t = 0; t <= config.iterations; t++) {
+    const d = D(t);
+    const readerInit = t > 0 && config.reader.continue_from_previous ? dir(stageDirKey(t - 1, 'train-reader')) : config.reader.init;
+    const readerInputs: Record<string, string> = { train: d.train!, dev: d.dev!, tokenizer: config.tokenizer.reader };
+    if (readerInit) readerInputs.init = readerInit;
+    add('train-reader', t, { ...config.reader, seed: stageSeed(config.seed, 'train-reader', t) } satisfies TrainReaderStageConfig, readerInputs);
+    const reader = dir(stageDirKey(t, 'train-reader'));
+    if (t < config.iterations) {
+      add('score', t, {
+        ...config.score, n_context: config.reader.n_context, text_maxlength: config.reader.text_maxlength, answer_maxlength: config.reader.answer_maxlength,
+      } satisfies ScoreStageConfig, { reader, train: d.train!, tokenizer: config.tokenizer.reader });
+      const retrieverInit = t > 0 && config.retriever.continue_from_previous ? dir(stageDirKey(t - 1, 'train-retriever')) : config.retriever.init;
+      retrieverBranch(t, join(dir(stageDirKey(t, 'score')), OUTPUTS.scoredTrain), retrieverInit, config.retriever.loss, splits, d);
+    }
+    const evalInputs: Record<string, string> = { reader, tokenizer: config.tokenizer.reader };
+    for (const s of evalSplits) evalInputs[s] = d[s]!;
+    evaluateStage(t, evalInputs, config.evaluate.reader_em);
+  }
+  if (config.baseline.has_answer) {
+    const d0 = D(0);
+    const evalSplitsB = evalSplits;
+    retrieverBranch('baseline', d0.train!, config.retriever.init, 'has_answer', evalSplitsB, d0);
+    const out = dir(stageDirKey('baseline', 'retrieve'));
+    const evalInputs: Record<string, string> = {};
+    for (const s of evalSplitsB) evalInputs[s] = join(out, OUTPUTS.split(s));
+    evaluateStage('baseline', evalInputs, false);
+  }
+  return plan;
+}
+
+/** Metrics of a finished run: evaluate-stage metrics per iteration and for the baseline. */
+export interface PipelineResult {
+  iterations: Array<{ iteration: number; metrics: Metrics }>;
+  baseline?: Metrics;
+  outcomes: StageOutcome[];
+}
+
+export interface RunPipelineOptions {
+  /** Run only the stages matching this filter (for the per-stage CLI commands). */
+  only?: (stage: PlannedStage) => boolean;
+}
+
+/** Runs (or resumes) the whole plan with a StageRunner; stages already done are skipped. */
+export async function runPipeline(
+  runner: StageRunner,
+  config: PipelineConfig,
+  impl: StageImplementations,
+  options: RunPipelineOptions & { implementation?: string } = {},
+): Promise<PipelineResult> {
+  const plan = planPipeline(config, runner.runDir, impl, options.implementation);
+  const outcomes: StageOutcome[] = [];
+  const result: PipelineResult = { iterations: [], outcomes };
+  for (const p of plan) {
+    if (options.only && !options.only(p)) continue;
+    const o = await runner.run(p.definition);
+    outcomes.push(o);
+    if (p.name === 'evaluate') {
+      if (p.iteration === 'baseline') result.baseline = o.manifest.metrics;
+      else result.iterations.push({ iteration: p.iteration, metrics: o.manifest.metrics });
+    }
+  }
+  return result;
+}

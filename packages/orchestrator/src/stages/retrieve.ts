@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import { BiEncoder } from '@fidkd/bi-encoder';
+import { hasAnswer } from '@fidkd/eval';
+import { PassageIndex } from '@fidkd/faiss-index';
+import type { StageContext } from '../runner/stage-runner.js';
+import type { RetrieveStageConfig } from '../pipeline.js';
+import { OUTPUTS } from '../pipeline.js';
+import { passageLookup, readQuestions, writeQuestions, type FidExample } from './io.js';
+import { loadStageTokenizer, questionBatch } from './text.js';
+
+/**
+ * retrieve: Dᵗ⁺¹ — embeds every question of each split with the iteration's retriever, searches the index for
+ * the top `n_passages`, and writes FiD-format files whose ctxs carry title, text, score and DPR has_answer.
+ */
+export async function retrieveStage(ctx: StageContext<RetrieveStageConfig>): Promise<Record<string, number>> {
+  const c = ctx.config;
+  const tokenizer = await loadStageTokenizer(ctx.inputs.tokenizer!);
+  const model = BiEncoder.load(ctx.inputs.retriever!);
+  const index = PassageIndex.load(ctx.inputs.index!);
+  const passages = await passageLookup(ctx.inputs.passages!);
+  const metrics: Record<string, number> = {};
+  try {
+    for (const split of c.splits) {
+      const questions = await readQuestions(ctx.inputs[split]!);
+      const out: FidExample[] = [];
+      for (let s = 0; s < questions.length; s += c.batch_size) {
+        const chunk = questions.slice(s, s + c.batch_size);
+        const q = await model.embedQuestions(await questionBatch(tokenizer, chunk.map((x) => x.question), c.question_maxlength), { batchSize: c.batch_size });
+        const hits = index.search(q, c.n_passages);
+        chunk.forEach((ex, i) => {
+          out.push({
+            ...ex,
+            ctxs: hits[i]!.map((h) => {
+              const p = passages.get(h.id);
+              if (!p) throw new Error(`${ctx.inputs.index}: id ${h.id} is not in ${ctx.inputs.passages}`);
+              return { id: p.id, title: p.title, text: p.text, score: h.score, has_answer: hasAnswer(ex.answers, p.text) };
+            }),
+          });
+        });
+        ctx.onProgress({ type: 'progress', task: `retrieve-${split}`, done: Math.min(questions.length, s + c.batch_size), total: questions.length, unit: 'questions' });
+        await new Promise((r) => setImmediate(r));
+      }
+      await writeQuestions(join(ctx.outDir, OUTPUTS.split(split)), out);
+      metrics[`${split}.questions`] = out.length;
+    }
+  } finally {
+    model.dispose();
+    passages.close();
+  }
+  return metrics;
+}
