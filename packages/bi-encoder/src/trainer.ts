@@ -4,7 +4,7 @@
  * linear warmup/decay schedule and gradient-norm clipping.
  */
 import * as tf from '@tensorflow/tfjs';
-import { AdamW, clipGradNorm, linearWarmupDecay, type TokenBatch } from '@fidkd/core';
+import { AdamW, applyVariableGrads, linearWarmupDecay, type TokenBatch } from '@fidkd/core';
 import { answerSupervisedLoss, distillationLoss, type DistillationFamily, type DistillationVariant } from '@fidkd/losses';
 import type { BiEncoder } from './bi-encoder.js';
 import type { DropoutSpec } from './bert.js';
@@ -115,24 +115,9 @@ export class RetrieverTrainer {
     }, [...vars.values()]);
     gold?.dispose();
 
-    // variableGrads keys grads by variable name; map them back to our canonical names.
-    const byName = new Map<string, tf.Tensor>();
-    for (const [name, v] of vars) {
-      const g = grads[v.name];
-      if (g) byName.set(name, g);
-    }
-    let applied = byName;
-    let gradNorm: number;
-    if (this.maxGradNorm > 0) {
-      const clipped = clipGradNorm(byName, this.maxGradNorm);
-      applied = clipped.grads;
-      gradNorm = clipped.totalNorm;
-    } else {
-      gradNorm = tf.tidy(() => Math.sqrt(tf.addN([...byName.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0]!));
-    }
-    this.optimizer.applyGradients(vars, applied, lr);
     const loss = value.dataSync()[0]!;
-    tf.dispose([value, ...Object.values(grads), ...applied.values()]);
+    value.dispose();
+    const gradNorm = applyVariableGrads(this.optimizer, vars, grads, { lr, maxGradNorm: this.maxGradNorm });
     return { loss, gradNorm, lr, step: this.optimizer.step };
   }
 

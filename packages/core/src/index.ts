@@ -13,6 +13,7 @@ export { DTYPES, dtypeSize, isDType, decodeF16, decodeBF16, f32ToF16Bits, f32ToB
 export * from './training/adamw.js';
 export * from './training/schedule.js';
 export * from './training/clip-grad-norm.js';
+export * from './training/apply-gradients.js';
 export * from './training/gradient-accumulator.js';
 export * from './training/state-dict.js';
 export * from './training/training-checkpoint.js';

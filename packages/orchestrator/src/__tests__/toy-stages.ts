@@ -7,16 +7,9 @@ import type { StageContext } from '../runner/stage-runner.js';
 import type { PipelineConfig } from '../config.js';
 import type { StageImplementations } from '../pipeline.js';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@fidkd/core';
+
+export { mulberry32 };
 
 const DIM = 6;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

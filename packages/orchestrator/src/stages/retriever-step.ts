@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type AdamW, clipGradNorm, type TokenBatch } from '@fidkd/core';
+import { type AdamW, applyVariableGrads, type TokenBatch } from '@fidkd/core';
 import type { BiEncoder } from '@fidkd/bi-encoder';
 import { answerSupervisedLoss, distillationLoss } from '@fidkd/losses';
 
@@ -69,23 +69,8 @@ export function retrieverStep(model: BiEncoder, optimizer: AdamW, batch: Retriev
       ? answerSupervisedLoss(s, t)
       : distillationLoss(s, t, { variant: o.loss as never, gamma: o.gamma, temperatureGold: o.temperatureGold, temperatureScore: o.temperatureScore });
   }, [...vars.values()]);
-  const byName = new Map<string, tf.Tensor>();
-  for (const [name, v] of vars) {
-    const g = grads[v.name];
-    if (g) byName.set(name, g);
-  }
-  let applied = byName;
-  let gradNorm: number;
-  if (o.clip > 0) {
-    const c = clipGradNorm(byName, o.clip);
-    applied = c.grads;
-    gradNorm = c.totalNorm;
-  } else {
-    gradNorm = tf.tidy(() => Math.sqrt(tf.addN([...byName.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0]!));
-  }
-  optimizer.applyGradients(vars, applied, o.lr);
   const loss = value.dataSync()[0]!;
-  tf.dispose([value, ...Object.values(grads)]);
-  if (applied !== byName) tf.dispose([...applied.values()]);
+  value.dispose();
+  const gradNorm = applyVariableGrads(optimizer, vars, grads, { lr: o.lr, maxGradNorm: o.clip });
   return { loss, gradNorm };
 }

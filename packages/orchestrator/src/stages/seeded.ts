@@ -1,24 +1,11 @@
-/** mulberry32: a tiny seeded PRNG (uniform [0, 1)); batch order and answer choice derive from it. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { SeededRandom, mulberry32 } from '@fidkd/core';
+
+export { mulberry32 };
 
 /** A seeded permutation of 0..n−1 (Fisher–Yates). */
 export function permutation(n: number, seed: number): number[] {
-  const rnd = mulberry32(seed);
-  const p = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [p[i], p[j]] = [p[j]!, p[i]!];
-  }
-  return p;
+  // The same stream as Fisher–Yates over mulberry32(seed): resumed runs keep their batch order.
+  return new SeededRandom(seed, { seedMixing: 'none' }).shuffle(Array.from({ length: n }, (_, i) => i));
 }
 
 /**
