@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { copyFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { AdamW, loadTrainingCheckpoint, saveTrainingCheckpoint, loadCheckpoint } from '@fidkd/core';
+import { loadCheckpoint } from '@fidkd/core';
 import { BiEncoder } from '@fidkd/bi-encoder';
 import { retrieverStep } from './retriever-step.js';
+import { runRetrieverLoop } from './retriever-loop.js';
 import { scheduleOf } from './train-reader.js';
 import type { StageContext } from '../runner/stage-runner.js';
 import type { TrainRetrieverStageConfig } from '../pipeline.js';
@@ -37,58 +35,31 @@ export async function trainRetrieverStage(ctx: StageContext<TrainRetrieverStageC
     if (bad) throw new Error(`${ctx.inputs.train}: question ${bad.id} lacks gold scores (ctxs[].score) for its first ${c.n_context} passages`);
   }
   const tokenizer = await loadStageTokenizer(ctx.inputs.tokenizer!);
-  const latest = join(ctx.checkpointDir, 'latest');
-  let model: BiEncoder;
-  let start = 0;
-  let resumed: ReturnType<typeof loadTrainingCheckpoint> | undefined;
-  if (existsSync(latest) || existsSync(`${latest}.previous`)) {
-    resumed = loadTrainingCheckpoint(latest);
-    model = BiEncoder.fromCheckpoint({ dir: resumed.dir, config: resumed.config, weightsFile: join(resumed.dir, 'model.safetensors'), tensors: resumed.weights });
-    start = resumed.step;
-    ctx.log(`resuming from step ${start}`);
-  } else if (ctx.inputs.init) {
-    model = BiEncoder.fromCheckpoint(loadCheckpoint(ctx.inputs.init));
-  } else {
+  const create = (): BiEncoder => {
+    if (ctx.inputs.init) return BiEncoder.fromCheckpoint(loadCheckpoint(ctx.inputs.init));
     if (!c.model) throw new Error('retriever: give "init" (a checkpoint directory) or "model" (a BERT config)');
     const m = c.model as { bert?: Record<string, unknown>; retriever?: Record<string, unknown> };
-    model = BiEncoder.create({
+    return BiEncoder.create({
       bert: { vocabSize: tokenizerVocabSize(tokenizer), ...m.bert },
       retriever: { questionMaxlength: c.question_maxlength, passageMaxlength: c.passage_maxlength, ...(c.indexing_dimension ? { projection: true, indexingDimension: c.indexing_dimension } : {}), ...m.retriever },
     } as Parameters<typeof BiEncoder.create>[0], { seed: c.seed });
-  }
-  const optimizer = new AdamW({ lr: c.lr, weightDecay: c.weight_decay });
-  if (resumed) optimizer.setState(resumed.optimizerState, resumed.optimizerStep);
+  };
   const schedule = scheduleOf(c);
   const n = c.n_context;
-  const tail: number[] = [];
-  try {
-    for (let step = start; step < c.total_steps; step++) {
-      const idx = batchIndices(train.length, c.batch_size, c.seed, step);
-      const qs = idx.map((i) => train[i]!);
-      const ctxs = qs.flatMap((q) => q.ctxs.slice(0, n));
-      const r = retrieverStep(model, optimizer, {
-        questions: await questionBatch(tokenizer, qs.map((q) => q.question), c.question_maxlength),
-        passages: await passageBatch(tokenizer, ctxs, c.passage_maxlength),
-        gold: loss === 'answer' ? undefined : Float32Array.from(ctxs, (p) => p.score!),
-        hasAnswer: loss === 'answer' ? ctxs.map((p) => Boolean(p.has_answer)) : undefined,
-      }, {
-        loss, gamma: c.gamma, temperatureGold: c.temperature_gold, temperatureScore: c.temperature_score,
-        lr: c.lr * schedule(step), clip: c.clip, inBatchNegatives: c.in_batch_negatives,
-      });
-      tail.push(r.loss);
-      if (tail.length > 20) tail.shift();
-      ctx.step(step + 1, { loss: r.loss, lr: c.lr * schedule(step), grad_norm: r.gradNorm }, c.total_steps);
-      if (c.checkpoint_every > 0 && (step + 1) % c.checkpoint_every === 0 && step + 1 < c.total_steps) {
-        saveTrainingCheckpoint(latest, { weights: model.stateDict(), config: model.hfConfig(), optimizer, step: step + 1 });
-        ctx.checkpointSaved(step + 1, latest);
-      }
-      await new Promise((res) => setImmediate(res));
-    }
-    model.save(ctx.outDir);
-    copyFileSync(ctx.inputs.tokenizer!, join(ctx.outDir, 'tokenizer.json'));
-  } finally {
-    optimizer.dispose();
-    model.dispose();
-  }
-  return { train_loss: tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length), steps: c.total_steps, questions: train.length };
+  const trainLoss = await runRetrieverLoop(ctx, c, create, async (model, optimizer, step) => {
+    const idx = batchIndices(train.length, c.batch_size, c.seed, step);
+    const qs = idx.map((i) => train[i]!);
+    const ctxs = qs.flatMap((q) => q.ctxs.slice(0, n));
+    const r = retrieverStep(model, optimizer, {
+      questions: await questionBatch(tokenizer, qs.map((q) => q.question), c.question_maxlength),
+      passages: await passageBatch(tokenizer, ctxs, c.passage_maxlength),
+      gold: loss === 'answer' ? undefined : Float32Array.from(ctxs, (p) => p.score!),
+      hasAnswer: loss === 'answer' ? ctxs.map((p) => Boolean(p.has_answer)) : undefined,
+    }, {
+      loss, gamma: c.gamma, temperatureGold: c.temperature_gold, temperatureScore: c.temperature_score,
+      lr: c.lr * schedule(step), clip: c.clip, inBatchNegatives: c.in_batch_negatives,
+    });
+    return { loss: r.loss, info: { loss: r.loss, lr: c.lr * schedule(step), grad_norm: r.gradNorm } };
+  });
+  return { train_loss: trainLoss, steps: c.total_steps, questions: train.length };
 }
