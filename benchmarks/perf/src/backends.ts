@@ -1,6 +1,7 @@
 // Selecting the tfjs backend a row measures. `blas` is the stock cpu backend with @fidkd/tfjs-blas's native
 // kernels registered; `cpu` the stock cpu kernels; `wasm` tfjs-backend-wasm; `tensorflow` tfjs-node if present.
 import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '@fidkd/core';
 
 /** The subset of @fidkd/tfjs-blas the harness uses (imported dynamically: no build-order coupling). */
 export interface TfjsBlasModule {
@@ -37,8 +38,8 @@ export async function useBackend(name: string): Promise<void> {
       return;
     }
     case 'wasm': {
-      const spec = '@tensorflow/tfjs-backend-wasm';
-      await import(spec);
+      // core's initBackend also supplies the kernels tfjs-backend-wasm lacks (UnsortedSegmentSum, …).
+      await initBackend('wasm');
       await setOrThrow('wasm');
       return;
     }
