@@ -58,10 +58,11 @@ function ensureNodeModules() {
 }
 
 // ---- 3. native addons ---------------------------------------------------------------------------------
-const nodeGyp = (() => {
+// Located only when an addon is actually built: a set-up with nothing to build never needs npm's node-gyp.
+function nodeGyp() {
   const npmDir = dirname(dirname(realNpmCli()));
   return join(npmDir, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-})();
+}
 function realNpmCli() {
   // npm exports its own path to scripts it runs; fall back to the usual global location.
   if (process.env.npm_execpath && existsSync(process.env.npm_execpath)) return process.env.npm_execpath;
@@ -94,7 +95,7 @@ function buildFaissNode() {
   log('building faiss-node from its npm source against the system libfaiss (about a minute)');
   copyFileSync(join(root, 'scripts', 'native', 'faiss-node.binding.gyp'), join(dir, 'binding.gyp'));
   copyFileSync(join(root, 'scripts', 'native', 'faiss_idx_compat.h'), join(dir, 'faiss_idx_compat.h'));
-  run(process.execPath, [nodeGyp, 'rebuild', ...nodeGypArgs(), `--libfaiss_a=${findLibfaiss()}`, '-j', '2'], { cwd: dir });
+  run(process.execPath, [nodeGyp(), 'rebuild', ...nodeGypArgs(), `--libfaiss_a=${findLibfaiss()}`, '-j', '2'], { cwd: dir });
   if (!canLoad(out)) throw new Error(`[setup] built ${out} but it does not load`);
   writeFileSync(stampFile, stamp);
 }
@@ -105,7 +106,7 @@ function buildWorkspaceAddon(pkgDir, product) {
   const sources = ['binding.gyp', ...listSources(join(dir, 'native'))];
   if (existsSync(out) && sources.every((s) => statSync(join(dir, s)).mtimeMs <= statSync(out).mtimeMs) && canLoad(out)) return;
   log(`building native addon ${pkgDir}`);
-  run(process.execPath, [nodeGyp, 'rebuild', ...nodeGypArgs(), '-j', '2'], { cwd: dir });
+  run(process.execPath, [nodeGyp(), 'rebuild', ...nodeGypArgs(), '-j', '2'], { cwd: dir });
 }
 function listSources(dir) {
   if (!existsSync(dir)) return [];
