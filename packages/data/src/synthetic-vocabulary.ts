@@ -175,4 +175,5 @@ export const SURNAMES: readonly string[] = [
 export const NAME_ONSETS: readonly string[] = ['b', 'br', 'd', 'dr', 'f', 'g', 'gr', 'k', 'kr', 'l', 'm', 'n', 'p', 'r', 's', 'st', 't', 'tr', 'v', 'z'];
 export const NAME_VOWELS: readonly string[] = ['a', 'e', 'i', 'o', 'u', 'ai', 'ei', 'ou'];
 export const CITY_ENDINGS: readonly string[] = ['mora', 'vik', 'holm', 'burg', 'ford', 'stad', 'ano', 'ville', 'heim', 'dor'];
+export const SURNAME_ENDINGS: readonly string[] = ['son', 'berg', 'ski', 'ez', 'ov', 'ani', 'ard', 'ley', 'mann', 'ic'];
 export const COMPANY_ENDINGS: readonly string[] = ['tex', 'tron', 'dyne', 'corp', 'works', 'nex', 'lab', 'sys', 'ix', 'co'];

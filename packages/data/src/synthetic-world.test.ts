@@ -116,4 +116,23 @@ describe('synthetic world', () => {
     expect(dev[0]!.ctxs).toHaveLength(20);
     expect(dev[0]!.ctxs[0]!.score).toBeGreaterThanOrEqual(dev[0]!.ctxs[19]!.score!);
   });
+
+  test("surnames 'unique': one generated surname per person, none from the shared pool; BM25 then finds the entity", async () => {
+    const w = generateSyntheticWorld({ ...SMALL, seed: 3, surnames: 'unique' });
+    const facts = new Map(w.facts.map((f) => [f.questionId, f]));
+    const surnames = new Set<string>();
+    for (const p of w.passages) surnames.add(p.title.split(' ').slice(1).join(' '));
+    expect(surnames.size).toBe(SMALL.numEntities);
+    const shared = generateSyntheticWorld({ ...SMALL, seed: 3 });
+    const pool = new Set(shared.passages.map((p) => p.title.split(' ')[1]));
+    for (const s of surnames) expect(pool.has(s)).toBe(false);
+    // the entity is easy for BM25: its own passages fill the top 5 for nearly every question
+    const index = await Bm25Index.build(w.passages);
+    const byId = new Map(w.passages.map((p) => [p.id, p]));
+    const dev = buildInitialContexts(w.dev, index, byId, { k: 20 });
+    let own = 0;
+    for (const ex of dev) own += ex.ctxs.slice(0, 5).filter((c) => c.title === facts.get(ex.id)!.entity).length / 5;
+    expect(own / dev.length).toBeGreaterThan(0.9);
+    expect(generateSyntheticWorld({ ...SMALL, seed: 3, surnames: 'unique' }).passages).toEqual(w.passages);
+  });
 });

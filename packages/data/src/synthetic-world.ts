@@ -1,6 +1,6 @@
 import { SeededRandom } from '@fidkd/core';
 import {
-  CITY_ENDINGS, COMPANY_ENDINGS, FILLER_TEMPLATES, FIRST_NAMES, JOBS, NAME_ONSETS, NAME_VOWELS, RELATIONS, SUBJECTS,
+  CITY_ENDINGS, COMPANY_ENDINGS, SURNAME_ENDINGS, FILLER_TEMPLATES, FIRST_NAMES, JOBS, NAME_ONSETS, NAME_VOWELS, RELATIONS, SUBJECTS,
   SURNAMES, TOPICS, type RelationName, type RelationSpec,
 } from './synthetic-vocabulary.js';
 import type { FidExample, Passage } from './types.js';
@@ -30,6 +30,12 @@ export interface SyntheticWorldOptions {
   /** Size of the city / company pools. Defaults numEntities / 6 and numEntities / 10 (at least 20). */
   numCities?: number;
   numCompanies?: number;
+  /**
+   * 'shared' (default): surnames from a small pool, so BM25's top passages mix the entity with its namesakes;
+   * 'unique': every person gets a generated surname of their own, so the entity is easy to find and the hard part
+   * is only which of its passages states the asked relation.
+   */
+  surnames?: 'shared' | 'unique';
 }
 
 /** Ground truth of one question (for analysis; not written to the FiD files). */
@@ -77,6 +83,7 @@ function resolveOptions(options: SyntheticWorldOptions): Required<SyntheticWorld
     visitOwnCityRate: options.visitOwnCityRate ?? 0.35,
     numCities: options.numCities ?? Math.max(20, Math.round(numEntities / 6)),
     numCompanies: options.numCompanies ?? Math.max(20, Math.round(numEntities / 10)),
+    surnames: options.surnames ?? 'shared',
   };
 }
 
@@ -133,7 +140,7 @@ export function generateSyntheticWorld(options: SyntheticWorldOptions = {}): Syn
   const rng = new SeededRandom(o.seed);
   const nFirst = Math.min(FIRST_NAMES.length, Math.max(4, Math.ceil(Math.sqrt(2 * o.numEntities))));
   const nLast = Math.min(SURNAMES.length, Math.max(4, Math.ceil(Math.sqrt(2 * o.numEntities))));
-  if (o.numEntities > nFirst * nLast) {
+  if (o.surnames === 'shared' && o.numEntities > nFirst * nLast) {
     throw new RangeError(`generateSyntheticWorld: at most ${nFirst * nLast} entities (name pools), asked ${o.numEntities}`);
   }
   const totalQuestions = o.numTrain + o.numDev + o.numTest;
@@ -146,11 +153,13 @@ export function generateSyntheticWorld(options: SyntheticWorldOptions = {}): Syn
   const cities = pseudoWords(rng, o.numCities, CITY_ENDINGS, taken);
   const companies = pseudoWords(rng, o.numCompanies, COMPANY_ENDINGS, taken);
   const firsts = FIRST_NAMES.slice(0, nFirst);
-  const lasts = SURNAMES.slice(0, nLast);
+  const unique = o.surnames === 'unique';
+  const lasts = unique ? pseudoWords(rng, o.numEntities, SURNAME_ENDINGS, taken) : SURNAMES.slice(0, nLast);
 
-  // Entities: distinct (first, last) pairs from small pools, so name tokens are shared widely.
+  // Entities: distinct (first, last) pairs from small pools, so name tokens are shared widely (or one surname each).
   const pairs: [number, number][] = [];
-  for (let i = 0; i < nFirst; i++) for (let j = 0; j < nLast; j++) pairs.push([i, j]);
+  if (unique) for (let e = 0; e < o.numEntities; e++) pairs.push([rng.int(nFirst), e]);
+  else for (let i = 0; i < nFirst; i++) for (let j = 0; j < nLast; j++) pairs.push([i, j]);
   rng.shuffle(pairs);
   const entities: Entity[] = [];
   const byToken = new Map<string, number[]>();
