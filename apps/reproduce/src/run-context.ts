@@ -5,13 +5,16 @@ import { MANIFEST_FILE, MissingInputError, StageRunner, stageDirKey, type Pipeli
 import { Renderer } from './ui/render.js';
 import { UserError } from './ui/errors.js';
 
-export const BACKENDS = ['auto', 'cpu', 'wasm', 'tensorflow', 'tensorflow-gpu'];
+// 'cpu-stock' is tfjs's own cpu kernels without @fidkd/tfjs-blas: the "before" of the speed comparisons.
+export const BACKENDS = ['auto', 'cpu', 'cpu-stock', 'wasm', 'tensorflow', 'tensorflow-gpu'];
+export const BACKEND_HELP = `tfjs backend: ${BACKENDS.join(', ')}`;
 
 /** Picks the tfjs backend (core's initBackend) and says which one was taken. */
 export async function selectBackend(name: string, renderer: Renderer): Promise<string> {
   if (!BACKENDS.includes(name)) throw new UserError(`--backend ${name}: expected one of ${BACKENDS.join(', ')}`);
   // notices of the backend selection go through the renderer (above the progress bars)
-  const report = await initBackend(name as BackendName, { log: (l) => renderer.line(l) });
+  const stock = name === 'cpu-stock';
+  const report = await initBackend((stock ? 'cpu' : name) as BackendName, { log: (l) => renderer.line(l), ...(stock ? { blas: false } : {}) });
   const taken = report.accelerated ? `${report.backend}+${report.accelerated}` : report.backend;
   renderer.line(`backend: ${taken} (${report.reason})`);
   for (const s of report.skipped) renderer.line(`  skipped ${s.name}: ${s.reason}`);

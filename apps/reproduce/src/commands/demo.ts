@@ -8,7 +8,7 @@ import {
 import { applySets, collect, intFlag, loadConfigFile } from '../config-files.js';
 import { DEMO_DEFAULTS, type DemoConfig } from '../demo/config.js';
 import { buildResults, recallPlotSvg, reportMarkdown, resultsTable } from '../demo/report.js';
-import { createRunner, explainMissing, selectBackend } from '../run-context.js';
+import { BACKEND_HELP, createRunner, explainMissing, selectBackend } from '../run-context.js';
 import { action, UserError } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 
@@ -49,7 +49,7 @@ export function registerDemo(program: Command): void {
     .option('--seed <n>', `world and training seed (default ${DEMO_DEFAULTS.seed})`)
     .option('--loss <name>', 'distillation loss: kl, mse or margin (default kl)')
     .option('--iterations <n>', `distillation iterations (default ${DEMO_DEFAULTS.pipeline.iterations})`)
-    .option('--backend <name>', 'tfjs backend: auto, cpu, wasm, tensorflow, tensorflow-gpu', 'auto')
+    .option('--backend <name>', BACKEND_HELP, 'auto')
     .option('--config <file>', 'JSON overriding any demo setting (see apps/reproduce/src/demo/config.ts)')
     .option('--set <key=value>', 'override one setting, e.g. --set pipeline.reader.total_steps=200 (repeatable)', collect)
     .option('--no-baseline', 'skip the has_answer-supervised baseline')

@@ -5,7 +5,7 @@ import { createStages, runPipeline, writeJsonAtomic, writeFileAtomic } from '@fi
 import { collect } from '../config-files.js';
 import { checkPipelineFiles, loadPipelineConfig } from '../reproduce/load.js';
 import { compareWithMatrix, comparisonTable, readMatrix } from '../reproduce/matrix.js';
-import { createRunner, explainMissing, selectBackend } from '../run-context.js';
+import { BACKEND_HELP, createRunner, explainMissing, selectBackend } from '../run-context.js';
 import { action } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 
@@ -20,7 +20,7 @@ export function registerReproduce(program: Command): void {
     .option('--run-dir <dir>', 'run directory (default ./runs/<config name>)')
     .option('--matrix <file>', 'reproduction matrix (default configs/reproduction-matrix.json)')
     .option('--set <key=value>', 'override one setting, e.g. --set reader.total_steps=100 (repeatable)', collect)
-    .option('--backend <name>', 'tfjs backend: auto, cpu, wasm, tensorflow, tensorflow-gpu', 'auto')
+    .option('--backend <name>', BACKEND_HELP, 'auto')
     .option('--strict', 'exit with status 3 when a result is outside the matrix tolerance')
     .action(action(async (opts: { config: string; runDir?: string; matrix?: string; set?: string[]; backend: string; strict?: boolean }) => {
       const config = loadPipelineConfig(opts.config, opts.set);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { ConfigError, createStages, runPipeline, STAGE_NAMES, validatePipelineConfig, type PipelineConfig, type StageName } from '@fidkd/orchestrator';
 import { applySets, collect, intFlag, readJsonFile } from '../config-files.js';
 import { checkPipelineFiles, loadPipelineConfig } from '../reproduce/load.js';
-import { createRunner, explainMissing, selectBackend } from '../run-context.js';
+import { BACKEND_HELP, createRunner, explainMissing, selectBackend } from '../run-context.js';
 import { action, UserError } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 
@@ -54,7 +54,7 @@ export function registerStageCommands(program: Command): void {
       .option('--run-dir <dir>', 'run directory (default ./runs/<config name>)')
       .option('--iteration <t>', 'iteration t', '0')
       .option('--set <key=value>', 'override one setting (repeatable)', collect)
-      .option('--backend <name>', 'tfjs backend: auto, cpu, wasm, tensorflow, tensorflow-gpu', 'auto');
+      .option('--backend <name>', BACKEND_HELP, 'auto');
     if (name !== 'train-reader' && name !== 'score') cmd.option('--baseline', 'the has_answer baseline branch instead of iteration t');
     if (name === 'embed') cmd.option('--shard-id <k>', 'shard to embed (0-based)', '0');
     if (name === 'embed' || name === 'index') cmd.option('--num-shards <n>', 'number of shards (default: embed.num_shards of the config)');

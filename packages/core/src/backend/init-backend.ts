@@ -7,7 +7,8 @@ export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu' | 'wa
 
 /** Options of {@link initBackend}. */
 export interface InitBackendOptions {
-  /** Try the native OpenBLAS kernels of `@fidkd/tfjs-blas` on the cpu backend (default true). */
+  /** Try the native OpenBLAS kernels of `@fidkd/tfjs-blas` on the cpu backend (default true); false also removes
+   * the ones an earlier call registered (tfjs's own kernels, the "before" of speed comparisons). */
   blas?: boolean;
   /** Where the one-line notices go (default `console.warn`); pass `() => {}` to silence them. */
   log?: (line: string) => void;
@@ -79,6 +80,7 @@ async function tryTensorflow(gpu: boolean): Promise<Attempt> {
 }
 
 let blasRegistered: string[] | null = null;
+let blasModule: { unregisterBlasKernels?: () => void } | null = null;
 
 async function tryBlas(): Promise<{ ok: true; kernels: string[] } | { ok: false; reason: string }> {
   if (blasRegistered) return { ok: true, kernels: blasRegistered };
@@ -94,6 +96,7 @@ async function tryBlas(): Promise<{ ok: true; kernels: string[] } | { ok: false;
     const { registered } = mod.registerBlasKernels();
     if (registered.length === 0) return { ok: false, reason: `${TFJS_BLAS} registered no kernel` };
     blasRegistered = registered;
+    blasModule = mod;
     return { ok: true, kernels: registered };
   } catch (err) {
     return { ok: false, reason: `${TFJS_BLAS} unavailable: ${message(err)}` };
@@ -132,6 +135,10 @@ async function useCpu(blas: boolean, skipped: { name: string; reason: string }[]
       return { ok: true, report: { backend: 'cpu', accelerated: 'openblas', reason: `${TFJS_BLAS} kernels: ${b.kernels.join(', ')}` } };
     }
     skipped.push({ name: 'cpu+openblas', reason: b.reason });
+  } else if (blasRegistered && typeof blasModule?.unregisterBlasKernels === 'function') {
+    // asked for the stock kernels after an earlier call registered the native ones: restore tfjs's own
+    blasModule.unregisterBlasKernels();
+    blasRegistered = null;
   }
   await tf.setBackend('cpu');
   return {
