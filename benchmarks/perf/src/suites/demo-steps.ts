@@ -6,10 +6,11 @@
 //     tokens, KL loss, AdamW, clip 1, dropout off) —
 // beside the stock `cpu` backend measured in the same run (the "before" of the README).
 import * as tf from '@tensorflow/tfjs';
-import { AdamW, type ReaderBatch, type TokenBatch } from '@fidkd/core';
+import { AdamW } from '@fidkd/core';
 import { BiEncoder } from '@fidkd/bi-encoder';
 import { FiDReader } from '@fidkd/fid-reader';
 import { useBackend } from '../backends.js';
+import { randomReaderBatch, randomTokenBatch } from '../batches.js';
 import { errorRow, type BenchRow, type Suite } from '../suite.js';
 import { timeIt } from '../timing.js';
 
@@ -37,31 +38,6 @@ const RETRIEVER = 'retriever_train_step_ms_demo';
 const REFERENCE_BACKEND = 'cpu';
 const REFERENCE_LABEL = 'tfjs-cpu (stock kernels)';
 
-/** Deterministic ids in [2, VOCAB_SIZE - 1) (0 = pad and 1 = eos stay out, as in real batches). */
-function randomIds(length: number, seed: number): Int32Array {
-  let s = seed;
-  const ids = new Int32Array(length);
-  for (let i = 0; i < length; i++) ids[i] = 2 + ((s = (s * 1103515245 + 12345) % 2 ** 31) % (VOCAB_SIZE - 3));
-  return ids;
-}
-
-function readerBatch(): ReaderBatch {
-  const inputIds = randomIds(READER_BATCH * N_CONTEXT * TEXT_MAXLENGTH, 1);
-  return {
-    inputIds,
-    attentionMask: new Int32Array(inputIds.length).fill(1),
-    batchSize: READER_BATCH,
-    nContext: N_CONTEXT,
-    textMaxlength: TEXT_MAXLENGTH,
-    labels: randomIds(READER_BATCH * ANSWER_LENGTH, 2),
-    answerLength: ANSWER_LENGTH,
-  };
-}
-
-function tokenBatch(count: number, length: number, seed: number): TokenBatch {
-  return { ids: randomIds(count * length, seed), mask: new Int32Array(count * length).fill(1), count, length };
-}
-
 /** Throws when the timed steps left tensors behind (the warm-up steps create the optimizer state). */
 function assertNoLeak(before: number, what: string): void {
   const after = tf.memory().numTensors;
@@ -76,7 +52,7 @@ async function readerStepMs(reps: number): Promise<number> {
     optimizer = new AdamW({ lr: 1e-4 });
     const r = reader;
     const o = optimizer;
-    const batch = readerBatch();
+    const batch = randomReaderBatch({ questions: READER_BATCH, nContext: N_CONTEXT, textMaxlength: TEXT_MAXLENGTH, answerLength: ANSWER_LENGTH, vocabSize: VOCAB_SIZE }, 1);
     const step = (): void => void r.trainStep(batch, { optimizer: o, lr: 1e-4, maxGradNorm: 1, dropout: 0 });
     for (let i = 0; i < WARMUP; i++) step();
     const before = tf.memory().numTensors;
@@ -98,8 +74,8 @@ async function retrieverStepMs(reps: number): Promise<number> {
     );
     const m = model;
     const batch = {
-      questions: tokenBatch(RETRIEVER_BATCH, QUESTION_MAXLENGTH, 3),
-      passages: tokenBatch(RETRIEVER_BATCH * N_CONTEXT, PASSAGE_MAXLENGTH, 4),
+      questions: randomTokenBatch(RETRIEVER_BATCH, QUESTION_MAXLENGTH, VOCAB_SIZE, 3),
+      passages: randomTokenBatch(RETRIEVER_BATCH * N_CONTEXT, PASSAGE_MAXLENGTH, VOCAB_SIZE, 4),
       gold: Float32Array.from({ length: RETRIEVER_BATCH * N_CONTEXT }, (_, i) => Math.sin(i)),
     };
     // Same options as the retriever suite; the model owns its optimizer (disposed with it).

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AdamW, type ReaderBatch } from '@fidkd/core';
 import { FiDReader } from '@fidkd/fid-reader';
 import { useBackend } from '../backends.js';
+import { randomReaderBatch } from '../batches.js';
 import { findTorchPython, runPythonJson } from '../python.js';
 import { errorRow, type BenchRow, type Suite } from '../suite.js';
 import { timeIt } from '../timing.js';
@@ -20,23 +21,8 @@ const ANSWER_LENGTH = 16;
 const NEW_TOKENS = 20;
 const QUESTIONS = 1;
 
-function fullBatch(seed: number): ReaderBatch {
-  let s = seed;
-  const next = (): number => (s = (s * 1103515245 + 12345) % 2 ** 31);
-  const inputIds = new Int32Array(QUESTIONS * N_CONTEXT * TEXT_MAXLENGTH);
-  for (let i = 0; i < inputIds.length; i++) inputIds[i] = 2 + (next() % (T5_SMALL.vocab_size - 3));
-  const labels = new Int32Array(QUESTIONS * ANSWER_LENGTH);
-  for (let i = 0; i < labels.length; i++) labels[i] = 2 + (next() % (T5_SMALL.vocab_size - 3));
-  return {
-    inputIds,
-    attentionMask: new Int32Array(inputIds.length).fill(1),
-    batchSize: QUESTIONS,
-    nContext: N_CONTEXT,
-    textMaxlength: TEXT_MAXLENGTH,
-    labels,
-    answerLength: ANSWER_LENGTH,
-  };
-}
+const fullBatch = (seed: number): ReaderBatch =>
+  randomReaderBatch({ questions: QUESTIONS, nContext: N_CONTEXT, textMaxlength: TEXT_MAXLENGTH, answerLength: ANSWER_LENGTH, vocabSize: T5_SMALL.vocab_size }, seed);
 
 const TRAIN = 'reader_train_tokens_per_s_t5_small_10x200';
 const GEN = 'reader_generate_ms_t5_small_10x200_20tok';

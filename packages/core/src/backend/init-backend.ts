@@ -84,7 +84,7 @@ let blasModule: { unregisterBlasKernels?: () => void } | null = null;
 
 async function tryBlas(): Promise<{ ok: true; kernels: string[] } | { ok: false; reason: string }> {
   if (blasRegistered) return { ok: true, kernels: blasRegistered };
-  let mod: { registerBlasKernels?: () => { registered: string[] } };
+  let mod: { registerBlasKernels?: () => { registered: string[] }; unregisterBlasKernels?: () => void };
   try {
     mod = (await import(TFJS_BLAS)) as typeof mod;
   } catch (err) {
