@@ -134,5 +134,6 @@ describe('synthetic world', () => {
     for (const ex of dev) own += ex.ctxs.slice(0, 5).filter((c) => c.title === facts.get(ex.id)!.entity).length / 5;
     expect(own / dev.length).toBeGreaterThan(0.9);
     expect(generateSyntheticWorld({ ...SMALL, seed: 3, surnames: 'unique' }).passages).toEqual(w.passages);
+    expect(() => generateSyntheticWorld({ ...SMALL, surnames: 'Unique' as never })).toThrow(/surnames must be 'shared' or 'unique'/);
   });
 });

@@ -137,6 +137,9 @@ function withClause(sentence: string, clause: string): string {
  */
 export function generateSyntheticWorld(options: SyntheticWorldOptions = {}): SyntheticWorld {
   const o = resolveOptions(options);
+  if (o.surnames !== 'shared' && o.surnames !== 'unique') {
+    throw new RangeError(`generateSyntheticWorld: surnames must be 'shared' or 'unique', got ${JSON.stringify(o.surnames)}`);
+  }
   const rng = new SeededRandom(o.seed);
   const nFirst = Math.min(FIRST_NAMES.length, Math.max(4, Math.ceil(Math.sqrt(2 * o.numEntities))));
   const nLast = Math.min(SURNAMES.length, Math.max(4, Math.ceil(Math.sqrt(2 * o.numEntities))));
