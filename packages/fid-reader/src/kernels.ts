@@ -104,6 +104,20 @@ export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
   return op(x, w);
 }
 
+/** Writes softmax(xs[o, o + n)) into p[o, o + n) (max-shifted); returns the row's log-sum-exp. */
+function softmaxRow(xs: Float32Array, p: Float32Array, o: number, n: number): number {
+  let max = -Infinity;
+  for (let j = o; j < o + n; j++) if (xs[j]! > max) max = xs[j]!;
+  let s = 0;
+  for (let j = o; j < o + n; j++) {
+    const e = Math.exp(xs[j]! - max);
+    p[j] = e;
+    s += e;
+  }
+  for (let j = o; j < o + n; j++) p[j] = p[j]! / s;
+  return Math.log(s) + max;
+}
+
 /** Softmax over the last axis. */
 export function softmaxLast(x: tf.Tensor): tf.Tensor {
   if (!usesFusedCpuKernels()) return tf.softmax(x, -1);
@@ -111,17 +125,7 @@ export function softmaxLast(x: tf.Tensor): tf.Tensor {
     const n = input.shape[input.shape.length - 1]!;
     const xs = f32(input);
     const p = new Float32Array(xs.length);
-    for (let o = 0; o < xs.length; o += n) {
-      let max = -Infinity;
-      for (let j = o; j < o + n; j++) if (xs[j]! > max) max = xs[j]!;
-      let s = 0;
-      for (let j = o; j < o + n; j++) {
-        const e = Math.exp(xs[j]! - max);
-        p[j] = e;
-        s += e;
-      }
-      for (let j = o; j < o + n; j++) p[j] = p[j]! / s;
-    }
+    for (let o = 0; o < xs.length; o += n) softmaxRow(xs, p, o, n);
     return {
       value: tf.tensor(p, input.shape),
       gradFunc: (dy: tf.Tensor) => {
@@ -229,17 +233,9 @@ export function tokenNll(logits: tf.Tensor, labels: Int32Array): tf.Tensor {
     const p = new Float32Array(xs.length);
     for (let i = 0; i < m; i++) {
       const o = i * v;
-      let max = -Infinity;
-      for (let j = o; j < o + v; j++) if (xs[j]! > max) max = xs[j]!;
-      let s = 0;
-      for (let j = o; j < o + v; j++) {
-        const e = Math.exp(xs[j]! - max);
-        p[j] = e;
-        s += e;
-      }
-      for (let j = o; j < o + v; j++) p[j] = p[j]! / s;
+      const logNormalizer = softmaxRow(xs, p, o, v);
       const y = labels[i]!;
-      if (y !== -100) nll[i] = Math.log(s) + max - xs[o + y]!;
+      if (y !== -100) nll[i] = logNormalizer - xs[o + y]!;
     }
     return {
       value: tf.tensor1d(nll),
