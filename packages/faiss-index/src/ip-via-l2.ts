@@ -16,8 +16,8 @@ export function maxSquaredNorm(vectors: Float32Array, dimension: number): number
   return max;
 }
 
-/** Rows [from, to) of `vectors` with the extra coordinate sqrt(φ − ‖x‖²) appended, as a plain array for faiss-node. */
-export function augmentRows(vectors: Float32Array, dimension: number, from: number, to: number, phi: number): number[] {
+/** Rows [from, to) of `vectors`, each followed by `extra(its squared norm)`, as a plain array for faiss-node. */
+function appendCoordinate(vectors: Float32Array, dimension: number, from: number, to: number, extra: (squaredNorm: number) => number): number[] {
   const out = new Array<number>((to - from) * (dimension + 1));
   let o = 0;
   for (let r = from; r < to; r++) {
@@ -28,26 +28,22 @@ export function augmentRows(vectors: Float32Array, dimension: number, from: numb
       out[o++] = v;
       s += v * v;
     }
-    out[o++] = Math.sqrt(Math.max(0, phi - s));
+    out[o++] = extra(s);
   }
   return out;
 }
 
+/** Rows [from, to) of `vectors` with the extra coordinate sqrt(φ − ‖x‖²) appended, as a plain array for faiss-node. */
+export function augmentRows(vectors: Float32Array, dimension: number, from: number, to: number, phi: number): number[] {
+  return appendCoordinate(vectors, dimension, from, to, (s) => Math.sqrt(Math.max(0, phi - s)));
+}
+
 /** Query rows [from, to) with a 0 appended (and their squared norms, to recover inner products). */
 export function augmentQueries(queries: Float32Array, dimension: number, from: number, to: number): { rows: number[]; squaredNorms: number[] } {
-  const rows = new Array<number>((to - from) * (dimension + 1));
   const squaredNorms: number[] = [];
-  let o = 0;
-  for (let r = from; r < to; r++) {
-    const off = r * dimension;
-    let s = 0;
-    for (let j = 0; j < dimension; j++) {
-      const v = queries[off + j]!;
-      rows[o++] = v;
-      s += v * v;
-    }
-    rows[o++] = 0;
+  const rows = appendCoordinate(queries, dimension, from, to, (s) => {
     squaredNorms.push(s);
-  }
+    return 0;
+  });
   return { rows, squaredNorms };
 }
