@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BiEncoder } from '@fidkd/bi-encoder';
 import type { TokenBatch } from '@fidkd/core';
 import { useBackend } from '../backends.js';
+import { randomTokenBatch } from '../batches.js';
 import { findTorchPython, runPythonJson } from '../python.js';
 import { errorRow, type BenchRow, type Suite } from '../suite.js';
 import { timeIt } from '../timing.js';
@@ -19,12 +20,7 @@ const EMBED_BATCH = 8;
 const QUESTIONS = 2;
 const N_CONTEXT = 4;
 
-function fullBatch(count: number, length: number, seed: number): TokenBatch {
-  let s = seed;
-  const ids = new Int32Array(count * length);
-  for (let i = 0; i < ids.length; i++) ids[i] = 4 + ((s = (s * 1103515245 + 12345) % 2 ** 31) % (BERT_BASE.vocabSize - 4));
-  return { ids, mask: new Int32Array(count * length).fill(1), count, length };
-}
+const fullBatch = (count: number, length: number, seed: number): TokenBatch => randomTokenBatch(count, length, BERT_BASE.vocabSize, seed);
 
 const EMBED = 'retriever_embed_passages_bert_base_200tok';
 const STEP = 'retriever_train_step_bert_base_2x4x200';
