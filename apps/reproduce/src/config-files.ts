@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { ConfigError, mergeConfig } from '@fidkd/orchestrator';
+import { ConfigError, mergeConfig, validatePipelineConfig, type PipelineConfig } from '@fidkd/orchestrator';
 import { UserError } from './ui/errors.js';
 
 /** Reads a JSON file, with errors naming the file and what it should be. */
@@ -33,17 +33,27 @@ export function resolvePaths(value: unknown, base: string, parentKey = ''): unkn
   return value;
 }
 
+/** Runs `fn`, reporting the orchestrator's ConfigError as a UserError (a message, no stack trace). */
+function userFacing<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UserError(err.message);
+    throw err;
+  }
+}
+
+/** Validates a pipeline config read from `source` (every problem at once), as a UserError. */
+export function validateConfigFile(config: PipelineConfig, source: string): void {
+  userFacing(() => validatePipelineConfig(config, source));
+}
+
 /** Loads a config file over `defaults` (unknown keys are errors naming the file), paths resolved to its dir. */
 export function loadConfigFile<T>(defaults: T, file: string | undefined): T {
   if (!file) return defaults;
   const raw = readJsonFile(file, 'config file');
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`config file ${file} must hold a JSON object`);
-  try {
-    return mergeConfig(defaults, resolvePaths(raw, dirname(resolve(file))), file);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UserError(err.message);
-    throw err;
-  }
+  return userFacing(() => mergeConfig(defaults, resolvePaths(raw, dirname(resolve(file))), file));
 }
 
 /**
@@ -69,12 +79,8 @@ export function applySets<T>(config: T, sets: string[] | undefined): T {
       if (i === path.length - 1) cur[k] = value;
       else cur = (cur[k] = {}) as Record<string, unknown>;
     });
-    try {
-      out = mergeConfig(out, override, `--set ${s}`);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new UserError(err.message);
-      throw err;
-    }
+    const base = out;
+    out = userFacing(() => mergeConfig(base, override, `--set ${s}`));
   }
   return out;
 }

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, type BackendName } from '@fidkd/core';
-import { MANIFEST_FILE, MissingInputError, StageRunner, stageDirKey, type PipelineConfig } from '@fidkd/orchestrator';
+import {
+  createStages, MANIFEST_FILE, MissingInputError, runPipeline, StageRunner, stageDirKey, writeJsonAtomic, type PipelineConfig,
+} from '@fidkd/orchestrator';
 import { Renderer } from './ui/render.js';
 import { UserError } from './ui/errors.js';
 
@@ -24,6 +26,19 @@ export async function selectBackend(name: string, renderer: Renderer): Promise<s
 /** A StageRunner drawing through the renderer. */
 export function createRunner(runDir: string, renderer: Renderer): StageRunner {
   return new StageRunner({ runDir, listeners: [renderer.listener] });
+}
+
+/**
+ * Writes the run's pipeline-config.json (what the per-stage commands reload) and runs every stage of `config`; a
+ * missing input becomes what to run first.
+ */
+export async function runAllStages(runner: StageRunner, runDir: string, config: PipelineConfig): Promise<Awaited<ReturnType<typeof runPipeline>>> {
+  writeJsonAtomic(join(runDir, 'pipeline-config.json'), config);
+  try {
+    return await runPipeline(runner, config, createStages());
+  } catch (err) {
+    throw explainMissing(err, config);
+  }
 }
 
 /** Rewrites a MissingInputError into what to run first. */

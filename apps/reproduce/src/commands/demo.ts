@@ -2,13 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
-  createStages, runPipeline, syntheticPrepareStages, validatePipelineConfig, writeFileAtomic, writeJsonAtomic,
+  syntheticPrepareStages, validatePipelineConfig, writeFileAtomic, writeJsonAtomic,
   type PipelineConfig,
 } from '@fidkd/orchestrator';
 import { applySets, collect, intFlag, loadConfigFile } from '../config-files.js';
 import { DEMO_DEFAULTS, type DemoConfig } from '../demo/config.js';
 import { buildResults, recallPlotSvg, reportMarkdown, resultsTable } from '../demo/report.js';
-import { BACKEND_HELP, createRunner, explainMissing, selectBackend } from '../run-context.js';
+import { BACKEND_HELP, createRunner, runAllStages, selectBackend } from '../run-context.js';
 import { action, UserError } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 
@@ -85,13 +85,7 @@ export function registerDemo(program: Command): void {
       };
       if (prep.data.retriever) pipeline.retriever.init = prep.data.retriever;
       validatePipelineConfig(pipeline, 'demo config');
-      writeJsonAtomic(join(out, 'pipeline-config.json'), pipeline);
-      let result;
-      try {
-        result = await runPipeline(runner, pipeline, createStages());
-      } catch (err) {
-        throw explainMissing(err, pipeline);
-      }
+      const result = await runAllStages(runner, out, pipeline);
       renderer.stop();
       for (const o of result.outcomes) timings.push({ key: relative(out, o.dir), seconds: o.manifest.timings.seconds });
       const ks = pipeline.evaluate.k.map(String);

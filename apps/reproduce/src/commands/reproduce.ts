@@ -1,11 +1,11 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { createStages, runPipeline, writeJsonAtomic, writeFileAtomic } from '@fidkd/orchestrator';
+import { writeJsonAtomic, writeFileAtomic } from '@fidkd/orchestrator';
 import { collect } from '../config-files.js';
 import { checkPipelineFiles, loadPipelineConfig } from '../reproduce/load.js';
 import { compareWithMatrix, comparisonTable, readMatrix } from '../reproduce/matrix.js';
-import { BACKEND_HELP, createRunner, explainMissing, selectBackend } from '../run-context.js';
+import { BACKEND_HELP, createRunner, runAllStages, selectBackend } from '../run-context.js';
 import { action } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 
@@ -29,13 +29,7 @@ export function registerReproduce(program: Command): void {
       const renderer = new Renderer();
       await selectBackend(opts.backend, renderer);
       const runner = createRunner(runDir, renderer);
-      writeJsonAtomic(join(runDir, 'pipeline-config.json'), config);
-      let result;
-      try {
-        result = await runPipeline(runner, config, createStages());
-      } catch (err) {
-        throw explainMissing(err, config);
-      }
+      const result = await runAllStages(runner, runDir, config);
       renderer.stop();
       const final = result.iterations[result.iterations.length - 1]!;
       const matrixFile = opts.matrix ?? join(repoConfigs, 'reproduction-matrix.json');

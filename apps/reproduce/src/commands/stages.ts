@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, createStages, runPipeline, STAGE_NAMES, validatePipelineConfig, type PipelineConfig, type StageName } from '@fidkd/orchestrator';
-import { applySets, collect, intFlag, readJsonFile } from '../config-files.js';
+import { createStages, runPipeline, STAGE_NAMES, type PipelineConfig, type StageName } from '@fidkd/orchestrator';
+import { applySets, collect, intFlag, readJsonFile, validateConfigFile } from '../config-files.js';
 import { checkPipelineFiles, loadPipelineConfig } from '../reproduce/load.js';
 import { BACKEND_HELP, createRunner, explainMissing, selectBackend } from '../run-context.js';
 import { action, UserError } from '../ui/errors.js';
@@ -35,12 +35,7 @@ function stageConfig(opts: StageOptions, runDir: string): PipelineConfig {
   const saved = join(runDir, 'pipeline-config.json');
   if (!existsSync(saved)) throw new UserError(`no --config given and ${saved} does not exist`, 'pass --config FILE (e.g. configs/nq-base.json), or --run-dir of a run started by `fidkd demo` / `fidkd reproduce`');
   const c = applySets(readJsonFile(saved, 'run config') as PipelineConfig, opts.set);
-  try {
-    validatePipelineConfig(c, saved);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UserError(err.message);
-    throw err;
-  }
+  validateConfigFile(c, saved);
   return c;
 }
 

@@ -1,19 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, validatePipelineConfig, type PipelineConfig } from '@fidkd/orchestrator';
-import { applySets, loadConfigFile } from '../config-files.js';
+import type { PipelineConfig } from '@fidkd/orchestrator';
+import { applySets, loadConfigFile, validateConfigFile } from '../config-files.js';
 import { UserError } from '../ui/errors.js';
 import { REPRODUCE_DEFAULTS } from './defaults.js';
 
 /** Loads and validates a pipeline config file (+ --set overrides); every problem is reported at once. */
 export function loadPipelineConfig(file: string, sets?: string[]): PipelineConfig {
   const c = applySets(loadConfigFile(REPRODUCE_DEFAULTS, file), sets);
-  try {
-    validatePipelineConfig(c, file);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UserError(err.message);
-    throw err;
-  }
+  validateConfigFile(c, file);
   return c;
 }
 
