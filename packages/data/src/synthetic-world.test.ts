@@ -6,7 +6,7 @@ import { Bm25Index } from './bm25.js';
 import { buildInitialContexts } from './initial-contexts.js';
 import { loadPassages } from './passages-tsv.js';
 import { loadQuestions } from './questions.js';
-import { FILLER_TEMPLATES, RELATIONS } from './synthetic-vocabulary.js';
+import { RELATIONS, VISIT_TEMPLATES } from './synthetic-vocabulary.js';
 import { generateSyntheticWorld } from './synthetic-world.js';
 import { writeSyntheticWorld } from './synthetic-world-files.js';
 
@@ -28,13 +28,15 @@ describe('synthetic world', () => {
       const passageWords = new Set(rel.passages.flatMap(contentWords));
       const questionWords = new Set(rel.questions.flatMap(contentWords).filter((w) => w !== 'city'));
       for (const w of questionWords) expect([rel.name, w, passageWords.has(w)]).toEqual([rel.name, w, false]);
-      // Every trap clause (put on other relations' passages) and every hint clause (on its own passages) carries
-      // at least one of the relation's question words.
+      // Every trap passage (no fact) and every hint template (the fact in the asker's words) carries at least one
+      // of the relation's question words.
       for (const clause of [...rel.traps, ...rel.hints]) {
         expect([rel.name, clause, contentWords(clause).some((w) => questionWords.has(w))]).toEqual([rel.name, clause, true]);
       }
     }
-    for (const t of FILLER_TEMPLATES) expect(t).toContain('{X}');
+    for (const t of VISIT_TEMPLATES) expect(t).toContain('{X}');
+    for (const rel of RELATIONS) for (const t of [...rel.passages, ...rel.hints]) expect([t, t.includes('{X}') && t.includes('{A}')]).toEqual([t, true]);
+    for (const rel of RELATIONS) for (const t of rel.traps) expect([t, t.includes('{A}') || t.includes('{C}')]).toEqual([t, false]);
   });
 
   test('deterministic: the same seed writes byte-identical files, another seed different ones', async () => {
@@ -74,6 +76,9 @@ describe('synthetic world', () => {
       if (near.some((p) => p.id !== gold.id && p.text.includes(fact.answer) && hasAnswer(ex.answers, p.text))) answerElsewhere += 1;
     }
     expect(qids.size).toBe(1000); // splits never share an (entity, relation) pair
+    // Every answer is one of numCities cities; passages are one short sentence.
+    expect(new Set(w.facts.map((f) => f.answer)).size).toBeLessThanOrEqual(w.options.numCities);
+    expect(Math.max(...w.passages.map((p) => p.text.split(' ').length))).toBeLessThanOrEqual(10);
     expect(answerElsewhere / 1000).toBeGreaterThan(0.3);
     // Entity names share tokens: every first name is used by several people.
     const firstNames = new Map<string, number>();

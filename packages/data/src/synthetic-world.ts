@@ -1,35 +1,36 @@
 import { SeededRandom } from '@fidkd/core';
 import {
-  CITY_ENDINGS, COMPANY_ENDINGS, SURNAME_ENDINGS, FILLER_TEMPLATES, FIRST_NAMES, JOBS, NAME_ONSETS, NAME_VOWELS, RELATIONS, SUBJECTS,
-  SURNAMES, TOPICS, type RelationName, type RelationSpec,
+  CITY_ENDINGS, FIRST_NAMES, NAME_ONSETS, NAME_VOWELS, RELATIONS, SURNAME_ENDINGS, SURNAMES, VISIT_TEMPLATES, type RelationName,
 } from './synthetic-vocabulary.js';
 import type { FidExample, Passage } from './types.js';
 
-/** Size and difficulty knobs of {@link generateSyntheticWorld}. Defaults are the demo's world. */
+/**
+ * Size and difficulty knobs of {@link generateSyntheticWorld}. Defaults are the demo's world; apps/reproduce/README.md
+ * says why each default is what it is.
+ */
 export interface SyntheticWorldOptions {
   /** PRNG seed; the same seed (and options) gives the same world, byte for byte. Default 0. */
   seed?: number;
-  /** People in the world (each with one fact per relation). Default 1500 (≈ 19k passages). */
+  /** People in the world (each with one fact per relation). Default 800 (≈ 13k passages). */
   numEntities?: number;
-  /** Questions per split (distinct (entity, relation) pairs, never shared between splits). Defaults 3000 / 500 / 500. */
+  /** Questions per split (distinct (entity, relation) pairs, never shared between splits). Defaults 3000 / 200 / 200. */
   numTrain?: number;
   numDev?: number;
   numTest?: number;
-  /** Event / activity passages per entity, inclusive range. Default [3, 6]. */
+  /** Visit passages per entity (the entity in a city, no relation stated), inclusive range. Default [3, 5]. */
   fillersPerEntity?: [number, number];
-  /** Probability that a passage carries a lexical-trap clause with another relation's question words. Default 0.5. */
+  /** Probability, per relation and entity, of a trap passage: the relation's question words about the entity, no fact. Default 1. */
   trapRate?: number;
-  /** Probability that a fact passage carries a hint clause with its own relation's question words. Default 0.35. */
+  /** Probability that a fact passage restates its fact in the question's words (a hint template). Default 0.1. */
   hintRate?: number;
-  /** Probability that a city fact repeats another of the entity's cities (born = died …). Default 0.12. */
+  /** Probability that a fact repeats one of the entity's earlier answer cities (born and lived in C …). Default 0.15. */
   sameCityRate?: number;
-  /** Probability that a fact copies the answer of an entity sharing a name token ("Mira Brenner was born in C" too). Default 0.3. */
+  /** Probability that a fact copies the same relation's answer of an earlier namesake (who shares a name token). Default 0.2. */
   sharedAnswerRate?: number;
-  /** Probability that an event passage's city is one of the entity's own answer cities. Default 0.35. */
+  /** Probability that a visit passage's city is one of the entity's own answer cities. Default 0.3. */
   visitOwnCityRate?: number;
-  /** Size of the city / company pools. Defaults numEntities / 6 and numEntities / 10 (at least 20). */
+  /** Size of the city pool every answer is drawn from (real QA answers come from small typed sets too). Default 24. */
   numCities?: number;
-  numCompanies?: number;
   /**
    * 'shared' (default): surnames from a small pool, so BM25's top passages mix the entity with its namesakes;
    * 'unique': every person gets a generated surname of their own, so the entity is easy to find and the hard part
@@ -68,21 +69,19 @@ interface Entity {
 }
 
 function resolveOptions(options: SyntheticWorldOptions): Required<SyntheticWorldOptions> {
-  const numEntities = options.numEntities ?? 1500;
   return {
     seed: options.seed ?? 0,
-    numEntities,
+    numEntities: options.numEntities ?? 800,
     numTrain: options.numTrain ?? 3000,
-    numDev: options.numDev ?? 500,
-    numTest: options.numTest ?? 500,
-    fillersPerEntity: options.fillersPerEntity ?? [3, 6],
-    trapRate: options.trapRate ?? 0.5,
-    hintRate: options.hintRate ?? 0.35,
-    sameCityRate: options.sameCityRate ?? 0.12,
-    sharedAnswerRate: options.sharedAnswerRate ?? 0.3,
-    visitOwnCityRate: options.visitOwnCityRate ?? 0.35,
-    numCities: options.numCities ?? Math.max(20, Math.round(numEntities / 6)),
-    numCompanies: options.numCompanies ?? Math.max(20, Math.round(numEntities / 10)),
+    numDev: options.numDev ?? 200,
+    numTest: options.numTest ?? 200,
+    fillersPerEntity: options.fillersPerEntity ?? [3, 5],
+    trapRate: options.trapRate ?? 1,
+    hintRate: options.hintRate ?? 0.1,
+    sameCityRate: options.sameCityRate ?? 0.15,
+    sharedAnswerRate: options.sharedAnswerRate ?? 0.2,
+    visitOwnCityRate: options.visitOwnCityRate ?? 0.3,
+    numCities: options.numCities ?? 24,
     surnames: options.surnames ?? 'shared',
   };
 }
@@ -91,7 +90,7 @@ function resolveOptions(options: SyntheticWorldOptions): Required<SyntheticWorld
 function reservedWords(): Set<string> {
   const all = [
     ...RELATIONS.flatMap((r) => [...r.passages, ...r.questions, ...r.traps, ...r.hints]),
-    ...FILLER_TEMPLATES, ...TOPICS, ...SUBJECTS, ...JOBS, ...FIRST_NAMES, ...SURNAMES,
+    ...VISIT_TEMPLATES, ...FIRST_NAMES, ...SURNAMES,
   ];
   const words = new Set<string>();
   for (const s of all) for (const w of s.toLowerCase().match(/[a-z]+/g) ?? []) words.add(w);
@@ -122,24 +121,21 @@ function fill(template: string, slots: Record<string, string>): string {
   });
 }
 
-/** Appends a trap clause before the final full stop. */
-function withClause(sentence: string, clause: string): string {
-  return sentence.endsWith('.') ? `${sentence.slice(0, -1)}${clause}.` : `${sentence}${clause}`;
-}
-
 /**
- * Generates the synthetic world of DESIGN.md §5: people with six relations (born / died / lived / studied in a
- * city, worked for / founded a company), one passage per fact plus event passages, and questions that
- * paraphrase the relation with words its passages never use. BM25 finds the entity's passages (names match) but
- * not which one states the asked relation; trap clauses put the question's words into passages stating other
- * facts; the answer string also appears in passages that do not answer (the entity visited or died in its birth
- * city, a namesake was born there). Deterministic for a seed.
+ * Generates the synthetic world of DESIGN.md §5: people with six relations, each answered by a city from one small
+ * pool (born / died / lived / studied / married / worked in), one short passage per fact, visit passages (the
+ * person in a city, often one of their own answer cities) and trap passages (a relation's question words about the
+ * person, no fact). Questions paraphrase the relation with words its fact passages never use: BM25 finds the
+ * person's passages (names match) but not which one states the asked relation, and the traps draw it to passages
+ * that do not answer. The answer string also appears where it does not answer (the person's other facts and visits,
+ * a namesake's same fact), so answer-string supervision is noisy. Deterministic for a seed.
  */
 export function generateSyntheticWorld(options: SyntheticWorldOptions = {}): SyntheticWorld {
   const o = resolveOptions(options);
   if (o.surnames !== 'shared' && o.surnames !== 'unique') {
     throw new RangeError(`generateSyntheticWorld: surnames must be 'shared' or 'unique', got ${JSON.stringify(o.surnames)}`);
   }
+  if (!Number.isInteger(o.numCities) || o.numCities < 2) throw new RangeError(`generateSyntheticWorld: numCities must be an integer ≥ 2, got ${o.numCities}`);
   const rng = new SeededRandom(o.seed);
   const nFirst = Math.min(FIRST_NAMES.length, Math.max(4, Math.ceil(Math.sqrt(2 * o.numEntities))));
   const nLast = Math.min(SURNAMES.length, Math.max(4, Math.ceil(Math.sqrt(2 * o.numEntities))));
@@ -154,7 +150,6 @@ export function generateSyntheticWorld(options: SyntheticWorldOptions = {}): Syn
   }
   const taken = reservedWords();
   const cities = pseudoWords(rng, o.numCities, CITY_ENDINGS, taken);
-  const companies = pseudoWords(rng, o.numCompanies, COMPANY_ENDINGS, taken);
   const firsts = FIRST_NAMES.slice(0, nFirst);
   const unique = o.surnames === 'unique';
   const lasts = unique ? pseudoWords(rng, o.numEntities, SURNAME_ENDINGS, taken) : SURNAMES.slice(0, nLast);
@@ -178,61 +173,41 @@ export function generateSyntheticWorld(options: SyntheticWorldOptions = {}): Syn
     return [...(byToken.get(x.first) ?? []), ...(byToken.get(x.last) ?? [])].filter((k) => k !== e);
   };
 
-  // Facts. Earlier namesakes' answers are copied with sharedAnswerRate (answer string in a namesake's passage).
+  // Facts: a namesake's same fact (sharedAnswerRate), one of the entity's own earlier cities (sameCityRate), or any city.
   for (let e = 0; e < entities.length; e++) {
     const x = entities[e]!;
     const earlier = namesakes(e).filter((k) => k < e);
     for (const rel of RELATIONS) {
-      const pool = rel.answerType === 'city' ? cities : companies;
       let answer: string | undefined;
-      if (earlier.length > 0 && rng.chance(o.sharedAnswerRate)) {
-        const y = entities[rng.pick(earlier)]!;
-        const same = RELATIONS.filter((r) => r.answerType === rel.answerType).map((r) => y.facts.get(r.name)!);
-        answer = rng.pick(same);
-      } else if (rel.answerType === 'city' && x.facts.size > 0 && rng.chance(o.sameCityRate)) {
-        answer = rng.pick([...x.facts.values()].filter((v) => cities.includes(v)));
-      }
-      answer ??= rng.pick(pool);
+      if (earlier.length > 0 && rng.chance(o.sharedAnswerRate)) answer = entities[rng.pick(earlier)]!.facts.get(rel.name)!;
+      else if (x.facts.size > 0 && rng.chance(o.sameCityRate)) answer = rng.pick([...x.facts.values()]);
+      answer ??= rng.pick(cities);
       x.facts.set(rel.name, answer);
     }
   }
 
-  // Passages: one per fact, plus fillers; a share of them carries a trap clause for another relation.
+  // Passages: one per fact, traps, visits.
   const texts: { title: string; text: string }[] = [];
-  const year = (): string => String(rng.range(1850, 1990));
-  const ownCities = (x: Entity): string[] => RELATIONS.filter((r) => r.answerType === 'city').map((r) => x.facts.get(r.name)!);
-  const someCity = (x: Entity): string => (rng.chance(o.visitOwnCityRate) ? rng.pick(ownCities(x)) : rng.pick(cities));
-  const trap = (except: RelationName | undefined): string => {
-    const rel: RelationSpec = rng.pick(RELATIONS.filter((r) => r.name !== except));
-    return rng.pick(rel.traps);
-  };
   for (let e = 0; e < entities.length; e++) {
     const x = entities[e]!;
+    const own = [...x.facts.values()];
     for (const rel of RELATIONS) {
-      const job = rng.pick(JOBS);
-      let text = fill(rng.pick(rel.passages), {
-        X: x.name, A: x.facts.get(rel.name)!, Y: year(), S: rng.pick(SUBJECTS), J: job, K: `${/^[aeiou]/.test(job) ? 'an' : 'a'} ${job}`, C: someCity(x),
-      });
-      if (rng.chance(o.hintRate)) text = withClause(text, rng.pick(rel.hints));
-      else if (rng.chance(o.trapRate)) text = withClause(text, trap(rel.name));
+      const template = rng.chance(o.hintRate) ? rng.pick(rel.hints) : rng.pick(rel.passages);
       x.factPassage.set(rel.name, texts.length);
-      texts.push({ title: x.name, text });
+      texts.push({ title: x.name, text: fill(template, { X: x.name, A: x.facts.get(rel.name)! }) });
     }
-    const nFill = rng.range(o.fillersPerEntity[0], o.fillersPerEntity[1]);
+    for (const rel of RELATIONS) if (rng.chance(o.trapRate)) texts.push({ title: x.name, text: fill(rng.pick(rel.traps), { X: x.name }) });
     const ns = namesakes(e);
-    for (let f = 0; f < nFill; f++) {
+    const nVisits = rng.range(o.fillersPerEntity[0], o.fillersPerEntity[1]);
+    for (let f = 0; f < nVisits; f++) {
       let other: number;
       if (ns.length > 0 && rng.chance(0.5)) other = rng.pick(ns);
       else {
         other = rng.int(entities.length - 1);
         if (other >= e) other += 1; // anyone but x
       }
-      const z = entities[other]!;
-      let text = fill(rng.pick(FILLER_TEMPLATES), {
-        X: x.name, Z: z.name, C: someCity(x), C2: rng.pick(cities), Y: year(), T: rng.pick(TOPICS),
-      });
-      if (rng.chance(o.trapRate)) text = withClause(text, trap(undefined));
-      texts.push({ title: x.name, text });
+      const city = rng.chance(o.visitOwnCityRate) ? rng.pick(own) : rng.pick(cities);
+      texts.push({ title: x.name, text: fill(rng.pick(VISIT_TEMPLATES), { X: x.name, Z: entities[other]!.name, C: city }) });
     }
   }
 

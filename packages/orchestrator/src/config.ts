@@ -133,8 +133,13 @@ export interface PipelineConfig {
   index: IndexConfig;
   retrieve: RetrieveConfig;
   evaluate: EvaluateConfig;
-  /** Also train the has_answer-supervised retriever on D⁰ (the paper's baseline). */
-  baseline: { has_answer: boolean };
+  /**
+   * Baseline branches: `has_answer` — the retriever trained on D⁰ with answer-string positives (the paper's
+   * baseline); `shuffled_teacher` — iteration 0's retriever training with each question's G permuted among its
+   * passages (what the recipe gives without the reader's information); `oracle_teacher` — the same with G on the
+   * gold passages (data that knows them only: a check of the world, not of the method).
+   */
+  baseline: { has_answer: boolean; shuffled_teacher?: boolean; oracle_teacher?: boolean };
 }
 
 /** Deep partial, for overrides. */
@@ -155,6 +160,7 @@ export class ConfigError extends Error {
 /** Optional keys of the config types (absent from defaults, still valid in files and flags). */
 export const OPTIONAL_KEYS: ReadonlySet<string> = new Set([
   'init', 'model', 'layers', 'scheduler_steps', 'loss_variant', 'gamma', 'temperature_gold', 'temperature_score', 'indexing_dimension', 'ef_search', 'nprobe', 'test',
+  'shuffled_teacher', 'oracle_teacher',
 ]);
 
 /**

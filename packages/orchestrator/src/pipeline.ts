@@ -3,6 +3,7 @@ import type {
   EmbedConfig, EvaluateConfig, IndexConfig, PipelineConfig, ReaderConfig, RetrieveConfig, RetrieverConfig, ScoreConfig,
 } from './config.js';
 import type { Metrics } from './runner/events.js';
+import type { TeacherControl } from './stages/teacher-controls.js';
 import { StageRunner, type StageContext, type StageDefinition, type StageOutcome } from './runner/stage-runner.js';
 
 /** The seven stages of one iteration, in order. */
@@ -12,7 +13,11 @@ export type StageName = (typeof STAGE_NAMES)[number];
 /** Per-stage config given to implementations: the relevant config section plus what the stage needs to know. */
 export interface TrainReaderStageConfig extends ReaderConfig { seed: number }
 export interface ScoreStageConfig extends ScoreConfig { n_context: number; text_maxlength: number; answer_maxlength: number }
-export interface TrainRetrieverStageConfig extends RetrieverConfig { seed: number }
+export interface TrainRetrieverStageConfig extends RetrieverConfig {
+  seed: number;
+  /** A control baseline: the scored training file's G shuffled among each question's passages, or an oracle G. */
+  teacher_control?: TeacherControl;
+}
 export interface EmbedStageConfig extends EmbedConfig { shard_id: number; passage_maxlength: number }
 export interface IndexStageConfig extends IndexConfig { num_shards: number }
 export interface RetrieveStageConfig extends RetrieveConfig { question_maxlength: number; splits: string[] }
@@ -49,9 +54,16 @@ export const OUTPUTS = {
   evaluation: 'metrics.json',
 } as const;
 
-/** Relative directory of a stage of iteration t (or of the baseline branch). */
-export function stageDirKey(iteration: number | 'baseline', stage: StageName, shard?: { id: number; of: number }): string {
-  const group = iteration === 'baseline' ? 'baseline-has_answer' : `iter-${iteration}`;
+/**
+ * A branch of the plan: iteration t of the method, or a baseline — 'baseline' (the has_answer-supervised retriever
+ * on D⁰), 'shuffled_teacher' / 'oracle_teacher' (iteration 0's retriever training with G shuffled among each
+ * question's passages / with an oracle G on the gold passages).
+ */
+export type Branch = number | 'baseline' | 'shuffled_teacher' | 'oracle_teacher';
+
+/** Relative directory of a stage of iteration t (or of a baseline branch). */
+export function stageDirKey(iteration: Branch, stage: StageName, shard?: { id: number; of: number }): string {
+  const group = iteration === 'baseline' ? 'baseline-has_answer' : typeof iteration === 'number' ? `iter-${iteration}` : `baseline-${iteration}`;
   const name = stage === 'embed' && shard ? `embed-${shard.id}-of-${shard.of}` : stage;
   return `${group}/${name}`;
 }
@@ -61,7 +73,7 @@ type AnyDef = StageDefinition<any>; // eslint-disable-line @typescript-eslint/no
 /** A stage instance of the plan with the seeds and inputs resolved. */
 export interface PlannedStage {
   name: StageName;
-  iteration: number | 'baseline';
+  iteration: Branch;
   shard?: { id: number; of: number };
   definition: AnyDef;
 }
@@ -96,22 +108,26 @@ export function planPipeline(config: PipelineConfig, runDir: string, impl: Stage
     const prev = dir(stageDirKey(t - 1, 'retrieve'));
     return Object.fromEntries(splits.map((s) => [s, join(prev, OUTPUTS.split(s))]));
   };
-  const add = (name: StageName, iteration: number | 'baseline', config_: unknown, inputs: Record<string, string>, shard?: { id: number; of: number }): void => {
+  const add = (name: StageName, iteration: Branch, config_: unknown, inputs: Record<string, string>, shard?: { id: number; of: number }): void => {
     const run = impl[name] as AnyDef['run'];
     plan.push({
       name, iteration, shard,
       definition: { stage: name, iteration, key: stageDirKey(iteration, name, shard), config: config_, inputs, run, implementation },
     });
   };
-  const evaluateStage = (iteration: number | 'baseline', inputs: Record<string, string>, readerEm: boolean): void => {
+  const evaluateStage = (iteration: Branch, inputs: Record<string, string>, readerEm: boolean): void => {
     add('evaluate', iteration, {
       ...config.evaluate, splits: evalSplits, reader_em: readerEm,
       n_context: config.reader.n_context, text_maxlength: config.reader.text_maxlength,
       answer_maxlength: config.reader.answer_maxlength, eval_batch_size: config.reader.eval_batch_size,
     } satisfies EvaluateStageConfig, inputs);
   };
-  const retrieverBranch = (iteration: number | 'baseline', trainInput: string, init: string | undefined, loss: RetrieverConfig['loss'], retrieveSplits: string[], queries: Record<string, string>): void => {
-    const rc: TrainRetrieverStageConfig = { ...config.retriever, loss, seed: stageSeed(config.seed, 'train-retriever', iteration) };
+  const retrieverBranch = (
+    iteration: Branch, trainInput: string, init: string | undefined, loss: RetrieverConfig['loss'], retrieveSplits: string[], queries: Record<string, string>,
+    control?: { teacher: TeacherControl; seedOf: number },
+  ): void => {
+    const rc: TrainRetrieverStageConfig = { ...config.retriever, loss, seed: stageSeed(config.seed, 'train-retriever', control ? control.seedOf : iteration) };
+    if (control) rc.teacher_control = control.teacher;
     if (loss === 'has_answer') delete rc.loss_variant;
     const rInputs: Record<string, string> = { train: trainInput, tokenizer: config.tokenizer.retriever };
     if (init) rInputs.init = init;
@@ -142,7 +158,7 @@ export function planPipeline(config: PipelineConfig, runDir: string, impl: Stage
     if (t < config.iterations) {
       add('score', t, {
         ...config.score, n_context: config.reader.n_context, text_maxlength: config.reader.text_maxlength, answer_maxlength: config.reader.answer_maxlength,
-      } satisfies ScoreStageConfig, { reader, train: d.train!, tokenizer: config.tokenizer.reader });
+      } satisfies ScoreStageConfig, { reader, train: d.train!, dev: d.dev!, tokenizer: config.tokenizer.reader });
       const retrieverInit = t > 0 && config.retriever.continue_from_previous ? dir(stageDirKey(t - 1, 'train-retriever')) : config.retriever.init;
       retrieverBranch(t, join(dir(stageDirKey(t, 'score')), OUTPUTS.scoredTrain), retrieverInit, config.retriever.loss, splits, d);
     }
@@ -159,13 +175,27 @@ export function planPipeline(config: PipelineConfig, runDir: string, impl: Stage
     for (const s of evalSplitsB) evalInputs[s] = join(out, OUTPUTS.split(s));
     evaluateStage('baseline', evalInputs, false);
   }
+  // Teacher controls: iteration 0's retriever training (same init, loss and seed) on transformed scores.
+  for (const [branch, teacher] of [['shuffled_teacher', 'shuffled'], ['oracle_teacher', 'oracle']] as const) {
+    if (!config.baseline[branch] || config.iterations < 1) continue;
+    const d0 = D(0);
+    retrieverBranch(branch, join(dir(stageDirKey(0, 'score')), OUTPUTS.scoredTrain), config.retriever.init, config.retriever.loss, evalSplits, d0, { teacher, seedOf: 0 });
+    const out = dir(stageDirKey(branch, 'retrieve'));
+    const evalInputs: Record<string, string> = {};
+    for (const s of evalSplits) evalInputs[s] = join(out, OUTPUTS.split(s));
+    evaluateStage(branch, evalInputs, false);
+  }
   return plan;
 }
 
-/** Metrics of a finished run: evaluate-stage metrics per iteration and for the baseline. */
+/**
+ * Metrics of a finished run: evaluate-stage metrics per iteration (with the score stage's teacher metrics of the
+ * iterations that train a retriever) and of each baseline branch (`baseline`: has_answer, kept by that name).
+ */
 export interface PipelineResult {
-  iterations: Array<{ iteration: number; metrics: Metrics }>;
+  iterations: Array<{ iteration: number; metrics: Metrics; teacher?: Metrics }>;
   baseline?: Metrics;
+  baselines: Partial<Record<Exclude<Branch, number>, Metrics>>;
   outcomes: StageOutcome[];
 }
 
@@ -183,14 +213,21 @@ export async function runPipeline(
 ): Promise<PipelineResult> {
   const plan = planPipeline(config, runner.runDir, impl, options.implementation);
   const outcomes: StageOutcome[] = [];
-  const result: PipelineResult = { iterations: [], outcomes };
+  const result: PipelineResult = { iterations: [], baselines: {}, outcomes };
+  const teachers = new Map<number, Metrics>();
   for (const p of plan) {
     if (options.only && !options.only(p)) continue;
     const o = await runner.run(p.definition);
     outcomes.push(o);
+    if (p.name === 'score' && typeof p.iteration === 'number') teachers.set(p.iteration, o.manifest.metrics);
     if (p.name === 'evaluate') {
-      if (p.iteration === 'baseline') result.baseline = o.manifest.metrics;
-      else result.iterations.push({ iteration: p.iteration, metrics: o.manifest.metrics });
+      if (typeof p.iteration === 'number') {
+        const teacher = teachers.get(p.iteration);
+        result.iterations.push({ iteration: p.iteration, metrics: o.manifest.metrics, ...(teacher ? { teacher } : {}) });
+      } else {
+        result.baselines[p.iteration] = o.manifest.metrics;
+        if (p.iteration === 'baseline') result.baseline = o.manifest.metrics;
+      }
     }
   }
   return result;

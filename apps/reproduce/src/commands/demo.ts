@@ -36,7 +36,7 @@ export function resolveDemoConfig(opts: Pick<DemoOptions, 'config' | 'set' | 'se
   }
   const iterations = intFlag(opts.iterations, '--iterations', 1);
   if (iterations !== undefined) c.pipeline.iterations = iterations;
-  if (opts.baseline === false) c.pipeline.baseline = { has_answer: false };
+  if (opts.baseline === false) c.pipeline.baseline = { has_answer: false, shuffled_teacher: false, oracle_teacher: false };
   return c;
 }
 
@@ -52,7 +52,7 @@ export function registerDemo(program: Command): void {
     .option('--backend <name>', BACKEND_HELP, 'auto')
     .option('--config <file>', 'JSON overriding any demo setting (see apps/reproduce/src/demo/config.ts)')
     .option('--set <key=value>', 'override one setting, e.g. --set pipeline.reader.total_steps=200 (repeatable)', collect)
-    .option('--no-baseline', 'skip the has_answer-supervised baseline')
+    .option('--no-baseline', 'skip the baselines (has_answer-supervised, shuffled teacher)')
     .option('--quiet', 'no progress output')
     .action(action(async (opts: DemoOptions) => {
       const t0 = performance.now();
@@ -89,7 +89,7 @@ export function registerDemo(program: Command): void {
       renderer.stop();
       for (const o of result.outcomes) timings.push({ key: relative(out, o.dir), seconds: o.manifest.timings.seconds });
       const ks = pipeline.evaluate.k.map(String);
-      const results = buildResults(result.iterations, result.baseline, pipeline.evaluate.k);
+      const results = buildResults(result.iterations, result.baselines, pipeline.evaluate.k);
       const seconds = (performance.now() - t0) / 1000;
       writeJsonAtomic(join(out, 'results.json'), results);
       writeFileAtomic(join(out, 'recall.svg'), recallPlotSvg(results, ks));

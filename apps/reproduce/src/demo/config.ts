@@ -28,7 +28,7 @@ const optim = {
 export const DEMO_DEFAULTS: DemoConfig = {
   seed: 1,
   prepare: {
-    world: { numEntities: 400, numTrain: 1200, numDev: 200, numTest: 200 },
+    world: {},
     tokenizer: { vocab_size: 2000 },
     bm25: { k1: 0.9, b: 0.4, n_passages: 20 },
   },
@@ -38,14 +38,14 @@ export const DEMO_DEFAULTS: DemoConfig = {
     reader: {
       ...optim,
       // tiny T5 v1.0 (relu), tied head; vocab_size comes from the trained tokenizer
-      model: { d_model: 64, d_kv: 16, num_heads: 4, d_ff: 128, num_layers: 2, num_decoder_layers: 1, dropout_rate: 0 },
+      model: { d_model: 32, d_kv: 8, num_heads: 4, d_ff: 128, num_layers: 2, num_decoder_layers: 2, dropout_rate: 0 },
       n_context: 10,
-      text_maxlength: 40,
-      answer_maxlength: 8,
-      lr: 1e-3,
-      warmup_steps: 20,
-      total_steps: 400,
-      batch_size: 8,
+      text_maxlength: 32,
+      answer_maxlength: 4,
+      lr: 3e-3,
+      warmup_steps: 30,
+      total_steps: 500,
+      batch_size: 32,
       continue_from_previous: false,
       eval_batch_size: 16,
     },
@@ -70,6 +70,6 @@ export const DEMO_DEFAULTS: DemoConfig = {
     index: { factory: 'Flat' },
     retrieve: { n_passages: 20, batch_size: 64 },
     evaluate: { k: [1, 5, 20], splits: ['dev', 'test'], reader_em: true, max_em_questions: 0 },
-    baseline: { has_answer: true },
+    baseline: { has_answer: true, shuffled_teacher: true },
   },
 };

@@ -4,32 +4,43 @@ const it0 = { 'dev.recall@1': 0.2, 'dev.recall@5': 0.4, 'dev.recall@20': 0.8, 'd
 const it1 = { 'dev.recall@1': 0.3, 'dev.recall@5': 0.6, 'dev.recall@20': 0.9, 'dev.em': 0.2 };
 const base = { 'dev.recall@1': 0.25, 'dev.recall@5': 0.45, 'dev.recall@20': 0.85 };
 
-test('results.json has exactly the issue shape: dev recall fractions, BM25 as iteration 0, the baseline', () => {
-  const r = buildResults([{ iteration: 0, metrics: it0 }, { iteration: 1, metrics: it1 }], base, [1, 5, 20]);
+const teacher0 = { questions: 1200, 'dev.gold_at_1': 0.75, 'dev.gold_questions': 160 };
+const shuffled = { 'dev.recall@1': 0.22, 'dev.recall@5': 0.5, 'dev.recall@20': 0.86 };
+const iterations = [{ iteration: 0, metrics: it0, teacher: teacher0 }, { iteration: 1, metrics: it1 }];
+
+test('results.json: dev recall fractions, BM25 as iteration 0, the teacher of each distilled row, the baselines', () => {
+  const r = buildResults(iterations, { baseline: base, shuffled_teacher: shuffled }, [1, 5, 20]);
   expect(r).toEqual({
     iterations: [
-      { iteration: 0, retriever: 'bm25', recall: { 1: 0.2, 5: 0.4, 20: 0.8 }, reader_em: 0.1 },
-      { iteration: 1, retriever: 'distilled', recall: { 1: 0.3, 5: 0.6, 20: 0.9 }, reader_em: 0.2 },
+      { iteration: 0, retriever: 'bm25', recall: { 1: 0.2, 5: 0.4, 20: 0.8 }, reader_em: 0.1, teacher: null },
+      { iteration: 1, retriever: 'distilled', recall: { 1: 0.3, 5: 0.6, 20: 0.9 }, reader_em: 0.2, teacher: { gold_at_1: 0.75, questions: 160 } },
     ],
-    baselines: { has_answer: { recall: { 1: 0.25, 5: 0.45, 20: 0.85 } } },
+    baselines: { has_answer: { recall: { 1: 0.25, 5: 0.45, 20: 0.85 } }, shuffled_teacher: { recall: { 1: 0.22, 5: 0.5, 20: 0.86 } } },
   });
-  expect(() => buildResults([{ iteration: 0, metrics: { 'dev.recall@1': 1 } }], undefined, [1, 5])).toThrow(/dev.recall@5/);
+  // real data: the score stage reports no gold metrics → gold_at_1 null
+  const real = buildResults([{ iteration: 0, metrics: it0, teacher: { questions: 10 } }, { iteration: 1, metrics: it1 }], {}, [5]);
+  expect(real.iterations[1]!.teacher).toEqual({ gold_at_1: null, questions: 0 });
+  expect(real.baselines).toEqual({});
+  expect(() => buildResults([{ iteration: 0, metrics: { 'dev.recall@1': 1 } }], {}, [1, 5])).toThrow(/dev.recall@5/);
 });
 
-test('the table, the SVG plot and report.md show every iteration and the baseline', () => {
-  const r = buildResults([{ iteration: 0, metrics: it0 }, { iteration: 1, metrics: it1 }], base, [1, 5, 20]);
+test('the table, the SVG plot and report.md show every iteration, the teacher and the baselines', () => {
+  const r = buildResults(iterations, { baseline: base, shuffled_teacher: shuffled }, [1, 5, 20]);
   const table = resultsTable(r, ['1', '5', '20']);
-  expect(table.split('\n')).toHaveLength(5);
-  expect(table).toContain('| 1 | distilled | 30.0 | 60.0 | 90.0 | 20.0 |');
-  expect(table).toContain('| — | has_answer baseline | 25.0 | 45.0 | 85.0 | — |');
+  expect(table.split('\n')).toHaveLength(6);
+  expect(table).toContain('| 1 | distilled | 30.0 | 60.0 | 90.0 | 20.0 | 75.0 |');
+  expect(table).toContain('| — | has_answer baseline | 25.0 | 45.0 | 85.0 | — | — |');
+  expect(table).toContain('| — | shuffled teacher | 22.0 | 50.0 | 86.0 | — | — |');
   const svg = recallPlotSvg(r, ['1', '5', '20']);
   expect(svg.startsWith('<svg')).toBe(true);
   expect(svg.trim().endsWith('</svg>')).toBe(true);
   expect(svg.match(/<polyline /g)).toHaveLength(3);
-  expect(svg.match(/stroke-dasharray/g)!.length).toBe(6); // a dashed baseline line + legend per k
+  expect(svg.match(/stroke-dasharray="6 4"/g)!.length).toBe(6); // has_answer: a dashed line + legend per k
+  expect(svg.match(/stroke-dasharray="2 3"/g)!.length).toBe(6); // shuffled teacher: dotted
   // R@5 at iteration 1 (0.6) sits at y = T + ph·(1 − 0.6) = 40 + 310·0.4
   expect(svg).toContain(`${(60 + 410).toFixed(1)},${(40 + 310 * 0.4).toFixed(1)}`);
   const md = reportMarkdown(r, ['1', '5', '20'], { seed: 3, loss: 'kl', iterations: 1, seconds: 90, backend: 'cpu', settings: '{}' });
-  expect(md).toContain('R@5: +20.0 points vs BM25 after 1 iteration(s); +15.0 points vs the has_answer baseline.');
+  expect(md).toContain('R@5: +20.0 points vs BM25 after 1 iteration(s); +15.0 points vs the has_answer baseline; +10.0 points vs the shuffled teacher.');
+  expect(md).toContain('gold passage for 75.0 % of the 160 dev questions');
   expect(md).toContain('![R@k per iteration](recall.svg)');
 });

@@ -3,24 +3,45 @@
  * iteration 0, reader EM, the has_answer baseline) and an SVG plot of R@k per iteration (hand-written SVG).
  */
 
+/** How well the teacher G of a retriever's training points at the gold passage (null where the data has none). */
+export interface TeacherResult {
+  /** Dev questions whose gold passage is among the reader's n_context: fraction whose highest G is the gold passage. */
+  gold_at_1: number | null;
+  questions: number;
+}
+
 /** One row of results.json. */
 export interface IterationResult {
   iteration: number;
   retriever: 'bm25' | 'distilled';
   recall: Record<string, number>;
   reader_em: number | null;
+  /** Distilled rows: the scores of the reader that taught this row's retriever (iteration t − 1's reader). */
+  teacher: TeacherResult | null;
 }
+
+/** The baseline branches the demo can report. */
+export const BASELINE_LABELS = {
+  has_answer: 'has_answer baseline',
+  shuffled_teacher: 'shuffled teacher',
+  oracle_teacher: 'oracle teacher',
+} as const;
+export type BaselineKey = keyof typeof BASELINE_LABELS;
 
 /** results.json. Recall values are fractions of the dev questions. */
 export interface DemoResults {
   iterations: IterationResult[];
-  baselines: { has_answer?: { recall: Record<string, number> } };
+  baselines: Partial<Record<BaselineKey, { recall: Record<string, number> }>>;
 }
 
-/** Builds results.json from the evaluate-stage metrics (`dev.recall@k`, `dev.em`). */
+/**
+ * Builds results.json from the evaluate-stage metrics (`dev.recall@k`, `dev.em`), the score stages' teacher
+ * metrics (`dev.gold_at_1`, `dev.gold_questions`) and the baseline branches' evaluate metrics (the pipeline names
+ * the has_answer branch 'baseline').
+ */
 export function buildResults(
-  iterations: Array<{ iteration: number; metrics: Record<string, number> }>,
-  baseline: Record<string, number> | undefined,
+  iterations: Array<{ iteration: number; metrics: Record<string, number>; teacher?: Record<string, number> }>,
+  baselines: Partial<Record<string, Record<string, number>>>,
   ks: number[],
   split = 'dev',
 ): DemoResults {
@@ -33,31 +54,44 @@ export function buildResults(
     }
     return r;
   };
-  return {
-    iterations: iterations.map(({ iteration, metrics }) => ({
-      iteration,
-      retriever: iteration === 0 ? 'bm25' : 'distilled',
-      recall: recall(metrics),
-      reader_em: metrics[`${split}.em`] ?? null,
-    })),
-    baselines: baseline ? { has_answer: { recall: recall(baseline) } } : {},
+  const teacherOf = new Map(iterations.map((it) => [it.iteration, it.teacher]));
+  const out: DemoResults = {
+    iterations: iterations.map(({ iteration, metrics }) => {
+      const t = iteration > 0 ? teacherOf.get(iteration - 1) : undefined;
+      return {
+        iteration,
+        retriever: iteration === 0 ? 'bm25' : 'distilled',
+        recall: recall(metrics),
+        reader_em: metrics[`${split}.em`] ?? null,
+        teacher: iteration === 0 ? null : { gold_at_1: t?.[`${split}.gold_at_1`] ?? null, questions: t?.[`${split}.gold_questions`] ?? 0 },
+      };
+    }),
+    baselines: {},
   };
+  for (const key of Object.keys(BASELINE_LABELS) as BaselineKey[]) {
+    const m = baselines[key === 'has_answer' ? 'baseline' : key];
+    if (m) out.baselines[key] = { recall: recall(m) };
+  }
+  return out;
 }
 
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : (100 * x).toFixed(1));
 
-/** The markdown table: one row per iteration, then the baseline row. */
+/** The markdown table: one row per iteration (with its teacher's gold@1), then the baseline rows. */
 export function resultsTable(r: DemoResults, ks: string[]): string {
-  const head = `| iteration | retriever | ${ks.map((k) => `R@${k}`).join(' | ')} | reader EM |`;
-  const sep = `|---|---|${ks.map(() => '---:').join('|')}|---:|`;
-  const rows = r.iterations.map((it) => `| ${it.iteration} | ${it.retriever} | ${ks.map((k) => pct(it.recall[k])).join(' | ')} | ${pct(it.reader_em)} |`);
-  if (r.baselines.has_answer) rows.push(`| — | has_answer baseline | ${ks.map((k) => pct(r.baselines.has_answer!.recall[k])).join(' | ')} | — |`);
+  const head = `| iteration | retriever | ${ks.map((k) => `R@${k}`).join(' | ')} | reader EM | teacher gold@1 |`;
+  const sep = `|---|---|${ks.map(() => '---:').join('|')}|---:|---:|`;
+  const rows = r.iterations.map((it) => `| ${it.iteration} | ${it.retriever} | ${ks.map((k) => pct(it.recall[k])).join(' | ')} | ${pct(it.reader_em)} | ${pct(it.teacher?.gold_at_1)} |`);
+  for (const key of Object.keys(BASELINE_LABELS) as BaselineKey[]) {
+    const b = r.baselines[key];
+    if (b) rows.push(`| — | ${BASELINE_LABELS[key]} | ${ks.map((k) => pct(b.recall[k])).join(' | ')} | — | — |`);
+  }
   return [head, sep, ...rows].join('\n');
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** An SVG line chart of R@k (one line per k) over iterations; the baseline as dashed horizontal lines. */
+/** An SVG line chart of R@k (one line per k) over iterations; the has_answer baseline dashed, the shuffled teacher dotted. */
 export function recallPlotSvg(r: DemoResults, ks: string[], title = 'Retrieval accuracy per iteration (dev)'): string {
   const W = 640, H = 400, L = 60, R = 170, T = 40, B = 50;
   const pw = W - L - R, ph = H - T - B;
@@ -88,12 +122,14 @@ export function recallPlotSvg(r: DemoResults, ks: string[], title = 'Retrieval a
     for (const it of r.iterations) parts.push(`<circle cx="${x(it.iteration).toFixed(1)}" cy="${y(it.recall[k] ?? 0).toFixed(1)}" r="3.5" fill="${color}"/>`);
     const ly = T + 10 + j * 20;
     parts.push(`<line x1="${L + pw + 15}" y1="${ly}" x2="${L + pw + 40}" y2="${ly}" stroke="${color}" stroke-width="2"/><text x="${L + pw + 46}" y="${ly + 4}">R@${esc(k)} distilled</text>`);
-    const b = r.baselines.has_answer?.recall[k];
-    if (b !== undefined) {
-      parts.push(`<line x1="${L}" y1="${y(b).toFixed(1)}" x2="${L + pw}" y2="${y(b).toFixed(1)}" stroke="${color}" stroke-dasharray="6 4" stroke-width="1.5"/>`);
-      const by = T + 10 + (ks.length + j) * 20;
-      parts.push(`<line x1="${L + pw + 15}" y1="${by}" x2="${L + pw + 40}" y2="${by}" stroke="${color}" stroke-dasharray="6 4" stroke-width="1.5"/><text x="${L + pw + 46}" y="${by + 4}">R@${esc(k)} has_answer</text>`);
-    }
+    const styles: Array<[BaselineKey, string, string]> = [['has_answer', '6 4', 'has_answer'], ['shuffled_teacher', '2 3', 'shuffled G']];
+    styles.forEach(([key, dash, label], m) => {
+      const b = r.baselines[key]?.recall[k];
+      if (b === undefined) return;
+      parts.push(`<line x1="${L}" y1="${y(b).toFixed(1)}" x2="${L + pw}" y2="${y(b).toFixed(1)}" stroke="${color}" stroke-dasharray="${dash}" stroke-width="1.5"/>`);
+      const by = T + 10 + ((1 + m) * ks.length + j) * 20;
+      parts.push(`<line x1="${L + pw + 15}" y1="${by}" x2="${L + pw + 40}" y2="${by}" stroke="${color}" stroke-dasharray="${dash}" stroke-width="1.5"/><text x="${L + pw + 46}" y="${by + 4}">R@${esc(k)} ${label}</text>`);
+    });
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';
@@ -107,7 +143,7 @@ export function reportMarkdown(r: DemoResults, ks: string[], info: { seed: numbe
     '# fidkd demo: distilling the reader into the retriever on the synthetic world',
     '',
     `seed ${info.seed}, loss ${info.loss}, ${info.iterations} iteration(s), backend ${info.backend}, wall time ${(info.seconds / 60).toFixed(1)} min.`,
-    'Top-k accuracy (R@k, %) of the dev questions by DPR has_answer; iteration 0 is BM25 (D⁰); reader EM (%) of the reader trained on that iteration\'s passages.',
+    'Top-k accuracy (R@k, %) of the dev questions by DPR has_answer; iteration 0 is BM25 (D⁰); reader EM (%) of the reader trained on that iteration\'s passages; teacher gold@1 (%): how often the scores G that trained the row\'s retriever put the gold passage first.',
     '',
     resultsTable(r, ks),
     '',
@@ -117,10 +153,16 @@ export function reportMarkdown(r: DemoResults, ks: string[], info: { seed: numbe
   if (first && last && last !== first) {
     const k = ks.includes('5') ? '5' : ks[0]!;
     const gain = 100 * ((last.recall[k] ?? 0) - (first.recall[k] ?? 0));
-    const b = r.baselines.has_answer?.recall[k];
-    const vsB = b === undefined ? undefined : 100 * ((last.recall[k] ?? 0) - b);
     const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
-    lines.push(`R@${k}: ${signed(gain)} points vs BM25 after ${last.iteration} iteration(s)` + (vsB !== undefined ? `; ${signed(vsB)} points vs the has_answer baseline.` : '.'));
+    const vs = (Object.keys(BASELINE_LABELS) as BaselineKey[]).flatMap((key) => {
+      const b = r.baselines[key]?.recall[k];
+      return b === undefined ? [] : [`${signed(100 * ((last.recall[k] ?? 0) - b))} points vs the ${BASELINE_LABELS[key]}`];
+    });
+    lines.push(`R@${k}: ${signed(gain)} points vs BM25 after ${last.iteration} iteration(s)${vs.length ? `; ${vs.join('; ')}` : ''}.`);
+    const g = last.teacher?.gold_at_1;
+    if (g !== null && g !== undefined) {
+      lines.push('', `Teacher: the reader's highest relevance score G is on the gold passage for ${pct(g)} % of the ${last.teacher!.questions} dev questions whose gold passage it reads (chance: 1 / n_context).`);
+    }
     lines.push('');
   }
   if (info.timings?.length) {

@@ -55,6 +55,31 @@ test('the plan has the seven stages per iteration, the final reader, and the has
   expect(new Set(plan.map((p) => p.name))).toEqual(new Set(STAGE_NAMES));
 });
 
+test('teacher-control baselines: iteration 0\'s retriever training (same init, loss, seed) on shuffled or oracle scores', () => {
+  const c = toyConfig(data);
+  c.baseline = { has_answer: false, shuffled_teacher: true, oracle_teacher: true };
+  const plan = planPipeline(c, '/run', toyStages());
+  const keys = plan.map((p) => p.definition.key);
+  for (const b of ['shuffled_teacher', 'oracle_teacher']) {
+    expect(keys.filter((k) => k.startsWith(`baseline-${b}/`))).toEqual([
+      `baseline-${b}/train-retriever`, `baseline-${b}/embed-0-of-2`, `baseline-${b}/embed-1-of-2`,
+      `baseline-${b}/index`, `baseline-${b}/retrieve`, `baseline-${b}/evaluate`,
+    ]);
+  }
+  expect(keys.some((k) => k.startsWith('baseline-has_answer/'))).toBe(false);
+  const it0 = plan.find((p) => p.definition.key === 'iter-0/train-retriever')!.definition;
+  const sh = plan.find((p) => p.definition.key === 'baseline-shuffled_teacher/train-retriever')!.definition;
+  const or = plan.find((p) => p.definition.key === 'baseline-oracle_teacher/train-retriever')!.definition;
+  expect(sh.inputs).toEqual(it0.inputs);
+  expect(sh.inputs.train).toBe('/run/iter-0/score/train.json');
+  expect(sh.config).toEqual({ ...it0.config, teacher_control: 'shuffled' });
+  expect(or.config).toEqual({ ...it0.config, teacher_control: 'oracle' });
+  // dev (the teacher's gold@1) reaches the score stage
+  expect(plan.find((p) => p.definition.key === 'iter-0/score')!.definition.inputs.dev).toBe(c.data.dev);
+  // without an iteration there is no teacher to control
+  expect(planPipeline({ ...c, iterations: 0 }, '/run', toyStages()).some((p) => p.definition.key.startsWith('baseline-'))).toBe(false);
+});
+
 test('a rerun skips every stage; a config change reruns only the stages it reaches', async () => {
   const runDir = join(tmp, 'reference');
   const events: OrchestratorEvent[] = [];

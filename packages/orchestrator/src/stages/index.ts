@@ -24,3 +24,5 @@ export { trainReaderStage, scoreStage, trainRetrieverStage, embedStage, indexSta
 export { batchIndices, permutation, mulberry32 } from './seeded.js';
 export { pretrainRetrieverStage, type PretrainRetrieverConfig } from './pretrain-retriever.js';
 export { retrieverStep, type RetrieverBatch, type RetrieverStepOptions } from './retriever-step.js';
+export { applyTeacherControl, type TeacherControl } from './teacher-controls.js';
+export { teacherGoldAt1 } from './teacher-quality.js';

@@ -7,22 +7,27 @@ import { OUTPUTS } from '../pipeline.js';
 import { readQuestions, writeQuestions } from './io.js';
 import { loadStageTokenizer, readerBatch } from './text.js';
 import { trainingTarget } from './train-reader.js';
+import { teacherGoldAt1 } from './teacher-quality.js';
 
 /**
  * score: the reader's relevance scores G (cross-attention aggregated per passage: the official aggregation by
  * default — pre-softmax, first decoding step, all layers —, or the paper's alternatives) for every training question's first n_context passages. Writes the training file with
  * `ctxs[i].score = G[q, i]` (as FiD's --write_crossattention_scores does), keeping the n_context scored passages.
+ * With a `dev` input whose questions know their gold passages (the synthetic world), also reports how often the
+ * highest G is the gold passage (`dev.gold_at_1` over `dev.gold_questions`; the same for train).
  */
 export async function scoreStage(ctx: StageContext<ScoreStageConfig>): Promise<Record<string, number>> {
   const c = ctx.config;
   const train = (await readQuestions(ctx.inputs.train!)).filter((q) => q.ctxs.length >= c.n_context);
+  const dev = ctx.inputs.dev ? (await readQuestions(ctx.inputs.dev)).filter((q) => q.ctxs.length >= c.n_context && q.gold_passage_ids?.length) : [];
   const tokenizer = await loadStageTokenizer(ctx.inputs.tokenizer!);
   const reader = FiDReader.load(ctx.inputs.reader!);
-  const progress = new ProgressReporter('score-passages', ctx.onProgress, train.length, 'questions');
+  const all = [...train, ...dev];
+  const progress = new ProgressReporter('score-passages', ctx.onProgress, all.length, 'questions');
   let entropy = 0;
   try {
-    for (let s = 0; s < train.length; s += c.batch_size) {
-      const chunk = train.slice(s, s + c.batch_size);
+    for (let s = 0; s < all.length; s += c.batch_size) {
+      const chunk = all.slice(s, s + c.batch_size);
       const targets = c.positions === 'all' ? chunk.map((ex, i) => trainingTarget(ex, s + i)) : undefined;
       const batch = await readerBatch(tokenizer, chunk, targets, c);
       const g = reader.passageScores(batch, { softmax: c.softmax, positions: c.positions, layers: c.layers });
@@ -52,5 +57,13 @@ export async function scoreStage(ctx: StageContext<ScoreStageConfig>): Promise<R
     reader.dispose();
   }
   await writeQuestions(join(ctx.outDir, OUTPUTS.scoredTrain), train);
-  return { questions: train.length, teacher_entropy: entropy / Math.max(1, train.length) };
+  const metrics: Record<string, number> = { questions: train.length, teacher_entropy: entropy / Math.max(1, all.length) };
+  for (const [split, qs] of [['train', train], ['dev', dev]] as const) {
+    const t = teacherGoldAt1(qs);
+    if (t.gold_at_1 !== null) {
+      metrics[`${split}.gold_at_1`] = t.gold_at_1;
+      metrics[`${split}.gold_questions`] = t.questions;
+    }
+  }
+  return metrics;
 }

@@ -8,6 +8,7 @@ import type { TrainRetrieverStageConfig } from '../pipeline.js';
 import { readQuestions } from './io.js';
 import { loadStageTokenizer, passageBatch, questionBatch, tokenizerVocabSize } from './text.js';
 import { batchIndices } from './seeded.js';
+import { applyTeacherControl } from './teacher-controls.js';
 
 /** @fidkd/bi-encoder's loss name of a pipeline loss. */
 export function trainerLoss(c: TrainRetrieverStageConfig): string {
@@ -25,7 +26,8 @@ export async function trainRetrieverStage(ctx: StageContext<TrainRetrieverStageC
   const c = ctx.config;
   if (c.accumulation_steps !== 1) throw new Error(`retriever.accumulation_steps ${c.accumulation_steps}: the retriever trainer does not accumulate gradients; raise batch_size instead`);
   const loss = trainerLoss(c);
-  const all = await readQuestions(ctx.inputs.train!);
+  let all = await readQuestions(ctx.inputs.train!);
+  if (c.teacher_control) all = applyTeacherControl(all, c.teacher_control, c.n_context, c.seed, ctx.inputs.train!);
   const train = all.filter((q) => q.ctxs.length >= c.n_context && (loss !== 'answer' || q.ctxs.slice(0, c.n_context).some((p) => p.has_answer)));
   if (!train.length) {
     throw new Error(`${ctx.inputs.train}: no training question with ${c.n_context} passages${loss === 'answer' ? ' and a passage with has_answer' : ''}`);
