@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Measures the README's demo table: `fidkd demo` over seeds × losses, then one markdown table of R@1/5/20 after
-// the last iteration next to BM25 and the has_answer baseline, with wall times.
+// the last iteration next to BM25, the shuffled-teacher control and the has_answer baseline, the teacher's gold@1
+// and the reader's EM, with wall times.
 // Usage: node apps/reproduce/scripts/demo-table.mjs [--seeds 11,12,13] [--losses kl,mse,margin] [--out runs/demo-table] [-- extra demo flags]
 // Runs of one seed share a run directory, so the world, tokenizer, BM25 and the readers are computed once per
 // seed and only the retriever stages rerun per loss (results-<loss>.json is kept for each).
@@ -41,15 +42,17 @@ for (const seed of seeds) {
   }
 }
 const lines = [
-  '| seed | loss | BM25 R@1/5/20 | distilled R@1/5/20 (last iteration) | has_answer R@1/5/20 | R@5 gain over BM25 | reader EM (last) | wall min |',
-  '|---|---|---|---|---|---:|---:|---:|',
+  '| seed | loss | BM25 R@1/5/20 | distilled R@1/5/20 (last iteration) | shuffled teacher R@1/5/20 | has_answer R@1/5/20 | R@5 − BM25 / − shuffled / − has_answer | teacher gold@1 | reader EM (last) | wall min |',
+  '|---|---|---|---|---|---|---|---:|---:|---:|',
 ];
 for (const { seed, loss, res, minutes } of rows) {
   const first = res.iterations[0];
   const last = res.iterations[res.iterations.length - 1];
   const b = res.baselines.has_answer?.recall;
+  const sh = res.baselines.shuffled_teacher?.recall;
   const f = (r) => (r ? `${pct(r['1'])} / ${pct(r['5'])} / ${pct(r['20'])}` : '—');
-  lines.push(`| ${seed} | ${loss} | ${f(first.recall)} | ${f(last.recall)} | ${f(b)} | ${(100 * (last.recall['5'] - first.recall['5'])).toFixed(1)} | ${pct(last.reader_em)} | ${minutes.toFixed(1)} |`);
+  const gain = (r) => (r ? (100 * (last.recall['5'] - r['5'])).toFixed(1) : '—');
+  lines.push(`| ${seed} | ${loss} | ${f(first.recall)} | ${f(last.recall)} | ${f(sh)} | ${f(b)} | ${gain(first.recall)} / ${gain(sh)} / ${gain(b)} | ${pct(last.teacher?.gold_at_1)} | ${pct(last.reader_em)} | ${minutes.toFixed(1)} |`);
 }
 const table = lines.join('\n');
 writeFileSync(join(out, 'table.md'), table + '\n');

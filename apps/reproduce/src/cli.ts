@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { registerDemo } from './commands/demo.js';
 import { registerParity } from './commands/parity.js';
+import { registerPretrainReader } from './commands/pretrain-reader.js';
 import { registerReproduce } from './commands/reproduce.js';
 import { registerStageCommands } from './commands/stages.js';
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerReproduce(program);
   registerStageCommands(program);
   registerParity(program);
+  registerPretrainReader(program);
   return program;
 }
 

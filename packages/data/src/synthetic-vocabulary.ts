@@ -92,8 +92,19 @@ export const SURNAMES: readonly string[] = [
   'Tremaine', 'Urquhart', 'Vollmer', 'Winslow',
 ];
 
-/** Syllables of generated city and company names (pseudo-words that no template uses). */
+/**
+ * The cities every answer is drawn from (a world takes `numCities` of them, seeded). A fixed list, like the name
+ * pools, so that one vocabulary covers the worlds of every seed (a shipped pretrained reader reads them all).
+ */
+export const CITIES: readonly string[] = [
+  'Velmora', 'Krudeheim', 'Tarnvik', 'Ostrelle', 'Brindholm', 'Calderon', 'Dunmere', 'Eskerby', 'Falvano', 'Gorsk',
+  'Halbruck', 'Istrana', 'Jorvale', 'Kelmsford', 'Lunderby', 'Marnoch', 'Nevarro', 'Orsenne', 'Pellinor', 'Quarrow',
+  'Rastova', 'Sennick', 'Tolberg', 'Ulvenor', 'Varnholm', 'Wendmoor', 'Yselle', 'Zarnow', 'Ambrell', 'Belcarra',
+  'Corvanne', 'Drosk', 'Elmbrae', 'Fennick', 'Glaistow', 'Hollin', 'Ilvaro', 'Jastreb', 'Korrin', 'Lissadel',
+  'Montavar', 'Norrbeck', 'Oskarne', 'Pravik', 'Rimsholt', 'Sorvino', 'Tresk', 'Valdera',
+];
+
+/** Syllables of generated surnames (`surnames: 'unique'`: pseudo-words that no template uses). */
 export const NAME_ONSETS: readonly string[] = ['b', 'br', 'd', 'dr', 'f', 'g', 'gr', 'k', 'kr', 'l', 'm', 'n', 'p', 'r', 's', 'st', 't', 'tr', 'v', 'z'];
 export const NAME_VOWELS: readonly string[] = ['a', 'e', 'i', 'o', 'u', 'ai', 'ei', 'ou'];
-export const CITY_ENDINGS: readonly string[] = ['mora', 'vik', 'holm', 'burg', 'ford', 'stad', 'ano', 'ville', 'heim', 'dor'];
 export const SURNAME_ENDINGS: readonly string[] = ['son', 'berg', 'ski', 'ez', 'ov', 'ani', 'ard', 'ley', 'mann', 'ic'];

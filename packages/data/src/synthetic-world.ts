@@ -1,6 +1,6 @@
 import { SeededRandom } from '@fidkd/core';
 import {
-  CITY_ENDINGS, FIRST_NAMES, NAME_ONSETS, NAME_VOWELS, RELATIONS, SURNAME_ENDINGS, SURNAMES, VISIT_TEMPLATES, type RelationName,
+  CITIES, FIRST_NAMES, NAME_ONSETS, NAME_VOWELS, RELATIONS, SURNAME_ENDINGS, SURNAMES, VISIT_TEMPLATES, type RelationName,
 } from './synthetic-vocabulary.js';
 import type { FidExample, Passage } from './types.js';
 
@@ -23,13 +23,19 @@ export interface SyntheticWorldOptions {
   trapRate?: number;
   /** Probability that a fact passage restates its fact in the question's words (a hint template). Default 0.1. */
   hintRate?: number;
+  /**
+   * Probability that a fact is stated a second time, in a passage of its own with a hint template (real corpora
+   * restate facts in other words). Both passages are gold. Default 0 (the demo's world); the reader pretraining's
+   * worlds use it, so that a cloze made from one statement can be answered from the other.
+   */
+  restateRate?: number;
   /** Probability that a fact repeats one of the entity's earlier answer cities (born and lived in C …). Default 0.15. */
   sameCityRate?: number;
   /** Probability that a fact copies the same relation's answer of an earlier namesake (who shares a name token). Default 0.2. */
   sharedAnswerRate?: number;
   /** Probability that a visit passage's city is one of the entity's own answer cities. Default 0.3. */
   visitOwnCityRate?: number;
-  /** Size of the city pool every answer is drawn from (real QA answers come from small typed sets too). Default 24. */
+  /** Size of the city pool every answer is drawn from (real QA answers come from small typed sets too), at most 48. Default 24. */
   numCities?: number;
   /**
    * 'shared' (default): surnames from a small pool, so BM25's top passages mix the entity with its namesakes;
@@ -66,6 +72,8 @@ interface Entity {
   last: string;
   facts: Map<RelationName, string>;
   factPassage: Map<RelationName, number>;
+  /** Passage index of a fact's second statement (restateRate). */
+  restated: Map<RelationName, number>;
 }
 
 function resolveOptions(options: SyntheticWorldOptions): Required<SyntheticWorldOptions> {
@@ -78,6 +86,7 @@ function resolveOptions(options: SyntheticWorldOptions): Required<SyntheticWorld
     fillersPerEntity: options.fillersPerEntity ?? [3, 5],
     trapRate: options.trapRate ?? 1,
     hintRate: options.hintRate ?? 0.1,
+    restateRate: options.restateRate ?? 0,
     sameCityRate: options.sameCityRate ?? 0.15,
     sharedAnswerRate: options.sharedAnswerRate ?? 0.2,
     visitOwnCityRate: options.visitOwnCityRate ?? 0.3,
@@ -90,7 +99,7 @@ function resolveOptions(options: SyntheticWorldOptions): Required<SyntheticWorld
 function reservedWords(): Set<string> {
   const all = [
     ...RELATIONS.flatMap((r) => [...r.passages, ...r.questions, ...r.traps, ...r.hints]),
-    ...VISIT_TEMPLATES, ...FIRST_NAMES, ...SURNAMES,
+    ...VISIT_TEMPLATES, ...FIRST_NAMES, ...SURNAMES, ...CITIES,
   ];
   const words = new Set<string>();
   for (const s of all) for (const w of s.toLowerCase().match(/[a-z]+/g) ?? []) words.add(w);
@@ -135,7 +144,9 @@ export function generateSyntheticWorld(options: SyntheticWorldOptions = {}): Syn
   if (o.surnames !== 'shared' && o.surnames !== 'unique') {
     throw new RangeError(`generateSyntheticWorld: surnames must be 'shared' or 'unique', got ${JSON.stringify(o.surnames)}`);
   }
-  if (!Number.isInteger(o.numCities) || o.numCities < 2) throw new RangeError(`generateSyntheticWorld: numCities must be an integer ≥ 2, got ${o.numCities}`);
+  if (!Number.isInteger(o.numCities) || o.numCities < 2 || o.numCities > CITIES.length) {
+    throw new RangeError(`generateSyntheticWorld: numCities must be an integer in [2, ${CITIES.length}], got ${o.numCities}`);
+  }
   const rng = new SeededRandom(o.seed);
   const nFirst = Math.min(FIRST_NAMES.length, Math.max(4, Math.ceil(Math.sqrt(2 * o.numEntities))));
   const nLast = Math.min(SURNAMES.length, Math.max(4, Math.ceil(Math.sqrt(2 * o.numEntities))));
@@ -149,7 +160,7 @@ export function generateSyntheticWorld(options: SyntheticWorldOptions = {}): Syn
     );
   }
   const taken = reservedWords();
-  const cities = pseudoWords(rng, o.numCities, CITY_ENDINGS, taken);
+  const cities = rng.shuffle([...CITIES]).slice(0, o.numCities);
   const firsts = FIRST_NAMES.slice(0, nFirst);
   const unique = o.surnames === 'unique';
   const lasts = unique ? pseudoWords(rng, o.numEntities, SURNAME_ENDINGS, taken) : SURNAMES.slice(0, nLast);
@@ -165,7 +176,7 @@ export function generateSyntheticWorld(options: SyntheticWorldOptions = {}): Syn
     const [i, j] = pairs[e]!;
     const first = firsts[i]!;
     const last = lasts[j]!;
-    entities.push({ name: `${first} ${last}`, first, last, facts: new Map(), factPassage: new Map() });
+    entities.push({ name: `${first} ${last}`, first, last, facts: new Map(), factPassage: new Map(), restated: new Map() });
     for (const t of [first, last]) byToken.set(t, [...(byToken.get(t) ?? []), e]);
   }
   const namesakes = (e: number): number[] => {
@@ -195,6 +206,10 @@ export function generateSyntheticWorld(options: SyntheticWorldOptions = {}): Syn
       const template = rng.chance(o.hintRate) ? rng.pick(rel.hints) : rng.pick(rel.passages);
       x.factPassage.set(rel.name, texts.length);
       texts.push({ title: x.name, text: fill(template, { X: x.name, A: x.facts.get(rel.name)! }) });
+      if (o.restateRate > 0 && rng.chance(o.restateRate)) {
+        x.restated.set(rel.name, texts.length);
+        texts.push({ title: x.name, text: fill(rng.pick(rel.hints), { X: x.name, A: x.facts.get(rel.name)! }) });
+      }
     }
     for (const rel of RELATIONS) if (rng.chance(o.trapRate)) texts.push({ title: x.name, text: fill(rng.pick(rel.traps), { X: x.name }) });
     const ns = namesakes(e);
@@ -231,9 +246,9 @@ export function generateSyntheticWorld(options: SyntheticWorldOptions = {}): Syn
       const rel = RELATIONS[r]!;
       const answer = x.facts.get(rel.name)!;
       const id = `${split}-${i}`;
-      const gold = idOf[x.factPassage.get(rel.name)!]!;
-      facts.push({ questionId: id, entity: x.name, relation: rel.name, answer, goldPassageId: gold });
-      return { id, question: fill(rng.pick(rel.questions), { X: x.name }), answers: [answer], target: answer, ctxs: [], gold_passage_ids: [gold] };
+      const gold = [x.factPassage.get(rel.name)!, ...(x.restated.has(rel.name) ? [x.restated.get(rel.name)!] : [])].map((k) => idOf[k]!);
+      facts.push({ questionId: id, entity: x.name, relation: rel.name, answer, goldPassageId: gold[0]! });
+      return { id, question: fill(rng.pick(rel.questions), { X: x.name }), answers: [answer], target: answer, ctxs: [], gold_passage_ids: gold };
     });
   const train = makeSplit('train', 0, o.numTrain);
   const dev = makeSplit('dev', o.numTrain, o.numDev);

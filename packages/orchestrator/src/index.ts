@@ -8,3 +8,6 @@ export * from './synthetic/prepare.js';
 export { trainingTarget, scheduleOf } from './stages/train-reader.js';
 export { trainerLoss } from './stages/train-retriever.js';
 export { readQuestions, writeQuestions, passageLookup, type PassageLookup } from './stages/io.js';
+export { readerPretrainingStages, PRETRAIN_READER_KEYS, type ReaderPretrainingConfig } from './synthetic/pretrain-reader-stages.js';
+export { clozeOf, clozeExamples, type ClozeOptions } from './synthetic/reader-cloze.js';
+export { pretrainReaderStage, type PretrainReaderConfig } from './stages/pretrain-reader.js';

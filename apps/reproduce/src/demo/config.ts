@@ -1,4 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import type { PipelineConfig, SyntheticPrepareConfig } from '@fidkd/orchestrator';
+
+/**
+ * The demo's pretrained reader and its fixed vocabulary, made by `fidkd pretrain-reader --export` (the command and
+ * its log are in the directory): the stand-in for the pretrained T5 the paper starts from.
+ */
+export const PRETRAINED_READER_DIR = fileURLToPath(new URL('../../assets/pretrained-reader', import.meta.url));
 
 /**
  * Every setting of `fidkd demo` in one typed object: the synthetic world, the shared WordPiece tokenizer, BM25
@@ -29,7 +36,7 @@ export const DEMO_DEFAULTS: DemoConfig = {
   seed: 1,
   prepare: {
     world: {},
-    tokenizer: { vocab_size: 2000 },
+    tokenizer: { vocab_size: 1000, file: `${PRETRAINED_READER_DIR}/tokenizer.json` },
     bm25: { k1: 0.9, b: 0.4, n_passages: 20 },
   },
   pretrain_retriever: { enabled: true, lr: 1e-3, weight_decay: 0.01, warmup_steps: 20, total_steps: 300, batch_size: 32, clip: 1, checkpoint_every: 100 },
@@ -37,7 +44,9 @@ export const DEMO_DEFAULTS: DemoConfig = {
     iterations: 1,
     reader: {
       ...optim,
-      // tiny T5 v1.0 (relu), tied head; vocab_size comes from the trained tokenizer
+      // starts from the pretrained tiny T5 (d_model 32, 2 + 2 layers; its config.json); `model` is used when
+      // `init` is unset (--set pipeline.reader.init= trains one from scratch with this config)
+      init: PRETRAINED_READER_DIR,
       model: { d_model: 32, d_kv: 8, num_heads: 4, d_ff: 128, num_layers: 2, num_decoder_layers: 2, dropout_rate: 0 },
       n_context: 10,
       text_maxlength: 32,

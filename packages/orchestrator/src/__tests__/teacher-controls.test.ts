@@ -25,8 +25,9 @@ test('shuffled: each question keeps its own scores, permuted among its first n p
 });
 
 test('oracle: G on the gold passages only; data without gold passages is refused with file and question', () => {
-  const [x] = applyTeacherControl([q('7', [0.3, 0.1, 0.2], ['7-p1'])], 'oracle', 3, 1, 'train.json');
-  expect(x!.ctxs.map((p) => p.score)).toEqual([0, 10, 0]);
+  const out = applyTeacherControl([q('7', [0.3, 0.1, 0.2], ['7-p1']), q('9', [0.3, 0.1, 0.2], ['9-p5'])], 'oracle', 3, 1, 'train.json');
+  expect(out.map((x) => x.id)).toEqual(['7']); // question 9's gold passage is not among its passages: left out
+  expect(out[0]!.ctxs.map((p) => p.score)).toEqual([0, 10, 0]);
   expect(() => applyTeacherControl([q('8', [1, 2])], 'oracle', 2, 1, '/data/train.json')).toThrow(/\/data\/train.json: question 8 has no gold_passage_ids/);
 });
 

@@ -7,13 +7,16 @@ import { permutation } from './seeded.js';
  * - 'shuffled': each question's G permuted at random among its first n passages — same values, no information on
  *   which passage they belong to;
  * - 'oracle': G = 10 on the passages the data marks as gold (`gold_passage_ids`, synthetic world only), 0 elsewhere
- *   — what a perfect reader would teach, to check that a world can show the method at all.
+ *   — what a perfect reader would teach, to check that a world can show the method at all. Questions none of whose
+ *   first n passages is gold are left out (as the has_answer baseline leaves out questions without a positive):
+ *   a uniform target there would teach the retriever to tell their passages apart less.
  * Returns new question objects; the input is not modified.
  */
 export type TeacherControl = 'shuffled' | 'oracle';
 
 export function applyTeacherControl(questions: FidExample[], control: TeacherControl, n: number, seed: number, source: string): FidExample[] {
-  return questions.map((q, i) => {
+  const kept = control === 'oracle' ? questions.filter((q) => q.ctxs.slice(0, n).some((p) => q.gold_passage_ids?.includes(p.id) ?? true)) : questions;
+  return kept.map((q, i) => {
     const ctxs = q.ctxs.slice(0, n).map((p) => ({ ...p }));
     if (control === 'shuffled') {
       const perm = permutation(ctxs.length, (seed * 31 + i) >>> 0);

@@ -1,3 +1,4 @@
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bm25Index, generateSyntheticWorld, writePassagesTsv, type SyntheticWorldOptions } from '@fidkd/data';
 import { hasAnswer } from '@fidkd/eval';
@@ -10,8 +11,11 @@ import { readQuestions, writeQuestions, streamPassages, type FidExample, type Pa
 export interface SyntheticPrepareConfig {
   seed: number;
   world: Omit<SyntheticWorldOptions, 'seed'>;
-  /** WordPiece vocabulary trained on the world's passages and questions. */
-  tokenizer: { vocab_size: number };
+  /**
+   * WordPiece vocabulary trained on the world's passages and questions, or `file`: a tokenizer.json to use as it
+   * is (the fixed vocabulary of a pretrained reader).
+   */
+  tokenizer: { vocab_size: number; file?: string };
   /** BM25 (Lucene-like defaults) and the number of passages kept per question in D⁰. */
   bm25: { k1: number; b: number; n_passages: number };
   /** Unsupervised title → passage pretraining of the retriever (the stand-in for a pretrained BERT); absent: none. */
@@ -30,6 +34,16 @@ export interface SyntheticData {
 }
 
 export const PREPARE_KEYS = { world: 'prepare/world', tokenizer: 'prepare/tokenizer', bm25: 'prepare/bm25', pretrain: 'prepare/pretrain-retriever' } as const;
+
+/**
+ * The corpus a world's tokenizer is trained on: what the models will read, passages and questions in the reader's
+ * format (`question: … title: … context: …`), so that the format words and ':' are whole tokens, not [UNK] pieces.
+ */
+export function tokenizerCorpus(passages: readonly Passage[], questions: readonly FidExample[]): string[] {
+  const texts = passages.map((p) => tok.formatReaderInput('', p.title, p.text));
+  for (const q of questions) texts.push(tok.formatReaderInput(q.question, '', ''), ...q.answers);
+  return texts;
+}
 
 /**
  * The preparation stages: world → tokenizer → BM25 D⁰ (with has_answer) [→ retriever pretraining], resumable like
@@ -51,12 +65,15 @@ export function syntheticPrepareStages(c: SyntheticPrepareConfig, runDir: string
   const tokenizer: StageDefinition<SyntheticPrepareConfig['tokenizer']> = {
     stage: 'tokenizer', iteration: 'prepare', key: PREPARE_KEYS.tokenizer, config: c.tokenizer,
     inputs: { passages: join(worldDir, 'passages.tsv'), train: join(worldDir, 'train.json') },
-    async run(ctx) {
-      // The corpus is what the models will read: passages and questions in the reader's format
-      // (`question: … title: … context: …`), so that the format words and ':' are whole tokens, not [UNK] pieces.
-      const texts: string[] = [];
-      for await (const p of streamPassages(ctx.inputs.passages!)) texts.push(tok.formatReaderInput('', p.title, p.text));
-      for (const q of await readQuestions(ctx.inputs.train!)) texts.push(tok.formatReaderInput(q.question, '', ''), ...q.answers);
+    async run(ctx): Promise<Record<string, number>> {
+      if (ctx.config.file) {
+        const t = tok.loadTokenizer(ctx.config.file);
+        copyFileSync(ctx.config.file, join(ctx.outDir, 'tokenizer.json'));
+        return { vocab_size: t.vocabSize };
+      }
+      const passages: Passage[] = [];
+      for await (const p of streamPassages(ctx.inputs.passages!)) passages.push(p);
+      const texts = tokenizerCorpus(passages, await readQuestions(ctx.inputs.train!));
       const t = tok.trainWordPiece(texts, { vocabSize: ctx.config.vocab_size });
       t.save(join(ctx.outDir, 'tokenizer.json'));
       return { texts: texts.length, vocab_size: t.vocabSize };

@@ -1,0 +1,65 @@
+import { Bm25Index, CITIES, type FidExample, type Passage } from '@fidkd/data';
+import { SeededRandom } from '@fidkd/core';
+
+/**
+ * Self-supervised examples for pretraining the reader (salient-span masking, as REALM pretrains on Wikipedia):
+ * a passage that names a city becomes a cloze question — the city replaced by "which city" ("Ada Novak died in
+ * which city?") — whose answer is the city, read from n_context passages that BM25 retrieves for the subject's name (the
+ * source passage among them at a random position, or — when another passage about the same subject names the
+ * same city, half of the time — left out, so that the answer must be read from a restatement in other words;
+ * clozes that several passages share are skipped). No question, answer or relation label of the world is
+ * used: only its passages and the dictionary of city names (the "named entities" of this world).
+ */
+export interface ClozeOptions {
+  nContext: number;
+  seed: number;
+  /** Probability of leaving the source passage out when another passage of its subject names the same city. Default 0.5. */
+  dropSourceRate?: number;
+}
+
+const CITY_SET = new Set(CITIES.map((c) => c.toLowerCase()));
+
+/** The cloze question of a passage text and its answer, or undefined when the text names no city. */
+export function clozeOf(text: string): { question: string; answer: string } | undefined {
+  const words = text.split(' ');
+  const i = words.findIndex((w) => CITY_SET.has(w.replace(/[.,]$/, '').toLowerCase()));
+  if (i < 0) return undefined;
+  const answer = words[i]!.replace(/[.,]$/, '');
+  words[i] = words[i]!.replace(answer, 'which city');
+  let question = words.join(' ').replace(/\.$/, '') + '?';
+  question = question[0]!.toUpperCase() + question.slice(1);
+  return { question, answer };
+}
+
+/** Every cloze example of a passage collection (FiD format with ctxs; `gold_passage_ids` holds the source passage). */
+export function clozeExamples(passages: readonly Passage[], index: Bm25Index, o: ClozeOptions): FidExample[] {
+  const rng = new SeededRandom(o.seed);
+  const byId = new Map(passages.map((p) => [p.id, p]));
+  // A cloze whose words several passages share ("… gave a lecture in which city?" twice) has no single answer.
+  const clozes = passages.map((p) => clozeOf(p.text));
+  const ordinal = new Map(passages.map((p, k) => [p.id, k]));
+  const count = new Map<string, number>();
+  for (const c of clozes) if (c) count.set(c.question, (count.get(c.question) ?? 0) + 1);
+  const out: FidExample[] = [];
+  passages.forEach((p, k) => {
+    const cloze = clozes[k];
+    if (!cloze || count.get(cloze.question)! > 1) return;
+    // The other passages are what BM25 finds for the subject's name (its own other passages first, then
+    // namesakes'), as a question about the subject retrieves them: the cloze's relation words, not the name, pick
+    // the answering passage among them.
+    const hits = index.search(p.title, o.nContext + 1).map((h) => h.id).filter((id) => id !== p.id);
+    // When another passage about the same subject names the same city (a restatement, in other words), half of
+    // the time the cloze must be answered from it: the source passage is left out.
+    const alsoStating = hits.filter((id) => byId.get(id)!.title === p.title && clozes[ordinal.get(id)!]?.answer === cloze.answer);
+    const dropSource = alsoStating.length > 0 && rng.chance(o.dropSourceRate ?? 0.5);
+    const ids = hits.slice(0, o.nContext - (dropSource ? 0 : 1));
+    if (!dropSource) ids.splice(rng.int(ids.length + 1), 0, p.id);
+    out.push({
+      id: `cloze-${p.id}`, question: cloze.question, answers: [cloze.answer], target: cloze.answer,
+      ctxs: ids.map((id) => ({ id, title: byId.get(id)!.title, text: byId.get(id)!.text })),
+      // (a restatement ranked just past the n kept passages leaves none that answers: rare, and kept as noise)
+      gold_passage_ids: dropSource ? alsoStating.filter((id) => ids.includes(id)) : [p.id],
+    });
+  });
+  return out;
+}
