@@ -1,8 +1,6 @@
-#!/usr/bin/env node
 // fidkd-bench-retrievers: evaluate retrievers (built-in or any module exporting a RetrieverFactory).
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fidDataset, syntheticDataset } from './dataset.js';
 import { markdownTable, writeBenchmarkOutputs } from './report.js';
 import { runBenchmark, type RetrieverSpec } from './run.js';
@@ -62,6 +60,7 @@ export function buildProgram(): Command {
     });
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await buildProgram().parseAsync(process.argv);
+/** Runs the harness on `argv` (process.argv layout); `bin/fidkd-bench-retrievers.js` calls it. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  await buildProgram().parseAsync(argv);
 }
