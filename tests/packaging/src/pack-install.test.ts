@@ -4,7 +4,7 @@
 // Packages that depend on faiss-node follow their README's offline recipe (`npm install --ignore-scripts`, then
 // `npx fidkd-build-faiss-node`): faiss-node's own install script downloads from GitHub.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,12 +79,12 @@ function runExample(dir: string, ex: ReadmeExample, where: string): string {
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
       compilerOptions: {
         target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noUncheckedIndexedAccess: true,
-        skipLibCheck: true, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')], outDir: 'build',
+        skipLibCheck: true, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')],
       },
       files: [ex.file],
     }));
     sh(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], dir, `compiling ${where}`);
-    run = join('build', ex.file.replace(/\.ts$/, '.js'));
+    run = ex.file.replace(/\.ts$/, '.js'); // beside it: a README may run it again (`node example.js`)
   }
   const r = ex.file.endsWith('.sh') ? sh('sh', ['-e', run], dir, `running ${where}`) : sh(process.execPath, [run], dir, `running ${where}`);
   if (ex.prints) {
@@ -122,7 +122,9 @@ beforeAll(() => {
 }, 10 * MINUTES);
 
 afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
+  // FIDKD_PACK_KEEP=1 keeps the projects for a look (the path is printed).
+  if (work && process.env.FIDKD_PACK_KEEP) console.log(`packaging test projects kept in ${work}`);
+  else if (work) rmSync(work, { recursive: true, force: true });
 });
 
 test('every tarball ships what it lists and nothing that points outside it', () => {
@@ -145,10 +147,10 @@ test('every tarball ships what it lists and nothing that points outside it', () 
   }
 });
 
-test('declarations need no @types/node unless the package depends on it', () => {
+test('library declarations need no @types/node unless the package depends on it', () => {
   const dir = join(work, 'dts');
   for (const p of packed.values()) {
-    if (p.manifest.dependencies?.['@types/node']) continue;
+    if (!LIBRARIES.includes(p.name.slice('@fidkd/'.length)) || p.manifest.dependencies?.['@types/node']) continue;
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
     execFileSync('tar', ['-xzf', p.tarball, '-C', dir]);
@@ -187,8 +189,9 @@ test('@fidkd/bench-retrievers: the harness bin scores the README\'s retriever mo
   const module = examples.find((e) => e.file.endsWith('.mjs'))!;
   writeFileSync(join(dir, module.file), module.code);
   writeFileSync(join(dir, 'jsconfig.json'), JSON.stringify({
-    compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, checkJs: true, allowJs: true, noEmit: true,
-      skipLibCheck: true, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')] },
+    // No @types/node: the module needs none, and this repository's copy would resolve its imports into JS packages.
+    compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2023'], strict: true, checkJs: true,
+      allowJs: true, noEmit: true, skipLibCheck: true, types: [] },
     files: [module.file],
   }));
   sh(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'jsconfig.json'], dir, `type-checking ${module.file}`);
