@@ -22,9 +22,9 @@ export interface BleuResult {
 
 function ngramCounts(tokens: readonly string[], n: number): Map<string, number> {
   const counts = new Map<string, number>();
-  // \u0001 cannot occur inside a whitespace-free token produced by a tokenizer; it joins the n-gram key
+  // The key is the JSON of the n-gram: unambiguous for any token (a separator character could occur in one).
   for (let i = 0; i + n <= tokens.length; i++) {
-    const key = tokens.slice(i, i + n).join('\u0001');
+    const key = JSON.stringify(tokens.slice(i, i + n));
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
