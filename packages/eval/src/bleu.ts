@@ -35,6 +35,8 @@ function ngramCounts(tokens: readonly string[], n: number): Map<string, number> 
  * segments before dividing; the brevity penalty compares the total hypothesis length c with the total
  * effective reference length r, where each segment contributes the length of its reference closest to the
  * hypothesis length (ties to the shorter one, as NLTK `corpus_bleu` and `multi-bleu.perl`). No smoothing.
+ * Equal to NLTK's `corpus_bleu` when every hypothesis has at least `maxOrder` tokens (NLTK counts one phantom
+ * n-gram per order a shorter hypothesis lacks).
  */
 export function corpusBleu(hypotheses: readonly Tokens[], references: readonly (readonly Tokens[])[], options: BleuOptions = {}): BleuResult {
   const maxOrder = options.maxOrder ?? 4;
