@@ -49,7 +49,7 @@ if (!nodeGyp || !existsSync(nodeGyp)) fail('run me through npm so that node-gyp 
 const prefix = dirname(dirname(process.execPath));
 const nodedir = process.env.npm_config_nodedir || (existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined);
 
-console.error(`fidkd-build-faiss-node: building ${dir} against ${libfaiss} (about a minute)`);
+console.error(`fidkd-build-faiss-node: building ${dir} against ${libfaiss} (seconds to a minute)`);
 copyFileSync(join(native, 'faiss-node.binding.gyp'), join(dir, 'binding.gyp'));
 copyFileSync(join(native, 'faiss_idx_compat.h'), join(dir, 'faiss_idx_compat.h'));
 const gypArgs = ['rebuild', `--libfaiss_a=${libfaiss}`, '-j', 'max', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
