@@ -28,7 +28,7 @@ export function parseOptions(pairs: string[] = []): Record<string, unknown> {
 export function buildProgram(): Command {
   return new Command()
     .name('fidkd-bench-retrievers')
-    .description('score retrievers: R@1/5/20/100, MRR@10 (markdown, JSON, TREC run files); optionally reader EM')
+    .description('score retrievers: R@1/5/20/100, MRR@10 (MRR@k when k < 10), as markdown, JSON and TREC run files; optionally reader EM')
     .option('--backend <name>', `tfjs backend of the dense retriever and the reader: ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .option('--quiet', 'no progress lines on stderr')
     .option('--retriever <spec>', 'bm25, dense, or a path to a module exporting a RetrieverFactory (repeatable)', collect)
