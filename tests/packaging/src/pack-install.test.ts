@@ -147,13 +147,17 @@ test('every tarball ships what it lists and nothing that points outside it', () 
   }
 });
 
-test('library declarations need no @types/node unless the package depends on it', () => {
+test('shipped code sends no one to this repository; library declarations need no @types/node', () => {
   const dir = join(work, 'dts');
   for (const p of packed.values()) {
-    if (!LIBRARIES.includes(p.name.slice('@fidkd/'.length)) || p.manifest.dependencies?.['@types/node']) continue;
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
     execFileSync('tar', ['-xzf', p.tarball, '-C', dir]);
+    // Error messages and bins must name commands that work where the package is installed.
+    for (const f of p.files.filter((x) => /\.(m?js)$/.test(x))) {
+      expect([p.name, f, readFileSync(join(dir, 'package', f), 'utf8').includes('npm run setup')]).toEqual([p.name, f, false]);
+    }
+    if (!LIBRARIES.includes(p.name.slice('@fidkd/'.length)) || p.manifest.dependencies?.['@types/node']) continue;
     for (const f of p.files.filter((x) => x.endsWith('.d.ts'))) {
       const code = readFileSync(join(dir, 'package', f), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
       expect([p.name, f, /\bBuffer\b|\bNodeJS\./.test(code)]).toEqual([p.name, f, false]);
