@@ -10,7 +10,7 @@ export default {
     '^@fidkd/(core|tokenization|fid-reader|bi-encoder|losses|faiss-index|data|eval|orchestrator|tfjs-blas)$':
       '<rootDir>/packages/$1/src/index.ts',
   },
-  testMatch: ['<rootDir>/{packages,apps,benchmarks}/*/src/**/*.test.ts'],
+  testMatch: ['<rootDir>/{packages,apps,benchmarks,tests}/*/src/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 120000,
 };

@@ -2,13 +2,13 @@
 // One idempotent set-up for a fresh machine, run by `npm test`, `npm run demo` and `npm run bench:perf`:
 //   1. Debian packages the native parts need (libfaiss-dev, libopenblas-dev), installed when missing and root;
 //   2. `npm ci` when node_modules is missing or older than package-lock.json;
-//   3. native addons: faiss-node from its npm source against the system libfaiss, and @fidkd/tfjs-blas;
+//   3. native addons: faiss-node from its npm source against the system libfaiss (@fidkd/faiss-index's recipe),
+//      and @fidkd/tfjs-blas;
 //   4. the TypeScript build (turbo, cached).
 // Uses only Node built-ins: it runs before node_modules exists. Each step skips itself when already done.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, statSync, copyFileSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -77,27 +77,12 @@ function nodeGypArgs() {
   if (existsSync('/usr/include/node/node_api.h')) args.push('--nodedir=/usr');
   return args;
 }
-function findLibfaiss() {
-  for (const p of ['/usr/lib/x86_64-linux-gnu/libfaiss.a', '/usr/lib/aarch64-linux-gnu/libfaiss.a', '/usr/lib/libfaiss.a', '/usr/local/lib/libfaiss.a']) {
-    if (existsSync(p)) return p;
-  }
-  throw new Error('[setup] libfaiss.a not found: install Debian libfaiss-dev (apt-get install libfaiss-dev)');
-}
 function buildFaissNode() {
-  const dir = join(root, 'node_modules', 'faiss-node');
-  if (!existsSync(dir)) return;
-  const out = join(dir, 'build', 'Release', 'faiss-node.node');
-  // The stamp records which recipe built the addon, so a changed recipe rebuilds it.
-  const recipe = ['faiss-node.binding.gyp', 'faiss_idx_compat.h'].map((f) => readFileSync(join(root, 'scripts', 'native', f), 'utf8'));
-  const stamp = createHash('sha256').update(recipe.join('\0')).digest('hex');
-  const stampFile = join(dir, 'build', 'fidkd-recipe.sha256');
-  if (existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && canLoad(out)) return;
-  log('building faiss-node from its npm source against the system libfaiss (about a minute)');
-  copyFileSync(join(root, 'scripts', 'native', 'faiss-node.binding.gyp'), join(dir, 'binding.gyp'));
-  copyFileSync(join(root, 'scripts', 'native', 'faiss_idx_compat.h'), join(dir, 'faiss_idx_compat.h'));
-  run(process.execPath, [nodeGyp(), 'rebuild', ...nodeGypArgs(), `--libfaiss_a=${findLibfaiss()}`, '-j', '2'], { cwd: dir });
-  if (!canLoad(out)) throw new Error(`[setup] built ${out} but it does not load`);
-  writeFileSync(stampFile, stamp);
+  if (!existsSync(join(root, 'node_modules', 'faiss-node'))) return;
+  // The recipe ships with @fidkd/faiss-index (its bin `fidkd-build-faiss-node`); it skips itself when up to date.
+  run(process.execPath, [join(root, 'packages', 'faiss-index', 'bin', 'fidkd-build-faiss-node.mjs')], {
+    env: { ...process.env, npm_config_node_gyp: process.env.npm_config_node_gyp ?? nodeGyp() },
+  });
 }
 function buildWorkspaceAddon(pkgDir, product) {
   const dir = join(root, pkgDir);

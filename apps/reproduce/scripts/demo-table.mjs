@@ -20,9 +20,10 @@ const opt = (name, def) => {
 const seeds = opt('seeds', '11,12,13').split(',').map(Number);
 const losses = opt('losses', 'kl,mse,margin').split(',');
 const out = opt('out', 'runs/demo-table');
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
-if (!existsSync(cli)) {
-  console.error(`${cli} not found: build the app first (npx turbo run build --filter=@fidkd/reproduce...)`);
+const app = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(app, 'bin', 'fidkd.js');
+if (!existsSync(join(app, 'dist', 'cli.js'))) {
+  console.error(`${join(app, 'dist', 'cli.js')} not found: build the app first (npx turbo run build --filter=@fidkd/reproduce...)`);
   process.exit(2);
 }
 const pct = (x) => (x === undefined || x === null ? '—' : (100 * x).toFixed(1));

@@ -1,9 +1,8 @@
-#!/usr/bin/env node
 // The `fidkd` command line: the demo, the NQ/TriviaQA reproduction, one command per stage, and parity.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { registerDemo } from './commands/demo.js';
 import { registerParity } from './commands/parity.js';
 import { registerPretrainReader } from './commands/pretrain-reader.js';
@@ -31,9 +30,12 @@ export function buildProgram(): Command {
   return program;
 }
 
-// Run only as the entry point (tests import buildProgram).
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/**
+ * Runs the `fidkd` command on `argv` (process.argv layout). The bin file `bin/fidkd.js` calls it, so the command
+ * works through whatever path npm links (a symlink in node_modules/.bin), unlike an "am I the entry module" check.
+ */
+export async function main(argv: string[] = process.argv): Promise<void> {
   const program = buildProgram();
-  if (process.argv.length <= 2) program.help();
-  await program.parseAsync(process.argv);
+  if (argv.length <= 2) program.help();
+  await program.parseAsync(argv);
 }

@@ -1,22 +1,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend, type BackendName } from '@fidkd/core';
+import { BACKEND_CHOICES, initBackendChoice, isBackendChoice } from '@fidkd/core';
 import {
   createStages, MANIFEST_FILE, MissingInputError, runPipeline, StageRunner, stageDirKey, writeJsonAtomic, type PipelineConfig,
 } from '@fidkd/orchestrator';
 import { Renderer } from './ui/render.js';
 import { UserError } from './ui/errors.js';
 
-// 'cpu-stock' is tfjs's own cpu kernels without @fidkd/tfjs-blas: the "before" of the speed comparisons.
-export const BACKENDS = ['auto', 'cpu', 'cpu-stock', 'wasm', 'tensorflow', 'tensorflow-gpu'];
-export const BACKEND_HELP = `tfjs backend: ${BACKENDS.join(', ')}`;
+export const BACKEND_HELP = `tfjs backend: ${BACKEND_CHOICES.join(', ')}`;
 
 /** Picks the tfjs backend (core's initBackend) and says which one was taken. */
 export async function selectBackend(name: string, renderer: Renderer): Promise<string> {
-  if (!BACKENDS.includes(name)) throw new UserError(`--backend ${name}: expected one of ${BACKENDS.join(', ')}`);
+  if (!isBackendChoice(name)) throw new UserError(`--backend ${name}: expected one of ${BACKEND_CHOICES.join(', ')}`);
   // notices of the backend selection go through the renderer (above the progress bars)
-  const stock = name === 'cpu-stock';
-  const report = await initBackend((stock ? 'cpu' : name) as BackendName, { log: (l) => renderer.line(l), ...(stock ? { blas: false } : {}) });
+  const report = await initBackendChoice(name, { log: (l) => renderer.line(l) });
   const taken = report.accelerated ? `${report.backend}+${report.accelerated}` : report.backend;
   renderer.line(`backend: ${taken} (${report.reason})`);
   for (const s of report.skipped) renderer.line(`  skipped ${s.name}: ${s.reason}`);

@@ -1,9 +1,9 @@
-#!/usr/bin/env node
 // fidkd-bench-retrievers: evaluate retrievers (built-in or any module exporting a RetrieverFactory).
 import { Command } from 'commander';
+import { BACKEND_CHOICES, initBackendChoice } from '@fidkd/core';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fidDataset, syntheticDataset } from './dataset.js';
+import { progressLines } from './progress-log.js';
 import { markdownTable, writeBenchmarkOutputs } from './report.js';
 import { runBenchmark, type RetrieverSpec } from './run.js';
 
@@ -28,7 +28,9 @@ export function parseOptions(pairs: string[] = []): Record<string, unknown> {
 export function buildProgram(): Command {
   return new Command()
     .name('fidkd-bench-retrievers')
-    .description('score retrievers: R@1/5/20/100, MRR@10 (markdown, JSON, TREC run files); optionally reader EM')
+    .description('score retrievers: R@1/5/20/100, MRR@10 (MRR@k when k < 10), as markdown, JSON and TREC run files; optionally reader EM')
+    .option('--backend <name>', `tfjs backend of the dense retriever and the reader: ${BACKEND_CHOICES.join(', ')}`, 'auto')
+    .option('--quiet', 'no progress lines on stderr')
     .option('--retriever <spec>', 'bm25, dense, or a path to a module exporting a RetrieverFactory (repeatable)', collect)
     .option('--option <key=value>', 'option for the retrievers (repeatable), e.g. checkpoint=runs/demo-1/iter-0/train-retriever', collect)
     .option('--dataset <kind>', 'synthetic or fid', 'synthetic')
@@ -48,8 +50,13 @@ export function buildProgram(): Command {
           ? await fidDataset(String(o.questions ?? ''), String(o.passages ?? ''))
           : await syntheticDataset({ seed: Number(o.seed), split: o.split as 'dev', world: o.world ? (JSON.parse(String(o.world)) as Record<string, number>) : undefined });
         const options = parseOptions(o.option as string[] | undefined);
+        const log = o.quiet ? () => {} : (l: string) => void process.stderr.write(`${l}\n`);
+        // Like the app, pick the fastest backend first: tfjs's stock cpu kernels make `dense` ~10x slower.
+        const backend = await initBackendChoice(String(o.backend), { log });
+        log(`backend: ${backend.accelerated ? `${backend.backend}+${backend.accelerated}` : backend.backend} (${backend.reason})`);
         const specs: RetrieverSpec[] = ((o.retriever as string[] | undefined) ?? ['bm25']).map((spec) => ({ spec, options }));
         const results = await runBenchmark(dataset, specs, {
+          onProgress: o.quiet ? undefined : progressLines(log),
           ks: String(o.k).split(',').map(Number),
           reader: o.reader ? { checkpoint: resolve(String(o.reader)), n_context: Number(o.nContext), text_maxlength: Number(o.textMaxlength), answer_maxlength: 20 } : undefined,
         });
@@ -62,6 +69,7 @@ export function buildProgram(): Command {
     });
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await buildProgram().parseAsync(process.argv);
+/** Runs the harness on `argv` (process.argv layout); `bin/fidkd-bench-retrievers.js` calls it. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  await buildProgram().parseAsync(argv);
 }

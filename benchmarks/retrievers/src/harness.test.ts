@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasAnswer, readTrecRun } from '@fidkd/eval';
 import { loadPassages } from '@fidkd/data';
-import { runBenchmark, syntheticDataset, writeBenchmarkOutputs, markdownTable, type BenchmarkDataset } from './index.js';
+import { jest } from '@jest/globals';
+import { buildProgram } from './cli.js';
+import { runBenchmark, runFileStems, syntheticDataset, writeBenchmarkOutputs, markdownTable, type BenchmarkDataset } from './index.js';
 
 let dir: string;
 let dataset: BenchmarkDataset;
@@ -76,6 +78,59 @@ test('bad modules and bad results are rejected with messages naming the problem'
   const bogus = join(dir, 'bogus.mjs');
   writeFileSync(bogus, 'export default async () => ({ retrieve: async (qs) => qs.map(() => [{ id: "no-such-passage", score: 1 }]) });\n');
   await expect(runBenchmark(dataset, [{ spec: bogus }])).rejects.toThrow(/passage id no-such-passage is not in/);
+  // a passage twice for one question: a TREC run that @fidkd/eval's readTrecRun would refuse
+  const ids = (await loadPassages(dataset.passagesFile)).slice(0, 2).map((p) => p.id);
+  const twice = join(dir, 'twice.mjs');
+  writeFileSync(twice, `export default async () => ({ retrieve: async (qs) => qs.map(() => [{ id: "${ids[0]}", score: 2 }, { id: "${ids[1]}", score: 1 }, { id: "${ids[0]}", score: 0 }]) });\n`);
+  await expect(runBenchmark(dataset, [{ spec: twice }], { ks: [1, 5] })).rejects.toThrow(new RegExp(`passage id ${ids[0]} returned twice \\(ranks 1 and 3\\)`));
+  // more results than k: refused, not cut
+  const many = join(dir, 'many.mjs');
+  writeFileSync(many, `export default async () => ({ retrieve: async (qs) => qs.map(() => ${JSON.stringify(ids.map((id, i) => ({ id, score: -i })))}) });\n`);
+  await expect(runBenchmark(dataset, [{ spec: many }], { ks: [1] })).rejects.toThrow(/2 passages returned, more than the k = 1 asked for/);
+  expect((await runBenchmark(dataset, [{ spec: many }], { ks: [1, 2] }))[0]!.recall['2']).toBeDefined();
+});
+
+test('MRR is labelled with the cutoff it is computed at; TREC files are named after the retriever, visibly', async () => {
+  const [r] = await runBenchmark(dataset, [{ spec: 'bm25' }], { ks: [1, 5] });
+  expect(r!.mrr_k).toBe(5);
+  expect(markdownTable([r!]).split('\n')[0]).toBe('| retriever | R@1 | R@5 | MRR@5 | gold R@1 | gold R@5 | questions | setup s | retrieval s |');
+  const [r10] = await runBenchmark(dataset, [{ spec: 'bm25' }], { ks: [1, 20] });
+  expect(r10!.mrr_k).toBe(10);
+  expect(runFileStems(['./tfidf.mjs', 'bm25', '/abs/a/x.mjs', 'b\\x.mjs', '..', '.hidden'])).toEqual(['tfidf.mjs', 'bm25', 'x.mjs', 'x.mjs-2', 'retriever', 'hidden']);
+  const files = await writeBenchmarkOutputs(join(dir, 'stems'), [{ ...r!, retriever: './tfidf.mjs' }]);
+  expect(files.map((f) => f.slice(join(dir, 'stems').length + 1))).toEqual(['results.md', 'results.json', 'tfidf.mjs.trec']);
+});
+
+/** Runs the harness command in-process; returns exit code, stdout and stderr. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
+  process.exitCode = 0;
+  try {
+    await buildProgram().exitOverride().parseAsync(['node', 'fidkd-bench-retrievers', ...args]);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, stdout, stderr };
+}
+
+test('the command picks the backend (--backend) and reports progress on stderr', async () => {
+  const world = JSON.stringify({ numEntities: 60, numTrain: 10, numDev: 25, numTest: 5 });
+  const bad = await cli(['--backend', 'gpu-please', '--seed', '5', '--world', world]);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('--backend gpu-please: expected one of auto, cpu, cpu-stock, wasm, tensorflow, tensorflow-gpu');
+  const ok = await cli(['--backend', 'cpu-stock', '--seed', '5', '--world', world, '--k', '1,5']);
+  expect(ok.code).toBe(0);
+  expect(ok.stderr).toMatch(/^backend: cpu \(/m);
+  expect(ok.stderr).toMatch(/^retrieve \(bm25\): started \(25 questions\)$/m);
+  expect(ok.stderr).toMatch(/^retrieve \(bm25\): 25 questions in \d+\.\d s$/m);
+  expect(ok.stdout).toContain('| retriever | R@1 | R@5 | MRR@5 |');
+  expect((await cli(['--quiet', '--backend', 'cpu', '--seed', '5', '--world', world, '--k', '1'])).stderr).toBe('');
 });
 
 test('the built-in dense retriever embeds the collection with a bi-encoder checkpoint and searches it', async () => {

@@ -1,8 +1,7 @@
 import { ProgressReporter, type ProgressListener } from '@fidkd/core';
-import { PassageStore, streamPassages, type FidExample, type Passage } from '@fidkd/data';
+import { PassageStore, streamPassages, type FidExample, type Passage, type Retriever, type RetrieverContext } from '@fidkd/data';
 import { exactMatch, hasAnswer, mrrAtK, topKAccuracy, type TrecRun } from '@fidkd/eval';
 import type { BenchmarkDataset } from './dataset.js';
-import type { Retriever, RetrieverContext } from './retriever.js';
 
 /** Reader EM on the retrieved passages (optional). */
 export interface ReaderEvaluation {
@@ -32,11 +31,17 @@ export interface BenchmarkResult {
   questions: number;
   /** k → top-k accuracy (fraction, DPR has_answer). */
   recall: Record<string, number>;
-  mrr_at_10: number;
+  /** Mean reciprocal rank of the first has_answer passage within the top `mrr_k`. */
+  mrr: number;
+  /** The cutoff of `mrr`: 10, or fewer when fewer passages were retrieved (the largest k asked for). */
+  mrr_k: number;
   /** k → fraction of questions with a gold passage in the top k (datasets that know gold passages). */
   gold_recall?: Record<string, number>;
   reader_em?: number;
+  /** Seconds spent retrieving (the `retrieve` calls). */
   seconds: number;
+  /** Seconds the factory took to build the retriever (loading, embedding and indexing the collection). */
+  setup_seconds?: number;
   /** The ranked lists (for TREC run files). */
   run: TrecRun;
 }
@@ -47,8 +52,9 @@ export function retrieverContext(dataset: BenchmarkDataset, cwd = process.cwd(),
 }
 
 /**
- * Runs `retriever` on every question of `dataset`, checks what it returns (one list per question, known
- * passage ids, finite scores, best first) and scores it: R@k, MRR@10, gold R@k, and reader EM when asked.
+ * Runs `retriever` on every question of `dataset`, checks what it returns (one list per question of at most k
+ * distinct, known passage ids with finite scores, best first) and scores it: R@k, MRR@10 (or MRR@k when the
+ * largest k is below 10), gold R@k, and reader EM when asked.
  */
 export async function evaluateRetriever(name: string, retriever: Retriever, dataset: BenchmarkDataset, options: BenchmarkOptions = {}): Promise<BenchmarkResult> {
   const ks = options.ks ?? [1, 5, 20, 100];
@@ -71,17 +77,24 @@ export async function evaluateRetriever(name: string, retriever: Retriever, data
       chunk.forEach((q, i) => {
         const list = lists[i]!;
         if (!Array.isArray(list)) throw new Error(`retriever ${name}: result for question ${q.id} is not an array`);
+        // More than asked for is a retriever that ignores k: refused rather than cut, like any other wrong result.
+        if (list.length > kMax) throw new Error(`retriever ${name}: question ${q.id}: ${list.length} passages returned, more than the k = ${kMax} asked for`);
         const ctxs: Passage[] = [];
-        list.slice(0, kMax).forEach((h, r) => {
+        const rankOf = new Map<string, number>();
+        list.forEach((h, r) => {
           if (!h || typeof h.id !== 'string' || typeof h.score !== 'number' || !Number.isFinite(h.score)) {
             throw new Error(`retriever ${name}: question ${q.id}, rank ${r + 1}: expected { id: string, score: finite number }, got ${JSON.stringify(h)}`);
           }
           if (r > 0 && h.score > list[r - 1]!.score) throw new Error(`retriever ${name}: question ${q.id}: results are not sorted best first (rank ${r + 1})`);
+          // A TREC run cannot hold a passage twice for a question (@fidkd/eval's readTrecRun refuses it).
+          const first = rankOf.get(h.id);
+          if (first !== undefined) throw new Error(`retriever ${name}: question ${q.id}: passage id ${h.id} returned twice (ranks ${first} and ${r + 1})`);
+          rankOf.set(h.id, r + 1);
           const p = store.getSync(h.id);
           if (!p) throw new Error(`retriever ${name}: question ${q.id}: passage id ${h.id} is not in ${dataset.passagesFile}`);
           ctxs.push(p);
         });
-        run.set(q.id, list.slice(0, kMax).map((h) => ({ docid: h.id, score: h.score })));
+        run.set(q.id, list.map((h) => ({ docid: h.id, score: h.score })));
         hits.push(ctxs.map((p) => hasAnswer(q.answers, p.text)));
         if (q.gold_passage_ids) gold.push(ctxs.map((p) => q.gold_passage_ids!.includes(p.id)));
         withCtxs.push({ ...q, ctxs: ctxs.map((p) => ({ id: p.id, title: p.title, text: p.text })) });
@@ -93,12 +106,14 @@ export async function evaluateRetriever(name: string, retriever: Retriever, data
     store.close();
   }
   const acc = topKAccuracy(hits, ks);
+  const mrrK = Math.min(10, Math.max(...ks));
   const result: BenchmarkResult = {
     retriever: name,
     dataset: dataset.name,
     questions: hits.length,
     recall: Object.fromEntries(ks.map((k) => [String(k), acc[k]!])),
-    mrr_at_10: mrrAtK(hits, 10),
+    mrr: mrrAtK(hits, mrrK),
+    mrr_k: mrrK,
     seconds: (performance.now() - t0) / 1000,
     run,
   };

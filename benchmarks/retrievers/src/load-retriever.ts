@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createBm25Retriever } from './builtins/bm25.js';
 import { createDenseRetriever } from './builtins/dense.js';
-import type { RetrieverFactory } from './retriever.js';
+import type { RetrieverFactory } from '@fidkd/data';
 
 /** The built-in retrievers by name. */
 export const BUILTIN_RETRIEVERS: Readonly<Record<string, RetrieverFactory>> = {

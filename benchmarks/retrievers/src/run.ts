@@ -20,10 +20,12 @@ export async function runBenchmark(dataset: BenchmarkDataset, retrievers: Retrie
   const results: BenchmarkResult[] = [];
   for (const r of retrievers) {
     const factory = await loadRetrieverFactory(r.spec, options.cwd);
+    const t0 = performance.now();
     const retriever = await factory(r.options ?? {}, retrieverContext(dataset, options.cwd, options.onProgress));
+    const setupSeconds = (performance.now() - t0) / 1000;
     if (!retriever || typeof retriever.retrieve !== 'function') throw new Error(`retriever ${r.spec}: its factory did not return an object with retrieve(questions, k)`);
     try {
-      results.push(await evaluateRetriever(r.label ?? r.spec, retriever, dataset, options));
+      results.push({ ...(await evaluateRetriever(r.label ?? r.spec, retriever, dataset, options)), setup_seconds: setupSeconds });
     } finally {
       await retriever.close?.();
     }

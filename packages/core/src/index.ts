@@ -5,6 +5,7 @@ export * from './progress.js';
 export * from './fixture-tensor.js';
 export * from './batches.js';
 export * from './backend/init-backend.js';
+export * from './backend/backend-choice.js';
 export * from './checkpoint/safetensors.js';
 export * from './checkpoint/pytorch.js';
 export * from './checkpoint/hf-config.js';

@@ -19,6 +19,7 @@ export {
   generateSyntheticWorld, type SyntheticWorld, type SyntheticWorldOptions, type SyntheticFact,
 } from './synthetic-world.js';
 export { writeSyntheticWorld, type WriteSyntheticWorldOptions, type SyntheticWorldFiles } from './synthetic-world-files.js';
+export type { Retriever, RetrieverFactory, RetrieverContext, RetrievalQuestion, RetrievedPassage } from './retriever.js';
 export { CITIES, RELATIONS, type RelationName, type RelationSpec } from './synthetic-vocabulary.js';
 /** The synthetic world's seeded generator: @fidkd/core's `SeededRandom` (mulberry32, splitmix32-mixed seed). */
 export { SeededRandom as Rng } from '@fidkd/core';

@@ -22,9 +22,9 @@ export interface BleuResult {
 
 function ngramCounts(tokens: readonly string[], n: number): Map<string, number> {
   const counts = new Map<string, number>();
-  // \u0001 cannot occur inside a whitespace-free token produced by a tokenizer; it joins the n-gram key
+  // The key is the JSON of the n-gram: unambiguous for any token (a separator character could occur in one).
   for (let i = 0; i + n <= tokens.length; i++) {
-    const key = tokens.slice(i, i + n).join('\u0001');
+    const key = JSON.stringify(tokens.slice(i, i + n));
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
@@ -35,6 +35,8 @@ function ngramCounts(tokens: readonly string[], n: number): Map<string, number> 
  * segments before dividing; the brevity penalty compares the total hypothesis length c with the total
  * effective reference length r, where each segment contributes the length of its reference closest to the
  * hypothesis length (ties to the shorter one, as NLTK `corpus_bleu` and `multi-bleu.perl`). No smoothing.
+ * Equal to NLTK's `corpus_bleu` when every hypothesis has at least `maxOrder` tokens (NLTK counts one phantom
+ * n-gram per order a shorter hypothesis lacks).
  */
 export function corpusBleu(hypotheses: readonly Tokens[], references: readonly (readonly Tokens[])[], options: BleuOptions = {}): BleuResult {
   const maxOrder = options.maxOrder ?? 4;

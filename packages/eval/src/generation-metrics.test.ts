@@ -78,3 +78,10 @@ describe('ROUGE-L', () => {
     expect(corpusRougeL([hyp, 'x'], [[ref], ['y']])).toBeCloseTo((5 / 6 + 0) / 2, 12);
   });
 });
+
+test('BLEU n-grams are compared token by token, whatever characters the tokens contain', () => {
+  // Joined with a separator character, ['a\u0001b', 'c'] and ['a', 'b\u0001c'] would be the same bigram.
+  const r = sentenceBleu(['a\u0001b', 'c'], [['a', 'b\u0001c']], { maxOrder: 2 });
+  expect(r.precisions).toEqual([0, 0]);
+  expect(sentenceBleu(['x\u0001', 'y'], [['x\u0001', 'y']], { maxOrder: 2 }).precisions).toEqual([1, 1]);
+});

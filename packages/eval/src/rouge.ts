@@ -5,7 +5,7 @@ export interface RougeLOptions {
   /**
    * β of the F-measure F = (1+β²)·P·R / (R + β²·P). Default 1.2, the value of the COCO caption evaluation
    * code (`pycocoevalcap`) that MS MARCO / NarrativeQA scores are computed with; 1 gives the F1 of Google's
-   * `rouge-score`.
+   * `rouge-score` for a single reference (with several it keeps the reference of best F, not the best P and R).
    */
   beta?: number;
 }

@@ -10,11 +10,11 @@ export interface ByteSource {
   /** Where the bytes come from (a file path or a description), for error messages. */
   readonly name: string;
   /** `n` bytes from `offset`; callers check bounds first. */
-  bytes(offset: number, n: number): Buffer;
+  bytes(offset: number, n: number): Uint8Array;
 }
 
-/** A ByteSource over a Buffer (no copy). */
-export function bufferSource(buffer: Buffer, name = 'faiss buffer'): ByteSource {
+/** A ByteSource over bytes in memory (a Buffer or any Uint8Array; no copy). */
+export function bufferSource(buffer: Uint8Array, name = 'faiss buffer'): ByteSource {
   return { length: buffer.length, name, bytes: (offset, n) => buffer.subarray(offset, offset + n) };
 }
 
@@ -37,4 +37,14 @@ export function fileSource(path: string): ByteSource & { close(): void } {
     },
     close: () => closeSync(fd),
   };
+}
+
+/**
+ * `n` bytes of `src` as a Buffer (for its little-endian readers), sharing memory. Public types say Uint8Array so
+ * that the package's declarations need no @types/node.
+ * @internal
+ */
+export function nodeBytes(src: ByteSource, offset: number, n: number): Buffer {
+  const b = src.bytes(offset, n);
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }

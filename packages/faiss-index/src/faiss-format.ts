@@ -1,4 +1,4 @@
-import type { ByteSource } from './byte-source.js';
+import { nodeBytes, type ByteSource } from './byte-source.js';
 import { PassageIndexError } from './errors.js';
 
 /*
@@ -73,25 +73,25 @@ class Cursor {
   }
   u8(what: string): number {
     this.need(1, what);
-    const v = this.src.bytes(this.pos, 1).readUInt8(0);
+    const v = nodeBytes(this.src, this.pos, 1).readUInt8(0);
     this.pos += 1;
     return v;
   }
   i32(what: string): number {
     this.need(4, what);
-    const v = this.src.bytes(this.pos, 4).readInt32LE(0);
+    const v = nodeBytes(this.src, this.pos, 4).readInt32LE(0);
     this.pos += 4;
     return v;
   }
   f32(what: string): number {
     this.need(4, what);
-    const v = this.src.bytes(this.pos, 4).readFloatLE(0);
+    const v = nodeBytes(this.src, this.pos, 4).readFloatLE(0);
     this.pos += 4;
     return v;
   }
   u64(what: string): number {
     this.need(8, what);
-    const v = this.src.bytes(this.pos, 8).readBigUInt64LE(0);
+    const v = nodeBytes(this.src, this.pos, 8).readBigUInt64LE(0);
     this.pos += 8;
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
       throw new PassageIndexError(`${this.src.name}: not a faiss index: ${what} at byte ${this.pos - 8} is ${v}`);
@@ -100,7 +100,7 @@ class Cursor {
   }
   fourcc(what: string): string {
     this.need(4, what);
-    const tag = this.src.bytes(this.pos, 4).toString('latin1');
+    const tag = nodeBytes(this.src, this.pos, 4).toString('latin1');
     this.pos += 4;
     return tag;
   }
@@ -170,7 +170,7 @@ class Walker {
     const codeSize = c.u64('inverted lists code_size');
     const listType = c.fourcc('inverted lists type');
     const sizes = c.vector(8, 'inverted list sizes');
-    const raw = this.c.src.bytes(sizes.offset, sizes.count * 8);
+    const raw = nodeBytes(this.c.src, sizes.offset, sizes.count * 8);
     const step = listType === 'sprs' ? 2 : 1;
     // Lists are stored one after the other: n codes of code_size bytes, then n int64 ids.
     for (let i = step - 1; i < sizes.count; i += step) {
@@ -354,7 +354,7 @@ export function parseFaissIndex(src: ByteSource): FaissLayout {
   return { root, knobs: w.knobs, complete: w.complete, minTrainingPoints: w.minTrainingPoints };
 }
 
-/** Writes `value` into a located field of a serialized index (in place). */
+/** Writes `value` into a located field of a serialized index (in place). @internal */
 export function writeKnob(buffer: Buffer, knob: KnobLocation, value: number): void {
   if (knob.bytes === 4) buffer.writeInt32LE(value, knob.offset);
   else buffer.writeBigUInt64LE(BigInt(value), knob.offset);
@@ -367,7 +367,7 @@ export function allNodes(root: FaissNode): FaissNode[] {
   return out;
 }
 
-/** Adds `delta` to every id stored in the inverted lists of an IVF root (in place); false if they are not located. */
+/** Adds `delta` to every id stored in the inverted lists of an IVF root (in place); false if they are not located. @internal */
 export function offsetIvfIds(buffer: Buffer, layout: FaissLayout, delta: number): boolean {
   const ranges = layout.root.idRanges;
   if (!ranges) return false;

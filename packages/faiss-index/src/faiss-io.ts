@@ -13,6 +13,7 @@ import { faissIndexClass, type FaissIndex } from './faiss-node.js';
  * IndexFlat, whose vtable comes from libfaiss): the header already carries the metric and in faiss 1.7.3 the two
  * subclasses add no state or behaviour, so the index is the same. Files written later still say IxFI / IxF2
  * (write_index picks the tag from the metric).
+ * @internal
  */
 export function indexFromBuffer(buffer: Buffer, name: string, layout?: FaissLayout): FaissIndex {
   const parsed = layout ?? parseFaissIndex(bufferSource(buffer, name));

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { PassageIndexError } from './errors.js';
 
-/** faiss-node's `Index` class (the subset of its API used here). */
+/** faiss-node's `Index` class (the subset of its API used here). @internal */
 export interface FaissIndex {
   ntotal(): number;
   getDimension(): number;
@@ -14,7 +14,7 @@ export interface FaissIndex {
   mergeFrom(other: FaissIndex): void;
 }
 
-/** faiss-node's `Index` constructor functions used here. */
+/** faiss-node's `Index` constructor functions used here. @internal */
 export interface FaissIndexStatics {
   read(fname: string): FaissIndex;
   fromBuffer(src: Buffer): FaissIndex;
@@ -36,8 +36,10 @@ export function faissIndexClass(): FaissIndexStatics {
     return cached;
   } catch (err) {
     throw new PassageIndexError(
-      `faiss-node does not load: install faiss-node@0.5.1 and build it against libfaiss (in this repository: npm run setup, ` +
-        `which needs Debian libfaiss-dev and libopenblas-dev). Cause: ${String(err)}`,
+      'faiss-node does not load. Either let its install script fetch the prebuilt binary (with network access: ' +
+        '`npm rebuild faiss-node --ignore-scripts=false`), or build it from source against the system libfaiss ' +
+        '(Debian/Ubuntu: `apt-get install libfaiss-dev libopenblas-dev g++ make python3`, then `npx fidkd-build-faiss-node`). ' +
+        `Cause: ${String(err)}`,
     );
   }
 }

@@ -35,6 +35,7 @@ function checkValue(kind: string, value: number, max: number): void {
  * Writes search-effort values into a serialized index (in place), at the fields located by the format walker.
  * Every HNSW part gets efSearch / efConstruction, every IVF part nprobe. Asking for a value the index has no
  * field for is an error naming the factory.
+ * @internal
  */
 export function writeSearchParameters(buffer: Buffer, layout: FaissLayout, params: SearchParameters, factory: string): void {
   const nlist = smallestNlist(layout);

@@ -295,3 +295,17 @@ describe('checkpoint names and errors', () => {
     reader.dispose();
   });
 });
+
+test('create is deterministic for every seed, 0 included (tfjs reads a seed of 0 as "no seed")', () => {
+  const config = { vocab_size: 64, d_model: 16, d_kv: 4, num_heads: 4, d_ff: 32, num_layers: 1, dropout_rate: 0 };
+  for (const seed of [0, 1]) {
+    const a = FiDReader.create(config, { seed });
+    const b = FiDReader.create(config, { seed });
+    const wa = a.stateDict();
+    const wb = b.stateDict();
+    expect([...wa.keys()]).toEqual([...wb.keys()]);
+    for (const [name, t] of wa) expect([seed, name, Array.from(t.data as Float32Array)]).toEqual([seed, name, Array.from(wb.get(name)!.data as Float32Array)]);
+    a.dispose();
+    b.dispose();
+  }
+});

@@ -1,4 +1,4 @@
-// Loading the native addon (built by `npm run setup` from native/*.c with node-gyp) and its typed surface.
+// Loading the native addon (built from native/*.c with node-gyp by `npx fidkd-build-tfjs-blas`) and its typed surface.
 import { createRequire } from 'node:module';
 
 /** The functions exported by build/Release/fidkd_blas.node (see native/addon.c). */
@@ -42,7 +42,8 @@ export function loadAddon(): BlasAddon {
     const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
     loadError = new BlasUnavailableError(
       `@fidkd/tfjs-blas: native addon ${new URL(ADDON_PATH, import.meta.url).pathname} is not available (${detail}). ` +
-        'Build it with `npm run setup` (needs Debian libopenblas-dev and a C compiler).',
+        'Build it with `npx fidkd-build-tfjs-blas` (needs OpenBLAS, on Debian/Ubuntu `apt-get install libopenblas-dev`, ' +
+        'and a C compiler).',
     );
     throw loadError;
   }

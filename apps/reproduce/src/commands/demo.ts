@@ -73,10 +73,10 @@ export function registerDemo(program: Command): void {
           question_maxlength: c.pipeline.retriever.question_maxlength, passage_maxlength: c.pipeline.retriever.passage_maxlength,
         } : undefined,
       }, out);
-      const timings: Array<{ key: string; seconds: number }> = [];
+      const timings: Array<{ key: string; seconds: number; skipped: boolean }> = [];
       for (const s of prep.stages) {
         const o = await runner.run(s);
-        timings.push({ key: s.key, seconds: o.manifest.timings.seconds });
+        timings.push({ key: s.key, seconds: o.manifest.timings.seconds, skipped: o.skipped });
       }
       const pipeline: PipelineConfig = {
         name: 'demo', seed: c.seed, ...structuredClone(c.pipeline),
@@ -87,7 +87,7 @@ export function registerDemo(program: Command): void {
       validatePipelineConfig(pipeline, 'demo config');
       const result = await runAllStages(runner, out, pipeline);
       renderer.stop();
-      for (const o of result.outcomes) timings.push({ key: relative(out, o.dir), seconds: o.manifest.timings.seconds });
+      for (const o of result.outcomes) timings.push({ key: relative(out, o.dir), seconds: o.manifest.timings.seconds, skipped: o.skipped });
       const ks = pipeline.evaluate.k.map(String);
       const results = buildResults(result.iterations, result.baselines, pipeline.evaluate.k);
       const seconds = (performance.now() - t0) / 1000;

@@ -43,4 +43,11 @@ test('the table, the SVG plot and report.md show every iteration, the teacher an
   expect(md).toContain('R@5: +20.0 points vs BM25 after 1 iteration(s); +15.0 points vs the has_answer baseline; +10.0 points vs the shuffled teacher.');
   expect(md).toContain('gold passage for 75.0 % of the 160 dev questions');
   expect(md).toContain('![R@k per iteration](recall.svg)');
+  expect(md).toContain('backend cpu, wall time 1.5 min.');
+  // a rerun that skips every stage says so instead of a bare "wall time 0.0 min"
+  const rerun = reportMarkdown(r, ['1', '5', '20'], {
+    seed: 3, loss: 'kl', iterations: 1, seconds: 2, backend: 'cpu', settings: '{}',
+    timings: [{ key: 'prepare/world', seconds: 30, skipped: true }, { key: 'iter-0/train-reader', seconds: 270, skipped: true }],
+  });
+  expect(rerun).toContain('wall time 0.0 min for this invocation, which reused 2 of 2 stages done before (5.0 min when they ran).');
 });

@@ -136,13 +136,19 @@ export function recallPlotSvg(r: DemoResults, ks: string[], title = 'Retrieval a
 }
 
 /** report.md: settings, the table, the plot, timings. */
-export function reportMarkdown(r: DemoResults, ks: string[], info: { seed: number; loss: string; iterations: number; seconds: number; backend: string; settings: string; timings?: Array<{ key: string; seconds: number }> }): string {
+export function reportMarkdown(r: DemoResults, ks: string[], info: { seed: number; loss: string; iterations: number; seconds: number; backend: string; settings: string; timings?: Array<{ key: string; seconds: number; skipped?: boolean }> }): string {
   const last = r.iterations[r.iterations.length - 1];
   const first = r.iterations[0];
+  // A rerun or a resume reuses stages done before: this invocation's time alone would understate the run.
+  const reused = info.timings?.filter((t) => t.skipped) ?? [];
+  const wall = reused.length === 0
+    ? `wall time ${(info.seconds / 60).toFixed(1)} min`
+    : `wall time ${(info.seconds / 60).toFixed(1)} min for this invocation, which reused ${reused.length} of ${info.timings!.length} stages ` +
+      `done before (${(reused.reduce((a, t) => a + t.seconds, 0) / 60).toFixed(1)} min when they ran)`;
   const lines = [
     '# fidkd demo: distilling the reader into the retriever on the synthetic world',
     '',
-    `seed ${info.seed}, loss ${info.loss}, ${info.iterations} iteration(s), backend ${info.backend}, wall time ${(info.seconds / 60).toFixed(1)} min.`,
+    `seed ${info.seed}, loss ${info.loss}, ${info.iterations} iteration(s), backend ${info.backend}, ${wall}.`,
     'Top-k accuracy (R@k, %) of the dev questions by DPR has_answer; iteration 0 is BM25 (D⁰); reader EM (%) of the reader trained on that iteration\'s passages; teacher gold@1 (%): how often the scores G that trained the row\'s retriever put the gold passage first.',
     '',
     resultsTable(r, ks),

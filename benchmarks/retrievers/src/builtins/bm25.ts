@@ -1,5 +1,4 @@
-import { Bm25Index } from '@fidkd/data';
-import type { RetrieverFactory } from '../retriever.js';
+import { Bm25Index, type RetrieverFactory } from '@fidkd/data';
 
 /** Built-in `bm25`: Lucene-style BM25 over `title text` (options k1, b; defaults 0.9 / 0.4). */
 export const createBm25Retriever: RetrieverFactory = async (options, context) => {

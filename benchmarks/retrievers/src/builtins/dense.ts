@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BiEncoder } from '@fidkd/bi-encoder';
 import type { TokenBatch } from '@fidkd/core';
-import type { Passage } from '@fidkd/data';
+import type { Passage, RetrieverFactory } from '@fidkd/data';
 import { PassageIndex } from '@fidkd/faiss-index';
 import { encodeTexts, formatRetrieverPassage, loadTokenizer } from '@fidkd/tokenization';
-import type { RetrieverFactory } from '../retriever.js';
 
 /**
  * Built-in `dense`: a bi-encoder checkpoint (`checkpoint`, HF BERT or FiD Retriever layout) with its

@@ -1,6 +1,7 @@
 # binding.gyp for faiss-node's own src/faiss.cc, built against Debian's static libfaiss (libfaiss-dev 1.7.3).
 # faiss-node ships only a cmake-js build that downloads a prebuilt binary or clones faiss from GitHub; neither
-# works offline, so scripts/setup.mjs copies this file into node_modules/faiss-node and runs node-gyp there.
+# works offline, so `npx fidkd-build-faiss-node` (bin/fidkd-build-faiss-node.mjs) copies this file into
+# faiss-node's directory and runs node-gyp there.
 {
   "variables": { "libfaiss_a%": "/usr/lib/x86_64-linux-gnu/libfaiss.a" },
   "targets": [

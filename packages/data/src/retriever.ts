@@ -1,5 +1,7 @@
+// The interface a retriever implements to be scored by @fidkd/bench-retrievers (`fidkd-bench-retrievers`). It lives
+// here, in a light package without native code, so that a retriever module can be typed without the harness.
 import type { ProgressListener } from '@fidkd/core';
-import type { Passage } from '@fidkd/data';
+import type { Passage } from './types.js';
 
 /** A question to retrieve for. */
 export interface RetrievalQuestion {
