@@ -98,3 +98,27 @@ test('parity rejects a checkpoint of an unknown model type', async () => {
   expect(code).toBe(2);
   expect(stderr).toMatch(/model_type "gpt2" is not supported by parity/);
 });
+
+test('pretrain-reader: a resumable run that exports the reader, its fixed vocabulary and its log; a rerun reuses it', async () => {
+  const out = join(dir, 'pretrain');
+  const exported = join(dir, 'pretrained');
+  const args = [
+    'pretrain-reader', '--out', out, '--quiet', '--export', exported,
+    '--set', 'reader.worlds=[900001]', '--set', 'reader.total_steps=4', '--set', 'reader.eval_every=2', '--set', 'reader.eval_questions=10',
+    '--set', 'reader.n_context_schedule=[[2,2]]', '--set', 'reader.n_context=4', '--set', 'reader.checkpoint_every=2', '--set', 'tokenizer.vocab_size=300',
+    '--set', 'reader.world={"numEntities":40,"numTrain":20,"numDev":5,"numTest":5,"restateRate":0.5}',
+  ];
+  const first = await run(args);
+  expect(first).toEqual({ code: 0, stderr: '' });
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'metrics.jsonl', 'pretrain-config.json']) {
+    expect(readFileSync(join(exported, f)).length).toBeGreaterThan(0);
+  }
+  const log = readFileSync(join(exported, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const steps = log.filter((e) => e.kind === 'step' && e.stage === 'pretrain-reader');
+  expect(steps.map((e) => e.metrics.n_context)).toEqual([2, 2, 4, 4]);
+  expect(steps.filter((e) => 'heldout_gold_at_1' in e.metrics).map((e) => e.step)).toEqual([2, 4]);
+  expect(JSON.parse(readFileSync(join(exported, 'config.json'), 'utf8'))).toMatchObject({ d_model: 32, num_layers: 2, num_decoder_layers: 2 });
+  const model = readFileSync(join(exported, 'model.safetensors'));
+  expect((await run(args)).code).toBe(0); // every stage done: nothing retrained
+  expect(readFileSync(join(exported, 'model.safetensors')).equals(model)).toBe(true);
+});
