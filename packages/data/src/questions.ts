@@ -16,6 +16,9 @@ export interface QuestionFileOptions {
 
 type Where = string;
 
+/** A score string in the decimal form DPR / FiD files write. */
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
 function fail(file: string, where: Where, detail: string): never {
   throw new DataFormatError(file, where, detail);
 }
@@ -36,9 +39,12 @@ function validateContext(file: string, where: Where, j: number, raw: unknown): F
     text: typeof c.text === 'string' ? c.text : fail(file, where, `${at}.text": expected a string`),
   };
   if (c.score !== undefined && c.score !== null) {
-    // DPR's retriever output writes scores as strings ("80.38"); accept both.
-    const s = typeof c.score === 'string' ? Number(c.score) : c.score;
-    if (typeof s !== 'number' || Number.isNaN(s)) fail(file, where, `${at}.score": expected a number, got ${JSON.stringify(c.score)}`);
+    // DPR's retriever output writes scores as decimal strings ("80.38"); accept those, and finite numbers only
+    // (no "", "0x10", "Infinity" or 1e999, which JSON.parse turns into Infinity).
+    const s = typeof c.score === 'string' && DECIMAL.test(c.score) ? Number(c.score) : c.score;
+    if (typeof s !== 'number' || !Number.isFinite(s)) {
+      fail(file, where, `${at}.score": expected a finite number (or a decimal string such as "80.38"), got ${typeof c.score === 'number' ? String(c.score) : JSON.stringify(c.score)}`);
+    }
     ctx.score = s;
   }
   if (c.has_answer !== undefined && c.has_answer !== null) {

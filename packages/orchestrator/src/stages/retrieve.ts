@@ -17,7 +17,7 @@ export async function retrieveStage(ctx: StageContext<RetrieveStageConfig>): Pro
   const tokenizer = await loadStageTokenizer(ctx.inputs.tokenizer!);
   const model = BiEncoder.load(ctx.inputs.retriever!);
   const index = PassageIndex.load(ctx.inputs.index!);
-  const passages = await passageLookup(ctx.inputs.passages!);
+  const passages = await passageLookup(ctx.inputs.passages!, ctx.runDir);
   const metrics: Record<string, number> = {};
   try {
     for (const split of c.splits) {

@@ -24,7 +24,7 @@ export async function scoreStage(ctx: StageContext<ScoreStageConfig>): Promise<R
     for (let s = 0; s < train.length; s += c.batch_size) {
       const chunk = train.slice(s, s + c.batch_size);
       const targets = c.positions === 'all' ? chunk.map((ex, i) => trainingTarget(ex, s + i)) : undefined;
-      const batch = await readerBatch(tokenizer, chunk, targets, c);
+      const batch = await readerBatch(tokenizer, chunk, targets, c, ctx.inputs.train);
       const g = reader.passageScores(batch, { softmax: c.softmax, positions: c.positions, layers: c.layers });
       if (c.log_mass) {
         // mean probability per real token → log of the attention mass on the passage
