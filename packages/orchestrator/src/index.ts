@@ -8,3 +8,4 @@ export * from './synthetic/prepare.js';
 export { trainingTarget, scheduleOf } from './stages/train-reader.js';
 export { trainerLoss } from './stages/train-retriever.js';
 export { readQuestions, writeQuestions, passageLookup, type PassageLookup } from './stages/io.js';
+export * from './preflight.js';

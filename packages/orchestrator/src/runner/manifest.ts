@@ -60,10 +60,16 @@ export function readManifest(stageDir: string): StageManifest | undefined {
   return m;
 }
 
-/** Why a manifest does not allow skipping, or undefined when the stage is done with this key. */
-export function manifestMismatch(stageDir: string, manifest: StageManifest, key: string): string | undefined {
+/**
+ * Why a manifest does not allow skipping, or undefined when the stage is done with this key. With the current
+ * input hashes, names the inputs whose content changed since the stage ran (an upstream stage was redone).
+ */
+export function manifestMismatch(stageDir: string, manifest: StageManifest, key: string, inputHashes?: Record<string, string>): string | undefined {
   if (manifest.version !== MANIFEST_VERSION) return `manifest version ${manifest.version} != ${MANIFEST_VERSION}`;
-  if (manifest.key !== key) return 'config or inputs changed';
+  if (manifest.key !== key) {
+    const changed = Object.entries(inputHashes ?? {}).filter(([n, h]) => manifest.inputs?.[n]?.hash !== h).map(([n]) => n);
+    return changed.length ? `input(s) ${changed.map((n) => JSON.stringify(n)).join(', ')} changed since it ran` : 'config changed';
+  }
   for (const o of manifest.outputs) {
     const p = join(stageDir, o.path);
     if (!existsSync(p)) return `output ${o.path} is missing`;

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { ProgressListener } from '@fidkd/core';
 import { cleanStale, replaceDir, tempSibling, writeJsonAtomic } from './atomic.js';
+import { acquireLock } from './lock.js';
 import type { EventListener, Metrics, OrchestratorEvent, StageRef } from './events.js';
 import { hashFile, hashPath, type HashOptions } from './hash.js';
 import { MANIFEST_FILE, MANIFEST_VERSION, manifestMismatch, readManifest, stageKey, type StageManifest } from './manifest.js';
@@ -60,6 +61,11 @@ export interface StageRunnerOptions {
   hash?: HashOptions;
   /** `metrics.jsonl` location; default `<runDir>/metrics.jsonl`. */
   metricsFile?: string;
+  /**
+   * Lock each stage while it runs (`<stage dir>.lock`, see acquireLock): a second process reaching the same
+   * stage of the same run directory refuses with a RunLockedError instead of racing it. Default true.
+   */
+  lockStages?: boolean;
 }
 
 /**
@@ -78,12 +84,14 @@ export class StageRunner {
   readonly metrics: MetricsLog;
   private readonly listeners: EventListener[];
   private readonly hashOptions: HashOptions;
+  private readonly lockStages: boolean;
 
   constructor(options: StageRunnerOptions) {
     this.runDir = options.runDir;
     mkdirSync(this.runDir, { recursive: true });
     this.listeners = [...(options.listeners ?? [])];
     this.hashOptions = options.hash ?? {};
+    this.lockStages = options.lockStages ?? true;
     this.metrics = new MetricsLog(options.metricsFile ?? join(this.runDir, 'metrics.jsonl'));
   }
 
@@ -117,15 +125,26 @@ export class StageRunner {
     return { key: stageKey(def.stage, def.iteration, def.config, inputHashes, def.implementation), inputHashes };
   }
 
-  /** Runs (or skips) one stage; see the class comment for the protocol. */
+  /** Runs (or skips) one stage under its lock; see the class comment for the protocol. */
   async run<C>(def: StageDefinition<C>): Promise<StageOutcome> {
+    const dir = this.dirOf(def.key);
+    mkdirSync(dirname(dir), { recursive: true });
+    const release = this.lockStages ? acquireLock(`${dir}.lock`) : () => undefined;
+    try {
+      return await this.runLocked(def);
+    } finally {
+      release();
+    }
+  }
+
+  private async runLocked<C>(def: StageDefinition<C>): Promise<StageOutcome> {
     const ref: StageRef = { stage: def.stage, iteration: def.iteration, key: def.key };
     const dir = this.dirOf(def.key);
     const { key, inputHashes } = this.keyOf(def);
 
     const existing = readManifestSafe(dir);
     if (existing) {
-      const why = manifestMismatch(dir, existing, key);
+      const why = manifestMismatch(dir, existing, key, inputHashes);
       if (why === undefined) {
         this.emit({ type: 'stage-skip', ...ref, reason: 'done (manifest matches config and inputs)', metrics: existing.metrics });
         return { dir, manifest: existing, skipped: true };

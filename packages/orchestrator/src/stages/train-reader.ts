@@ -34,6 +34,9 @@ export async function trainReaderStage(ctx: StageContext<TrainReaderStageConfig>
   const c = ctx.config;
   const train = (await readQuestions(ctx.inputs.train!)).filter((q) => q.ctxs.length > 0);
   if (!train.length) throw new DataFormatError(ctx.inputs.train!, undefined, 'no question with passages (ctxs) to train the reader on');
+  // checked before any training step, not when a batch happens to draw the question
+  const short = train.find((q) => q.ctxs.length < c.n_context);
+  if (short) throw new DataFormatError(ctx.inputs.train!, `question ${JSON.stringify(short.id)}`, `has ${short.ctxs.length} passages (ctxs), fewer than reader.n_context ${c.n_context}`);
   const tokenizer = await loadStageTokenizer(ctx.inputs.tokenizer!);
   const latest = join(ctx.checkpointDir, 'latest');
   let reader: FiDReader;
