@@ -156,6 +156,8 @@ describe('5 and 8: input errors exit 2 naming the key, or the file and the recor
     [['--set', 'pipeline.retrieve.n_passages=2'], /pipeline\.retrieve\.n_passages \(2\) must be ≥ pipeline\.reader\.n_context \(3\)/],
     [['--set', 'prepare.bm25.n_passages=2'], /prepare\.bm25\.n_passages \(2\) must be ≥ pipeline\.reader\.n_context \(3\)/],
     [['--set', 'pipeline.reader=null'], /"pipeline\.reader" must be an object, got null/],
+    [['--set', 'pipeline.reader.model.d_modle=3'], /pipeline\.reader\.model\.d_modle: not a key of this config/],
+    [['--set', 'pipeline.retriever.model.bert.hiddenSize=15'], /pipeline\.retriever\.model: hidden_size 15 is not a multiple of num_attention_heads 2/],
   ])('demo %j: refused before any work, naming the key as typed', async (args, message) => {
     const out = join(dir, 'refused');
     const t0 = Date.now();

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_BERT_CONFIG, resolveConfig } from '@fidkd/bi-encoder';
 import { PassageIndex } from '@fidkd/faiss-index';
+import { createT5Config } from '@fidkd/fid-reader';
 import { ConfigError, validatePipelineConfig, type PipelineConfig, type ValidateOptions } from './config.js';
 
 /**
@@ -22,6 +24,41 @@ function plannedDimension(c: PipelineConfig): number | undefined {
   }
 }
 
+/** Keys of `model` that the model's config does not know (typos such as `d_modle`), as `prefix.key`. */
+function unknownKeys(model: Record<string, unknown>, known: readonly string[], prefix: string): string[] {
+  return Object.keys(model).filter((k) => !known.includes(k)).map((k) => `${prefix}.${k}: not a key of this config (known: ${known.join(', ')})`);
+}
+
+/**
+ * The model sections (fresh weights): every key must be one the model config has, every value valid for it.
+ * The vocabulary size comes from the tokenizer later; a placeholder stands in for it here.
+ */
+function modelProblems(c: PipelineConfig, pre: string): string[] {
+  const problems: string[] = [];
+  const check = (fn: () => void, where: string): void => {
+    try {
+      fn();
+    } catch (err) {
+      problems.push(`${where}: ${(err as Error).message.replace(/^[^:]*: /, '')}`);
+    }
+  };
+  const reader = c.reader.model;
+  if (reader && typeof reader === 'object') {
+    const probe = createT5Config({ vocab_size: 64, d_model: 8 });
+    problems.push(...unknownKeys(reader, Object.keys(probe), `${pre}reader.model`));
+    check(() => createT5Config({ vocab_size: 64, d_model: 8, ...reader } as Parameters<typeof createT5Config>[0]), `${pre}reader.model`);
+  }
+  const retriever = c.retriever.model as { bert?: unknown; retriever?: unknown } | undefined;
+  if (retriever && typeof retriever === 'object') {
+    problems.push(...unknownKeys(retriever, ['bert', 'retriever'], `${pre}retriever.model`));
+    const flags = Object.keys(resolveConfig({ bert: { hiddenSize: 8, numAttentionHeads: 1, intermediateSize: 8 } }).retriever);
+    if (retriever.bert && typeof retriever.bert === 'object') problems.push(...unknownKeys(retriever.bert as Record<string, unknown>, Object.keys(DEFAULT_BERT_CONFIG), `${pre}retriever.model.bert`));
+    if (retriever.retriever && typeof retriever.retriever === 'object') problems.push(...unknownKeys(retriever.retriever as Record<string, unknown>, flags, `${pre}retriever.model.retriever`));
+    check(() => resolveConfig({ bert: { vocabSize: 64, ...(retriever.bert as object) }, retriever: retriever.retriever as object }), `${pre}retriever.model`);
+  }
+  return problems;
+}
+
 /**
  * Everything about a pipeline config that can be checked before any work: the values
  * (validatePipelineConfig) and the faiss factory string, which faiss is asked to build at the run's dimension
@@ -29,6 +66,8 @@ function plannedDimension(c: PipelineConfig): number | undefined {
  */
 export function preflightPipelineConfig(c: PipelineConfig, source: string, options: ValidateOptions = {}): void {
   validatePipelineConfig(c, source, options);
+  const models = modelProblems(c, options.keyPrefix ?? '');
+  if (models.length) throw new ConfigError(`${source}:\n  - ${models.join('\n  - ')}`);
   const dimension = plannedDimension(c) ?? 64;
   try {
     PassageIndex.create({ dimension, factory: c.index.factory, metric: 'ip', efSearch: c.index.ef_search, nprobe: c.index.nprobe });
