@@ -224,3 +224,12 @@ describe('5 and 8: input errors exit 2 naming the key, or the file and the recor
     }
   });
 });
+
+test('a usage error (unknown option or command) exits 2 like any bad input; --help and --version exit 0', async () => {
+  const bogus = await runCli(['demo', '--bogus']);
+  expect(bogus.code).toBe(2);
+  expect(bogus.stderr).toMatch(/unknown option '--bogus'/);
+  expect((await runCli(['nosuchcommand'])).code).toBe(2);
+  expect((await runCli(['--version'])).code).toBe(0);
+  expect((await runCli(['demo', '--help'])).code).toBe(0);
+});
