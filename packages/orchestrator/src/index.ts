@@ -9,3 +9,4 @@ export { trainingTarget, scheduleOf } from './stages/train-reader.js';
 export { trainerLoss } from './stages/train-retriever.js';
 export { readQuestions, writeQuestions, passageLookup, type PassageLookup } from './stages/io.js';
 export * from './preflight.js';
+export { TrainingDivergedError, checkFiniteStep, type DivergenceContext } from './stages/diverged.js';
