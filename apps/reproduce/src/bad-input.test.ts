@@ -1,21 +1,15 @@
 // The bad-input suite, run as a user meets it: the `fidkd` command in a child process on a tiny synthetic world.
 // Every bad input exits 2 with a message naming the file and record (or the config key), never an "internal
 // error", never a silent wrong result (issue 13 items 1–5 and 8; issue 12 item 7).
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isInputError, runCli, shown, TINY_DEMO, tinyDemo } from './__tests__/run-cli.js';
+import { isInputError, referenceRun, runCli, shown, TINY_DEMO, tinyDemo } from './__tests__/run-cli.js';
 
 let dir: string;
 let ref: string;
 const tiny = JSON.parse(readFileSync(TINY_DEMO, 'utf8')) as { pipeline: Record<string, unknown> };
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'fidkd-bad-input-'));
-  ref = join(dir, 'reference');
-  const r = await tinyDemo(ref);
-  if (r.code !== 0) throw new Error(`the reference tiny demo failed: ${shown(r)}`);
-}, 120000);
+beforeAll(async () => ({ dir, ref } = await referenceRun('fidkd-bad-input-')), 120000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A `fidkd reproduce` config over the reference run's world (D⁰ from its BM25), with overrides. */
@@ -156,6 +150,7 @@ describe('5 and 8: input errors exit 2 naming the key, or the file and the recor
     [['--set', 'pipeline.retrieve.n_passages=2'], /pipeline\.retrieve\.n_passages \(2\) must be ≥ pipeline\.reader\.n_context \(3\)/],
     [['--set', 'prepare.bm25.n_passages=2'], /prepare\.bm25\.n_passages \(2\) must be ≥ pipeline\.reader\.n_context \(3\)/],
     [['--set', 'pipeline.reader=null'], /"pipeline\.reader" must be an object, got null/],
+    [['--set', 'prepare.world.numEntites=30'], /prepare\.world\.numEntites: not an option of the synthetic world/],
     [['--set', 'pipeline.reader.model.d_modle=3'], /pipeline\.reader\.model\.d_modle: not a key of this config/],
     [['--set', 'pipeline.retriever.model.bert.hiddenSize=15'], /pipeline\.retriever\.model: hidden_size 15 is not a multiple of num_attention_heads 2/],
   ])('demo %j: refused before any work, naming the key as typed', async (args, message) => {

@@ -1,22 +1,16 @@
 // The fault suite, as a user meets it: SIGKILL of the `fidkd` process inside each stage then a plain rerun
 // (identical results, no leftover), two runs on one directory (the lock), and stage commands after an upstream
 // stage was redone (issue 13 items 6, 7 and 8).
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { isInputError, runCli, shown, TINY_DEMO, tinyDemo, type CliRun } from './__tests__/run-cli.js';
+import { isInputError, referenceRun, runCli, shown, TINY_DEMO, tinyDemo, type CliRun } from './__tests__/run-cli.js';
 
 let dir: string;
 let ref: string;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'fidkd-faults-'));
-  ref = join(dir, 'reference');
-  const r = await tinyDemo(ref);
-  if (r.code !== 0) throw new Error(`the reference tiny demo failed: ${shown(r)}`);
-}, 120000);
+beforeAll(async () => ({ dir, ref } = await referenceRun('fidkd-faults-')), 120000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Every path under `root` that a killed writer could leave: temp / aside names, and locks. */

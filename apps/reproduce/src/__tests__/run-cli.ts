@@ -1,6 +1,8 @@
 // Runs the `fidkd` command line in a child process, from the TypeScript sources (the orchestrator's test module
 // hooks resolve `@fidkd/*` to src), so that tests meet exit codes, stderr and SIGKILLs as a user does.
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -71,3 +73,12 @@ export function isInputError(r: CliRun): boolean {
   return r.code === 2 && !/internal error|\n\s+at /.test(r.stderr);
 }
 
+
+/** A fresh scratch directory holding `reference`, an uninterrupted tiny demo run to compare with. */
+export async function referenceRun(prefix: string): Promise<{ dir: string; ref: string }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const ref = join(dir, 'reference');
+  const r = await tinyDemo(ref);
+  if (r.code !== 0) throw new Error(`the reference tiny demo failed: ${shown(r)}`);
+  return { dir, ref };
+}

@@ -1,5 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { generateSyntheticWorld } from '@fidkd/data';
 import {
   preflightPipelineConfig, syntheticPrepareStages, writeFileAtomic, writeJsonAtomic,
   type PipelineConfig,
@@ -75,6 +76,11 @@ function validateDemoSettings(c: DemoConfig, problems: string[]): void {
   const posInt = (v: unknown, name: string): void => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) problems.push(`${name} must be an integer ≥ 1 (got ${JSON.stringify(v)})`);
   };
+  // the world's options are an open section: its keys are the ones the generator resolves (a tiny world tells)
+  const worldKeys = Object.keys(generateSyntheticWorld({ numEntities: 24, numTrain: 1, numDev: 1, numTest: 1 }).options).filter((k) => k !== 'seed');
+  for (const k of Object.keys(c.prepare.world)) {
+    if (!worldKeys.includes(k)) problems.push(`prepare.world.${k}: not an option of the synthetic world (known: ${worldKeys.join(', ')})`);
+  }
   posInt(c.prepare.tokenizer.vocab_size, 'prepare.tokenizer.vocab_size');
   posInt(c.prepare.bm25.n_passages, 'prepare.bm25.n_passages');
   for (const k of ['numEntities', 'numTrain', 'numDev', 'numTest'] as const) {
