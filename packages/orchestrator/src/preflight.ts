@@ -13,12 +13,17 @@ function plannedDimension(c: PipelineConfig): number | undefined {
   if (c.retriever.indexing_dimension) return c.retriever.indexing_dimension;
   const bert = (c.retriever.model as { bert?: { hiddenSize?: unknown } } | undefined)?.bert;
   if (typeof bert?.hiddenSize === 'number') return bert.hiddenSize;
+  const j = initConfig(c);
+  const d = j?.projection && typeof j.indexing_dimension === 'number' ? j.indexing_dimension : j?.hidden_size;
+  return typeof d === 'number' ? d : undefined;
+}
+
+/** The retriever's initial checkpoint's config.json, when there is one to read. */
+function initConfig(c: PipelineConfig): Record<string, unknown> | undefined {
   const file = c.retriever.init ? join(c.retriever.init, 'config.json') : undefined;
   if (!file || !existsSync(file)) return undefined;
   try {
-    const j = JSON.parse(readFileSync(file, 'utf8')) as { indexing_dimension?: unknown; projection?: unknown; hidden_size?: unknown };
-    const d = j.projection && typeof j.indexing_dimension === 'number' ? j.indexing_dimension : j.hidden_size;
-    return typeof d === 'number' ? d : undefined;
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch {
     return undefined; // the checkpoint's own loader reports a broken config.json
   }
@@ -55,6 +60,15 @@ function modelProblems(c: PipelineConfig, pre: string): string[] {
     if (retriever.bert && typeof retriever.bert === 'object') problems.push(...unknownKeys(retriever.bert as Record<string, unknown>, Object.keys(DEFAULT_BERT_CONFIG), `${pre}retriever.model.bert`));
     if (retriever.retriever && typeof retriever.retriever === 'object') problems.push(...unknownKeys(retriever.retriever as Record<string, unknown>, flags, `${pre}retriever.model.retriever`));
     check(() => resolveConfig({ bert: { vocabSize: 64, ...(retriever.bert as object) }, retriever: retriever.retriever as object }), `${pre}retriever.model`);
+  }
+  // BERT's absolute positions bound the retriever's input lengths (a fresh model's config, or the checkpoint's)
+  const maxPositions = typeof (retriever?.bert as { maxPositionEmbeddings?: unknown } | undefined)?.maxPositionEmbeddings === 'number'
+    ? (retriever!.bert as { maxPositionEmbeddings: number }).maxPositionEmbeddings
+    : (initConfig(c)?.max_position_embeddings as number | undefined);
+  for (const k of ['question_maxlength', 'passage_maxlength'] as const) {
+    if (typeof maxPositions === 'number' && c.retriever[k] > maxPositions) {
+      problems.push(`${pre}retriever.${k} (${c.retriever[k]}) exceeds the retriever's max_position_embeddings (${maxPositions})`);
+    }
   }
   return problems;
 }
