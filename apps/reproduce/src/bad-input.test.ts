@@ -41,6 +41,16 @@ function editQuestions(from: string, to: string, edit: (qs: Array<Record<string,
   return to;
 }
 
+/** Writes a NaN into the first tensor of a safetensors file. */
+function poison(file: string): void {
+  const bytes = readFileSync(file);
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { data_offsets: [number, number] }>;
+  const first = Object.entries(header).find(([k]) => k !== '__metadata__')!;
+  bytes.writeFloatLE(Number.NaN, 8 + headerLength + first[1].data_offsets[0]);
+  writeFileSync(file, bytes);
+}
+
 describe('1: a diverging run stops at the first non-finite loss or gradient norm', () => {
   test('reader lr 1e30 without clipping: exit 2 naming stage, step and cause; no model written, nothing downstream', async () => {
     const out = join(dir, 'diverge-reader');
@@ -66,16 +76,20 @@ describe('1: a diverging run stops at the first non-finite loss or gradient norm
   test('a NaN in the initial reader weights stops at step 1 naming the checkpoint', async () => {
     const init = join(dir, 'nan-reader');
     cpSync(join(ref, 'iter-0/train-reader'), init, { recursive: true });
-    const file = join(init, 'model.safetensors');
-    const bytes = readFileSync(file);
-    const headerLength = Number(bytes.readBigUInt64LE(0));
-    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { data_offsets: [number, number] }>;
-    const first = Object.entries(header).find(([k]) => k !== '__metadata__')!;
-    bytes.writeFloatLE(Number.NaN, 8 + headerLength + first[1].data_offsets[0]);
-    writeFileSync(file, bytes);
+    poison(join(init, 'model.safetensors'));
     const r = await tinyDemo(join(dir, 'nan-init'), '--set', `pipeline.reader.init=${JSON.stringify(init)}`);
     expect(isInputError(r)).toBe(true);
     expect(r.stderr).toMatch(new RegExp(`train-reader \\(iteration 0\\) diverged at step 1: loss is NaN\\. Likely cause: non-finite initial weights in ${init}`));
+  });
+
+  test('score refuses to write the non-finite teacher scores of a reader with NaN weights', async () => {
+    const run = join(dir, 'nan-reader-score');
+    cpSync(ref, run, { recursive: true });
+    poison(join(run, 'iter-0/train-reader/model.safetensors'));
+    const r = await runCli(['score', '--run-dir', run, '--backend', 'cpu']);
+    expect(isInputError(r)).toBe(true);
+    expect(r.stderr).toMatch(/iter-0\/train-reader: the reader gives question "train-\d+"'s passage \d+ the non-finite relevance score NaN/);
+    expect(readFileSync(join(run, 'iter-0/score/train.json'), 'utf8')).toBe(readFileSync(join(ref, 'iter-0/score/train.json'), 'utf8'));
   });
 });
 
