@@ -110,17 +110,25 @@ test('a stage command while a whole run holds the directory refuses naming it', 
   rmSync(join(out, '.fidkd-run.lock'));
 });
 
-test('stage commands redo a stage whose inputs changed since it ran (an upstream stage redone), saying which', async () => {
+test('stage commands after an upstream stage was redone: refuse a stage fed by an out-of-date one, redo one whose inputs changed', async () => {
   const out = join(dir, 'upstream');
   cpSync(ref, out, { recursive: true });
   const reader = await runCli(['train-reader', '--run-dir', out, '--backend', 'cpu', '--set', 'reader.total_steps=4']);
   expect(reader.code).toBe(0);
+  // train-retriever's own input (the scores) is unchanged, but it was made from the old reader
+  const early = await runCli(['train-retriever', '--run-dir', out, '--backend', 'cpu']);
+  expect(isInputError(early)).toBe(true);
+  expect(early.stderr).toMatch(/input "train" comes from iter-0\/score, which is out of date \(input\(s\) "reader" changed since it ran\); rerun that stage first/);
+  const embed = await runCli(['embed', '--run-dir', out, '--backend', 'cpu', '--shard-id', '1']);
+  expect(embed.stderr).toMatch(/input "retriever" comes from iter-0\/train-retriever, which is out of date \(its input "train" comes from iter-0\/score, which is out of date\)/);
   const score = await runCli(['score', '--run-dir', out, '--backend', 'cpu']);
   expect(score.code).toBe(0);
   expect(score.stdout).not.toMatch(/already done/);
   expect(score.stderr).toMatch(/rerunning iter-0\/score: input\(s\) "reader" changed since it ran/);
   const again = await runCli(['score', '--run-dir', out, '--backend', 'cpu']);
   expect(again.stdout).toMatch(/already done/);
+  const retriever = await runCli(['train-retriever', '--run-dir', out, '--backend', 'cpu']);
+  expect({ code: retriever.code, stderr: retriever.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/rerunning iter-0\/train-retriever: input\(s\) "train" changed since it ran/) });
 });
 
 test('temp files and hidden index copies left by a killed process are removed by the next run', async () => {

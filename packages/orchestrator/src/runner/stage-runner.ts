@@ -5,7 +5,7 @@ import { cleanStale, replaceDir, tempSibling, writeJsonAtomic } from './atomic.j
 import { acquireLock } from './lock.js';
 import type { EventListener, Metrics, OrchestratorEvent, StageRef } from './events.js';
 import { hashFile, hashPath, type HashOptions } from './hash.js';
-import { MANIFEST_FILE, MANIFEST_VERSION, manifestMismatch, readManifest, stageKey, type StageManifest } from './manifest.js';
+import { changedInputs, MANIFEST_FILE, MANIFEST_VERSION, manifestMismatch, readManifest, stageKey, type StageManifest } from './manifest.js';
 import { MetricsLog } from './metrics-log.js';
 
 /** What a stage implementation sees while it runs. */
@@ -123,6 +123,26 @@ export class StageRunner {
       inputHashes[name] = hashPath(path, this.hashOptions);
     }
     return { key: stageKey(def.stage, def.iteration, def.config, inputHashes, def.implementation), inputHashes };
+  }
+
+  /**
+   * Why `run(def)` would do the work rather than skip it ('it has not run', 'input(s) "reader" changed since it
+   * ran', …), or undefined when the stage is done and current. With `inputsOnly`, a stage done with another
+   * config (e.g. a stage command's `--set`) still counts as current: only its inputs' content matters. Reads and
+   * hashes, writes nothing.
+   */
+  pending<C>(def: StageDefinition<C>, inputsOnly = false): string | undefined {
+    let current: { key: string; inputHashes: Record<string, string> };
+    try {
+      current = this.keyOf(def);
+    } catch (err) {
+      if (err instanceof MissingInputError) return `its input "${err.input}" is missing`;
+      throw err;
+    }
+    const dir = this.dirOf(def.key);
+    const m = readManifestSafe(dir);
+    if (!m) return 'it has not run';
+    return manifestMismatch(dir, m, inputsOnly ? m.key : current.key, current.inputHashes) ?? (inputsOnly ? changedInputs(m, current.inputHashes) : undefined);
   }
 
   /** Runs (or skips) one stage under its lock; see the class comment for the protocol. */
