@@ -100,7 +100,7 @@ test('a second run on the same directory refuses at once naming the process; a s
   expect(existsSync(join(stale, '.fidkd-run.lock'))).toBe(false);
 });
 
-test('a stage command while a whole run holds the directory refuses naming it', async () => {
+test('a stage command refuses a directory a whole run holds, and a stage another command is running, naming the process', async () => {
   const out = join(dir, 'busy');
   cpSync(ref, out, { recursive: true });
   writeFileSync(join(out, '.fidkd-run.lock'), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: 'now', command: 'fidkd demo' }));
@@ -108,6 +108,13 @@ test('a stage command while a whole run holds the directory refuses naming it', 
   expect(isInputError(r)).toBe(true);
   expect(r.stderr).toMatch(new RegExp(`in use by process ${process.pid} .*\\(fidkd demo\\)`));
   rmSync(join(out, '.fidkd-run.lock'));
+  // two stage commands on one stage: the second finds the stage's lock
+  writeFileSync(join(out, 'iter-0', 'score.lock'), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: 'now', command: 'fidkd score' }));
+  const s = await runCli(['score', '--run-dir', out, '--backend', 'cpu']);
+  expect(isInputError(s)).toBe(true);
+  expect(s.stderr).toMatch(new RegExp(`iter-0/score\\.lock: in use by process ${process.pid} `));
+  rmSync(join(out, 'iter-0', 'score.lock'));
+  expect((await runCli(['score', '--run-dir', out, '--backend', 'cpu'])).stdout).toMatch(/already done/);
 });
 
 test('stage commands after an upstream stage was redone: refuse a stage fed by an out-of-date one, redo one whose inputs changed', async () => {

@@ -127,9 +127,9 @@ export class StageRunner {
 
   /**
    * Why `run(def)` would do the work rather than skip it ('it has not run', 'input(s) "reader" changed since it
-   * ran', …), or undefined when the stage is done and current. With `inputsOnly`, a stage done with another
-   * config (e.g. a stage command's `--set`) still counts as current: only its inputs' content matters. Reads and
-   * hashes, writes nothing.
+   * ran', …), or undefined when the stage is done and current. With `inputsOnly`, only whether it ran on its
+   * inputs' current content matters: a stage done with another config (a stage command's `--set`), or whose
+   * outputs were edited since (their readers hash them anyway), counts as current. Reads and hashes, writes nothing.
    */
   pending<C>(def: StageDefinition<C>, inputsOnly = false): string | undefined {
     let current: { key: string; inputHashes: Record<string, string> };
@@ -142,7 +142,7 @@ export class StageRunner {
     const dir = this.dirOf(def.key);
     const m = readManifestSafe(dir);
     if (!m) return 'it has not run';
-    return manifestMismatch(dir, m, inputsOnly ? m.key : current.key, current.inputHashes) ?? (inputsOnly ? changedInputs(m, current.inputHashes) : undefined);
+    return inputsOnly ? changedInputs(m, current.inputHashes) : manifestMismatch(dir, m, current.key, current.inputHashes);
   }
 
   /** Runs (or skips) one stage under its lock; see the class comment for the protocol. */
