@@ -1,7 +1,7 @@
 // The bad-input suite, run as a user meets it: the `fidkd` command in a child process on a tiny synthetic world.
 // Every bad input exits 2 with a message naming the file and record (or the config key), never an "internal
 // error", never a silent wrong result (issue 13 items 1–5 and 8; issue 12 item 7).
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isInputError, referenceRun, runCli, shown, TINY_DEMO, tinyDemo } from './__tests__/run-cli.js';
 
@@ -110,7 +110,7 @@ describe('2: teacher scores must be finite numbers or decimal strings', () => {
 });
 
 describe('3: a passages TSV is read by its header', () => {
-  test('id/title/text in that order is read as such; an unknown header is refused', async () => {
+  test('id/title/text in that order is read as such (its index kept in the run directory); an unknown header is refused', async () => {
     const passages = readFileSync(join(ref, 'prepare/world/passages.tsv'), 'utf8').trim().split('\n').slice(1);
     const { splitTsvRow } = await import('@fidkd/data');
     const byId = new Map<string, { title: string; text: string }>();
@@ -127,6 +127,9 @@ describe('3: a passages TSV is read by its header', () => {
     expect({ code: r.code, err: r.code === 0 ? '' : shown(r) }).toEqual({ code: 0, err: '' });
     const dev = JSON.parse(readFileSync(join(dir, 'run-swapped.json', 'iter-0/retrieve/dev.json'), 'utf8')) as Array<{ ctxs: Array<{ id: string; title: string; text: string }> }>;
     for (const c of dev.flatMap((q) => q.ctxs)) expect({ title: c.title, text: c.text }).toEqual(byId.get(c.id));
+    // retrieve's passage index went to the run directory's cache, not beside the (possibly read-only) data
+    expect(existsSync(`${swapped}.idx`)).toBe(false);
+    expect(readdirSync(join(dir, 'run-swapped.json', 'cache')).filter((f) => f.endsWith('.idx'))).toHaveLength(1);
 
     const named = join(dir, 'named.tsv');
     writeFileSync(named, ['id\ttext\tname', ...rows].join('\n') + '\n');
