@@ -169,6 +169,7 @@ describe('5 and 8: input errors exit 2 naming the key, or the file and the recor
     [['--set', 'pipeline.reader=null'], /"pipeline\.reader" must be an object, got null/],
     [['--set', 'prepare.world.numEntites=30'], /prepare\.world\.numEntites: not an option of the synthetic world/],
     [['--set', 'pipeline.retriever.passage_maxlength=40'], /pipeline\.retriever\.passage_maxlength \(40\) exceeds the retriever's max_position_embeddings \(32\)/],
+    [['--set', 'pipeline.score.layers=[3]'], /pipeline\.score\.layers \[3\]: the reader has 1 decoder layer\(s\) \(0 … 0\)/],
     [['--set', 'pipeline.reader.model.d_modle=3'], /pipeline\.reader\.model\.d_modle: not a key of this config/],
     [['--set', 'pipeline.retriever.model.bert.hiddenSize=15'], /pipeline\.retriever\.model: hidden_size 15 is not a multiple of num_attention_heads 2/],
   ])('demo %j: refused before any work, naming the key as typed', async (args, message) => {

@@ -18,9 +18,18 @@ function plannedDimension(c: PipelineConfig): number | undefined {
   return typeof d === 'number' ? d : undefined;
 }
 
+/** The reader's initial checkpoint's config.json, when there is one to read. */
+function readerInitConfig(c: PipelineConfig): { num_layers?: number; num_decoder_layers?: number } | undefined {
+  return readConfigJson(c.reader.init) as { num_layers?: number; num_decoder_layers?: number } | undefined;
+}
+
 /** The retriever's initial checkpoint's config.json, when there is one to read. */
 function initConfig(c: PipelineConfig): Record<string, unknown> | undefined {
-  const file = c.retriever.init ? join(c.retriever.init, 'config.json') : undefined;
+  return readConfigJson(c.retriever.init);
+}
+
+function readConfigJson(dir: string | undefined): Record<string, unknown> | undefined {
+  const file = dir ? join(dir, 'config.json') : undefined;
   if (!file || !existsSync(file)) return undefined;
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -48,10 +57,15 @@ function modelProblems(c: PipelineConfig, pre: string): string[] {
     }
   };
   const reader = c.reader.model;
-  if (reader && typeof reader === 'object') {
+  let decoderLayers = readerInitConfig(c)?.num_decoder_layers ?? readerInitConfig(c)?.num_layers;
+  if (reader && typeof reader === 'object' && !c.reader.init) {
     const probe = createT5Config({ vocab_size: 64, d_model: 8 });
     problems.push(...unknownKeys(reader, Object.keys(probe), `${pre}reader.model`));
-    check(() => createT5Config({ vocab_size: 64, d_model: 8, ...reader } as Parameters<typeof createT5Config>[0]), `${pre}reader.model`);
+    check(() => (decoderLayers = createT5Config({ vocab_size: 64, d_model: 8, ...reader } as Parameters<typeof createT5Config>[0]).num_decoder_layers), `${pre}reader.model`);
+  }
+  // the score aggregation's decoder layers must exist in the reader
+  if (typeof decoderLayers === 'number' && c.score.layers?.some((l) => l >= (decoderLayers as number))) {
+    problems.push(`${pre}score.layers ${JSON.stringify(c.score.layers)}: the reader has ${decoderLayers} decoder layer(s) (0 … ${decoderLayers - 1})`);
   }
   const retriever = c.retriever.model as { bert?: unknown; retriever?: unknown } | undefined;
   if (retriever && typeof retriever === 'object') {
