@@ -32,23 +32,28 @@ for (let step = 0; step < c.steps; step++) {
   const qs = Array.from({ length: c.bs }, () => train[Math.floor(rand() * train.length)]);
   const r = reader.trainStep(await batchOf(qs, true), { optimizer, lr: c.lr * schedule(step), maxGradNorm: 1 });
   if ((step + 1) % c.every === 0) {
-    let em = 0, gold = 0, goldN = 0;
+    let em = 0, gold = 0, goldN = 0, goldPost = 0;
     for (let i = 0; i < dev.length; i += 50) {
       const chunk = dev.slice(i, i + 50);
       const b = await batchOf(chunk, false);
       const g = reader.generate(b, { maxNewTokens: 4 });
       const scores = reader.passageScores(b, { softmax: 'pre', positions: 'first' });
+      const post = reader.passageScores(b, { softmax: 'post', positions: 'first' });
       for (let k = 0; k < chunk.length; k++) {
         const text = await t.decode(g.ids.subarray(k * g.length, (k + 1) * g.length), true);
         if (chunk[k].answers.some((a) => norm(a) === norm(text))) em++;
         const ids = chunk[k].ctxs.slice(0, c.n).map((p) => p.id);
         if (!ids.some((id) => chunk[k].gold_passage_ids.includes(id))) continue;
         goldN++;
-        let best = 0;
-        for (let j = 1; j < c.n; j++) if (scores[k * c.n + j] > scores[k * c.n + best]) best = j;
-        if (chunk[k].gold_passage_ids.includes(ids[best])) gold++;
+        const argmax = (g) => {
+          let best = 0;
+          for (let j = 1; j < c.n; j++) if (g[k * c.n + j] > g[k * c.n + best]) best = j;
+          return best;
+        };
+        if (chunk[k].gold_passage_ids.includes(ids[argmax(scores)])) gold++;
+        if (chunk[k].gold_passage_ids.includes(ids[argmax(post)])) goldPost++;
       }
     }
-    console.log(`step ${step + 1} loss ${r.loss.toFixed(3)} dev EM ${(em / dev.length).toFixed(3)} gold@1 ${(gold / goldN).toFixed(3)} (${goldN}) ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    console.log(`step ${step + 1} loss ${r.loss.toFixed(3)} dev EM ${(em / dev.length).toFixed(3)} gold@1 pre ${(gold / goldN).toFixed(3)} post ${(goldPost / goldN).toFixed(3)} (${goldN}) ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
 }

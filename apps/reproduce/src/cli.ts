@@ -21,7 +21,10 @@ export function buildProgram(): Command {
     .description('Distilling knowledge from reader to retriever (Izacard & Grave, ICLR 2021)')
     .version(pkg.version, '-v, --version')
     .option('--debug', 'print stack traces of internal errors')
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // a usage error (unknown option, missing argument) is bad input: status 2 like every other; help and
+    // --version keep 0 (set before the commands are added, which inherit it)
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   registerDemo(program);
   registerReproduce(program);
   registerStageCommands(program);

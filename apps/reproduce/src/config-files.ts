@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { ConfigError, mergeConfig, validatePipelineConfig, type PipelineConfig } from '@fidkd/orchestrator';
+import { ConfigError, mergeConfig, preflightPipelineConfig, type PipelineConfig } from '@fidkd/orchestrator';
 import { UserError } from './ui/errors.js';
 
 /** Reads a JSON file, with errors naming the file and what it should be. */
@@ -34,7 +34,7 @@ export function resolvePaths(value: unknown, base: string, parentKey = ''): unkn
 }
 
 /** Runs `fn`, reporting the orchestrator's ConfigError as a UserError (a message, no stack trace). */
-function userFacing<T>(fn: () => T): T {
+export function userFacing<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
@@ -43,9 +43,9 @@ function userFacing<T>(fn: () => T): T {
   }
 }
 
-/** Validates a pipeline config read from `source` (every problem at once), as a UserError. */
+/** Validates a pipeline config read from `source` (every problem at once, the index factory included), as a UserError. */
 export function validateConfigFile(config: PipelineConfig, source: string): void {
-  userFacing(() => validatePipelineConfig(config, source));
+  userFacing(() => preflightPipelineConfig(config, source));
 }
 
 /** Loads a config file over `defaults` (unknown keys are errors naming the file), paths resolved to its dir. */

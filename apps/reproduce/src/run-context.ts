@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { BACKEND_CHOICES, initBackendChoice, isBackendChoice } from '@fidkd/core';
 import {
-  createStages, MANIFEST_FILE, MissingInputError, runPipeline, StageRunner, stageDirKey, writeJsonAtomic, type PipelineConfig,
+  acquireLock, cleanDeadLeftovers, createStages, lockHolder, MANIFEST_FILE, MissingInputError, RUN_LOCK_FILE, RunLockedError, runPipeline,
+  StageRunner, stageDirKey, writeJsonAtomic, type PipelineConfig,
 } from '@fidkd/orchestrator';
 import { Renderer } from './ui/render.js';
 import { UserError } from './ui/errors.js';
@@ -18,6 +19,26 @@ export async function selectBackend(name: string, renderer: Renderer): Promise<s
   renderer.line(`backend: ${taken} (${report.reason})`);
   for (const s of report.skipped) renderer.line(`  skipped ${s.name}: ${s.reason}`);
   return taken;
+}
+
+/**
+ * Takes the lock of a whole-run command (demo, reproduce) on its run directory: a second one refuses at once,
+ * naming the process that holds it; a lock left by a killed process is taken over. Then removes what killed
+ * processes left behind (temp files, hidden index copies). Returns the release function.
+ */
+export function lockRun(runDir: string, renderer: Renderer): () => void {
+  mkdirSync(runDir, { recursive: true });
+  const release = acquireLock(join(runDir, RUN_LOCK_FILE));
+  const removed = cleanDeadLeftovers(runDir);
+  if (removed.length) renderer.line(`removed ${removed.length} leftover(s) of an interrupted run: ${removed.map((p) => relative(runDir, p)).join(', ')}`);
+  return release;
+}
+
+/** A stage command refuses a run directory that a whole-run command is working in. */
+export function checkRunUnlocked(runDir: string): void {
+  const file = join(runDir, RUN_LOCK_FILE);
+  const holder = lockHolder(file);
+  if (holder) throw new RunLockedError(file, holder);
 }
 
 /** A StageRunner drawing through the renderer. */

@@ -4,6 +4,8 @@
  * apply_passage_mask). Parsed from / written to one HF `config.json`.
  */
 
+import { CheckpointError } from '@fidkd/core';
+
 /** Activation functions of BERT's feed-forward block (HF `hidden_act`). */
 export type BertActivation = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu';
 
@@ -102,18 +104,18 @@ function validate(c: BiEncoderConfig, source: string): void {
     ['indexing_dimension', c.retriever.indexingDimension],
   ];
   for (const [k, v] of ints) {
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`${source}: ${k} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v <= 0) throw new CheckpointError(source, `${k} must be a positive integer, got ${v}`);
   }
   if (c.bert.hiddenSize % c.bert.numAttentionHeads !== 0) {
-    throw new Error(`${source}: hidden_size ${c.bert.hiddenSize} is not a multiple of num_attention_heads ${c.bert.numAttentionHeads}`);
+    throw new CheckpointError(source, `hidden_size ${c.bert.hiddenSize} is not a multiple of num_attention_heads ${c.bert.numAttentionHeads}`);
   }
   if (!ACTIVATIONS.includes(c.bert.hiddenAct)) {
-    throw new Error(`${source}: hidden_act '${c.bert.hiddenAct}' is not supported (expected one of ${ACTIVATIONS.join(', ')})`);
+    throw new CheckpointError(source, `hidden_act '${c.bert.hiddenAct}' is not supported (expected one of ${ACTIVATIONS.join(', ')})`);
   }
-  if (!(c.bert.layerNormEps > 0)) throw new Error(`${source}: layer_norm_eps must be > 0, got ${c.bert.layerNormEps}`);
+  if (!(c.bert.layerNormEps > 0)) throw new CheckpointError(source, `layer_norm_eps must be > 0, got ${c.bert.layerNormEps}`);
   if (!c.retriever.projection && c.retriever.indexingDimension !== c.bert.hiddenSize) {
-    throw new Error(
-      `${source}: without projection indexing_dimension (${c.retriever.indexingDimension}) must equal hidden_size (${c.bert.hiddenSize})`,
+    throw new CheckpointError(source,
+      `without projection indexing_dimension (${c.retriever.indexingDimension}) must equal hidden_size (${c.bert.hiddenSize})`,
     );
   }
 }
@@ -121,14 +123,14 @@ function validate(c: BiEncoderConfig, source: string): void {
 function num(raw: Record<string, unknown>, key: string, source: string): number | undefined {
   const v = raw[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number') throw new Error(`${source}: '${key}' must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number') throw new CheckpointError(source, `'${key}' must be a number, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function bool(raw: Record<string, unknown>, key: string, source: string): boolean | undefined {
   const v = raw[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw new Error(`${source}: '${key}' must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new CheckpointError(source, `'${key}' must be true or false, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -139,10 +141,10 @@ function bool(raw: Record<string, unknown>, key: string, source: string): boolea
 export function configFromHf(raw: Record<string, unknown>, source: string, hasProjectionWeights = false): BiEncoderConfig {
   const posType = raw.position_embedding_type;
   if (posType !== undefined && posType !== 'absolute') {
-    throw new Error(`${source}: position_embedding_type '${String(posType)}' is not supported (only 'absolute')`);
+    throw new CheckpointError(source, `position_embedding_type '${String(posType)}' is not supported (only 'absolute')`);
   }
   const act = raw.hidden_act;
-  if (act !== undefined && typeof act !== 'string') throw new Error(`${source}: 'hidden_act' must be a string`);
+  if (act !== undefined && typeof act !== 'string') throw new CheckpointError(source, `'hidden_act' must be a string`);
   const hiddenSize = num(raw, 'hidden_size', source);
   return resolveConfig(
     {

@@ -2,6 +2,7 @@
  * Parameter names and shapes of the bi-encoder, and the mapping between our canonical names (HF BertModel
  * names without prefix, plus FiD's `proj.*` / `norm.*`) and the three checkpoint layouts we read and write.
  */
+import { CheckpointError } from '@fidkd/core';
 import type { NamedTensor, StateDict } from '@fidkd/core';
 import type { BiEncoderConfig } from './config.js';
 
@@ -80,8 +81,8 @@ export function detectLayout(names: Iterable<string>, file: string): CheckpointL
     const p = LAYOUT_PREFIX[layout] + 'embeddings.word_embeddings.weight';
     if (all.includes(p)) return layout;
   }
-  throw new Error(
-    `${file}: no BERT word embeddings found (looked for 'embeddings.word_embeddings.weight' with prefixes '', 'bert.', 'model.'); ` +
+  throw new CheckpointError(file,
+    `no BERT word embeddings found (looked for 'embeddings.word_embeddings.weight' with prefixes '', 'bert.', 'model.'); ` +
       `tensors: ${all.slice(0, 8).join(', ')}${all.length > 8 ? ', …' : ''}`,
   );
 }
@@ -106,7 +107,7 @@ export function hasProjection(tensors: StateDict): boolean {
 function toFloat32(t: NamedTensor, name: string, file: string): Float32Array {
   const d = t.data;
   if (d instanceof BigInt64Array || t.dtype === 'I64' || t.dtype === 'I32' || t.dtype === 'BOOL') {
-    throw new Error(`${file}: tensor '${name}' has dtype ${t.dtype}, expected a floating-point tensor`);
+    throw new CheckpointError(file, `tensor '${name}' has dtype ${t.dtype}, expected a floating-point tensor`);
   }
   // Float32Array check by tag, never instanceof (typed arrays from another realm fail it).
   if (Object.prototype.toString.call(d) === '[object Float32Array]') return d as Float32Array;
@@ -130,11 +131,11 @@ export function extractParameters(
     const candidates = alternatives(storedName(name, layout));
     const found = candidates.find((n) => tensors.has(n));
     if (found === undefined) {
-      throw new Error(`${file}: missing tensor '${candidates[0]}' (expected shape [${shape.join(', ')}])`);
+      throw new CheckpointError(file, `missing tensor '${candidates[0]}' (expected shape [${shape.join(', ')}])`);
     }
     const t = tensors.get(found)!;
     if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
-      throw new Error(`${file}: tensor '${found}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+      throw new CheckpointError(file, `tensor '${found}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
     }
     params.set(name, toFloat32(t, found, file));
     used.add(found);

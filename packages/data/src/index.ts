@@ -6,7 +6,8 @@ export {
 } from './questions.js';
 export {
   streamPassages, loadPassages, writePassagesTsv, PassageStream, splitTsvRow, parsePassageRow, formatPassageRow,
-  PASSAGES_TSV_HEADER, type StreamPassagesOptions, type MalformedRow, type LocatedPassage,
+  PASSAGES_TSV_HEADER, parsePassagesHeader, readPassagesColumns, DPR_PASSAGE_COLUMNS, type PassageColumns,
+  type StreamPassagesOptions, type MalformedRow, type LocatedPassage,
 } from './passages-tsv.js';
 export { PassageStore, passageIdHash, type PassageStoreOptions } from './passage-store.js';
 export {

@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import type { ProgressListener } from '@fidkd/core';
 import { writeFileAtomic } from './atomic.js';
 import { DataFormatError } from './errors.js';
-import { parsePassageRow, streamPassages } from './passages-tsv.js';
+import { parsePassageRow, readPassagesColumns, streamPassages, type PassageColumns } from './passages-tsv.js';
 import type { MalformedRow } from './passages-tsv.js';
 import type { Passage } from './types.js';
 
@@ -65,6 +65,7 @@ export class PassageStore {
   private constructor(
     readonly file: string,
     readonly indexPath: string,
+    private readonly columns: PassageColumns,
     private readonly keys: Float64Array,
     private readonly offsets: Float64Array,
     private readonly lengths: Uint32Array,
@@ -91,7 +92,7 @@ export class PassageStore {
     });
     if (!options.rebuild) {
       const loaded = await PassageStore.readIndex(indexPath, st.size, st.mtimeMs);
-      if (loaded) return new PassageStore(tsv, indexPath, loaded.keys, loaded.offsets, loaded.lengths, [], loaded.malformedCount, false);
+      if (loaded) return new PassageStore(tsv, indexPath, await readPassagesColumns(tsv), loaded.keys, loaded.offsets, loaded.lengths, [], loaded.malformedCount, false);
     }
     return PassageStore.build(tsv, indexPath, st.size, st.mtimeMs, options);
   }
@@ -174,8 +175,8 @@ export class PassageStore {
       for (let i = 1; i < n; i++) {
         if (sortedKeys[i] !== sortedKeys[i - 1]) continue;
         for (let j = i - 1; j >= 0 && sortedKeys[j] === sortedKeys[i]; j--) {
-          const a = readRow(fd, tsv, sortedOffsets[j]!, sortedLengths[j]!);
-          const b = readRow(fd, tsv, sortedOffsets[i]!, sortedLengths[i]!);
+          const a = readRow(fd, tsv, stream.columns, sortedOffsets[j]!, sortedLengths[j]!);
+          const b = readRow(fd, tsv, stream.columns, sortedOffsets[i]!, sortedLengths[i]!);
           if (a.id === b.id) {
             const la = lines.data[order[j]!]!;
             const lb = lines.data[order[i]!]!;
@@ -197,7 +198,7 @@ export class PassageStore {
     const arr = new Uint8Array(n * 20);
     arr.set(out.subarray(HEADER_BYTES));
     return new PassageStore(
-      tsv, indexPath,
+      tsv, indexPath, stream.columns,
       new Float64Array(arr.buffer, 0, n), new Float64Array(arr.buffer, n * 8, n), new Uint32Array(arr.buffer, n * 16, n),
       stream.malformed, stream.malformedCount, true,
     );
@@ -225,7 +226,7 @@ export class PassageStore {
     }
     const fd = this.openFd();
     for (let i = lo; i < this.keys.length && this.keys[i] === key; i++) {
-      const p = readRow(fd, this.file, this.offsets[i]!, this.lengths[i]!);
+      const p = readRow(fd, this.file, this.columns, this.offsets[i]!, this.lengths[i]!);
       if (p.id === id) return p;
     }
     return undefined;
@@ -257,11 +258,11 @@ export class PassageStore {
   }
 }
 
-function readRow(fd: number, file: string, offset: number, length: number): Passage {
+function readRow(fd: number, file: string, columns: PassageColumns, offset: number, length: number): Passage {
   const buf = Buffer.allocUnsafe(length);
   const got = readSync(fd, buf, 0, length, offset);
   if (got !== length) throw new DataFormatError(file, `byte ${offset}`, 'file shorter than its index says; the index is stale (reopen the store)');
-  const p = parsePassageRow(buf.toString('utf8'));
+  const p = parsePassageRow(buf.toString('utf8'), columns);
   if (typeof p === 'string') throw new DataFormatError(file, `byte ${offset}`, `indexed row no longer parses (${p}); the TSV changed after indexing`);
   return p;
 }

@@ -61,7 +61,7 @@ describe('streamPassages', () => {
   test('a file without the psgs_w100 header is rejected; progress events report bytes', async () => {
     const file = join(dir, 'nohead.tsv');
     writeFileSync(file, '1\ttext\ttitle\n');
-    await expect(loadPassages(file)).rejects.toThrow(/nohead\.tsv, line 1: expected the header/);
+    await expect(loadPassages(file)).rejects.toThrow(/nohead\.tsv, line 1: expected a header naming the columns id, text and title/);
     const ok = join(dir, 'ok.tsv');
     writeFileSync(ok, 'id\ttext\ttitle\n1\tx\ty\n');
     const events: string[] = [];

@@ -80,14 +80,49 @@ export function splitTsvRow(row: string): string[] | string {
   }
 }
 
-/** Parses one data row into a passage, or returns why it is malformed. */
-export function parsePassageRow(row: string): Passage | string {
+/** Which field of a row holds the id, the text and the title (from the header). */
+export interface PassageColumns {
+  id: number;
+  text: number;
+  title: number;
+}
+
+/** The columns of `psgs_w100.tsv` (`id\ttext\ttitle`). */
+export const DPR_PASSAGE_COLUMNS: PassageColumns = { id: 0, text: 1, title: 2 };
+
+/**
+ * Reads the header row: the three columns id, text and title, in any order (`id\ttitle\ttext` is read as
+ * such, not as DPR's order). Returns why it is not such a header otherwise.
+ */
+export function parsePassagesHeader(row: string): PassageColumns | string {
+  const fields = splitTsvRow(row.replace(/^\uFEFF/, ''));
+  const names = typeof fields === 'string' ? [] : fields;
+  const at = (name: string): number => names.indexOf(name);
+  if (names.length !== 3 || at('id') < 0 || at('text') < 0 || at('title') < 0) {
+    return `expected a header naming the columns id, text and title (in any order; psgs_w100.tsv has "id<TAB>text<TAB>title"), found ${JSON.stringify(row.slice(0, 80))}`;
+  }
+  return { id: at('id'), text: at('text'), title: at('title') };
+}
+
+/** Parses one data row into a passage (columns as the header ordered them), or returns why it is malformed. */
+export function parsePassageRow(row: string, columns: PassageColumns = DPR_PASSAGE_COLUMNS): Passage | string {
   const fields = splitTsvRow(row);
   if (typeof fields === 'string') return fields;
   if (fields.length !== 3) return `expected 3 tab-separated fields (id, text, title), found ${fields.length}`;
-  const [id, text, title] = fields as [string, string, string];
+  const id = fields[columns.id]!;
   if (id.length === 0) return 'empty passage id';
-  return { id, text, title };
+  return { id, text: fields[columns.text]!, title: fields[columns.title]! };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes one row's bytes; invalid UTF-8 is an error naming the file and line (never a silent U+FFFD). */
+function decodeRow(file: string, line: number, bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new DataFormatError(file, `line ${line}`, 'invalid UTF-8 (the file must be UTF-8 encoded)');
+  }
 }
 
 /** Quotes a field as DPR's file does when needed (tab, quote or newline inside, or a leading quote). */
@@ -139,7 +174,7 @@ async function* readLines(
       let end = nl;
       if (end > start && buf[end - 1] === 13) end -= 1;
       line += 1;
-      yield { line, offset: carryOffset + start, length: end - start, text: buf.toString('utf8', start, end) };
+      yield { line, offset: carryOffset + start, length: end - start, text: decodeRow(file, line, buf.subarray(start, end)) };
       start = nl + 1;
     }
     carryOffset += start;
@@ -148,14 +183,14 @@ async function* readLines(
   if (carry && carry.length > 0) {
     let end = carry.length;
     if (carry[end - 1] === 13) end -= 1;
-    yield { line: line + 1, offset: carryOffset, length: end, text: carry.toString('utf8', 0, end) };
+    yield { line: line + 1, offset: carryOffset, length: end, text: decodeRow(file, line + 1, carry.subarray(0, end)) };
   }
 }
 
 /**
  * The passages of a TSV file as an async iterable (constant memory). Malformed rows either throw (default) or
  * are skipped, counted in `malformedCount` and listed (with line numbers) in `malformed`. Blank lines are
- * ignored. The first row must be the header `id\ttext\ttitle`.
+ * ignored. The first row is the header naming the columns id, text and title (any order; DPR's is `id\ttext\ttitle`).
  */
 export class PassageStream implements AsyncIterable<Passage> {
   /** Malformed rows seen so far (at most `maxMalformedListed`). */
@@ -164,6 +199,8 @@ export class PassageStream implements AsyncIterable<Passage> {
   malformedCount = 0;
   /** Number of passages yielded so far. */
   count = 0;
+  /** The column order read from the header (known once iteration has started). */
+  columns: PassageColumns = DPR_PASSAGE_COLUMNS;
 
   constructor(
     readonly file: string,
@@ -174,6 +211,7 @@ export class PassageStream implements AsyncIterable<Passage> {
     const st = await stat(this.file).catch((err: NodeJS.ErrnoException) => {
       throw new DataFormatError(this.file, undefined, `cannot read passages TSV: ${err.code ?? err.message}`);
     });
+    if (st.isDirectory()) throw new DataFormatError(this.file, undefined, 'is a directory, expected a passages TSV file');
     const progress = this.options.onProgress
       ? new ProgressReporter('read-passages', this.options.onProgress, st.size, 'bytes')
       : undefined;
@@ -184,13 +222,12 @@ export class PassageStream implements AsyncIterable<Passage> {
       if (l.length === 0 || /^\s*$/.test(l.text)) continue;
       if (!sawHeader) {
         sawHeader = true;
-        const head = l.text.replace(/^\uFEFF/, '');
-        if (head.split('\t')[0] !== 'id') {
-          throw new DataFormatError(this.file, `line ${l.line}`, `expected the header "id<TAB>text<TAB>title" (psgs_w100.tsv format), found ${JSON.stringify(head.slice(0, 80))}`);
-        }
+        const columns = parsePassagesHeader(l.text);
+        if (typeof columns === 'string') throw new DataFormatError(this.file, `line ${l.line}`, columns);
+        this.columns = columns;
         continue;
       }
-      const parsed = parsePassageRow(l.text);
+      const parsed = parsePassageRow(l.text, this.columns);
       if (typeof parsed === 'string') {
         if (!skip) throw new DataFormatError(this.file, `line ${l.line}`, `malformed passage row: ${parsed}`);
         this.malformedCount += 1;
@@ -201,12 +238,24 @@ export class PassageStream implements AsyncIterable<Passage> {
       yield { passage: parsed, line: l.line, offset: l.offset, length: l.length };
     }
     if (!sawHeader) throw new DataFormatError(this.file, undefined, 'empty file: expected the header "id<TAB>text<TAB>title"');
+    if (this.count === 0 && this.malformedCount === 0) throw new DataFormatError(this.file, 'line 2', 'no passage rows after the header (an empty collection)');
     progress?.end();
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Passage> {
     for await (const r of this.located()) yield r.passage;
   }
+}
+
+/** The column order of a passages TSV, read from its header (the first non-blank line). */
+export async function readPassagesColumns(file: string): Promise<PassageColumns> {
+  for await (const l of readLines(file, undefined)) {
+    if (l.length === 0 || /^\s*$/.test(l.text)) continue;
+    const columns = parsePassagesHeader(l.text);
+    if (typeof columns === 'string') throw new DataFormatError(file, `line ${l.line}`, columns);
+    return columns;
+  }
+  throw new DataFormatError(file, undefined, 'empty file: expected the header "id<TAB>text<TAB>title"');
 }
 
 /** Streams the passages of a `psgs_w100.tsv`-style file. See {@link PassageStream}. */

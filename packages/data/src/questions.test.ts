@@ -63,7 +63,7 @@ describe('question files', () => {
       ['trunc.json', '[{"id":"a","question":"q","answers":[]},\n{"id":"b","quest', /trunc\.json, line 2: record 1 is truncated/],
       ['notobj.json', '[{"id":"a","question":"q","answers":[]}, 5]', /notobj\.json, record 1 \(line 1\): expected an object/],
       ['dup.jsonl', '{"id":"a","question":"q","answers":[]}\n{"id":"a","question":"q","answers":[]}\n', /dup\.jsonl, record 1: duplicate question id "a"/],
-      ['score.json', '[{"id":"a","question":"q","answers":[],"ctxs":[{"id":1,"title":"t","text":"x","score":"high"}]}]', /field "ctxs\[0\]\.score": expected a number, got "high"/],
+      ['score.json', '[{"id":"a","question":"q","answers":[],"ctxs":[{"id":1,"title":"t","text":"x","score":"high"}]}]', /field "ctxs\[0\]\.score": expected a finite number \(or a decimal string such as "80\.38"\), got "high"/],
       ['text.txt', 'hello', /text\.txt, line 1: not a question file/],
     ];
     for (const [name, content, re] of cases) {

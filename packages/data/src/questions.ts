@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { StringDecoder } from 'node:string_decoder';
+import { open, stat } from 'node:fs/promises';
 import { streamToFileAtomic } from './atomic.js';
 import { DataFormatError } from './errors.js';
 import type { FidContext, FidExample } from './types.js';
@@ -15,6 +14,9 @@ export interface QuestionFileOptions {
 }
 
 type Where = string;
+
+/** A score string in the decimal form DPR / FiD files write. */
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 function fail(file: string, where: Where, detail: string): never {
   throw new DataFormatError(file, where, detail);
@@ -36,9 +38,12 @@ function validateContext(file: string, where: Where, j: number, raw: unknown): F
     text: typeof c.text === 'string' ? c.text : fail(file, where, `${at}.text": expected a string`),
   };
   if (c.score !== undefined && c.score !== null) {
-    // DPR's retriever output writes scores as strings ("80.38"); accept both.
-    const s = typeof c.score === 'string' ? Number(c.score) : c.score;
-    if (typeof s !== 'number' || Number.isNaN(s)) fail(file, where, `${at}.score": expected a number, got ${JSON.stringify(c.score)}`);
+    // DPR's retriever output writes scores as decimal strings ("80.38"); accept those, and finite numbers only
+    // (no "", "0x10", "Infinity" or 1e999, which JSON.parse turns into Infinity).
+    const s = typeof c.score === 'string' && DECIMAL.test(c.score) ? Number(c.score) : c.score;
+    if (typeof s !== 'number' || !Number.isFinite(s)) {
+      fail(file, where, `${at}.score": expected a finite number (or a decimal string such as "80.38"), got ${typeof c.score === 'number' ? String(c.score) : JSON.stringify(c.score)}`);
+    }
     ctx.score = s;
   }
   if (c.has_answer !== undefined && c.has_answer !== null) {
@@ -98,13 +103,48 @@ async function sniffFormat(file: string): Promise<QuestionFileFormat> {
   }
 }
 
+/**
+ * A streaming UTF-8 decoder that refuses invalid bytes (naming the file and the line reached) instead of
+ * silently turning them into U+FFFD, ids included.
+ */
+function strictDecoder(file: string, lineNow: () => number): { write(chunk: Buffer): string; end(): string } {
+  const d = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  // the line of the first bad byte: `lineNow()` is the line the chunk starts on, newlines never occur inside a
+  // multi-byte sequence, so each line's bytes are checked alone
+  const badLine = (chunk: Buffer): number => {
+    let line = lineNow();
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(chunk.subarray(start, nl < 0 ? chunk.length : nl));
+      } catch {
+        return line;
+      }
+      if (nl < 0) return line;
+      line += 1;
+      start = nl + 1;
+    }
+  };
+  const run = (chunk: Buffer, f: () => string): string => {
+    try {
+      return f();
+    } catch {
+      return fail(file, `line ${badLine(chunk)}`, 'invalid UTF-8 (question files must be UTF-8 encoded)');
+    }
+  };
+  return { write: (chunk) => run(chunk, () => d.decode(chunk, { stream: true })), end: () => run(Buffer.alloc(0), () => d.decode()) };
+}
+
 async function* readJsonl(file: string): AsyncGenerator<FidExample> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
   let line = 0;
+  const decoder = strictDecoder(file, () => line + 1);
+  let rest = '';
   let record = 0;
-  const handle = (text: string): FidExample | undefined => {
+  const handle = (raw0: string): FidExample | undefined => {
     line += 1;
+    // a byte-order mark is accepted at the start of a JSONL file as of a JSON one
+    const text = line === 1 ? raw0.replace(/^\uFEFF/, '') : raw0;
     if (text.trim() === '') return undefined;
     let raw: unknown;
     try {
@@ -138,12 +178,12 @@ async function* readJsonl(file: string): AsyncGenerator<FidExample> {
  * element's extent (tracking strings and nesting) and JSON.parse reads one element at a time.
  */
 async function* readJsonArray(file: string): AsyncGenerator<FidExample> {
-  const decoder = new StringDecoder('utf8');
+  let line = 1;
+  const decoder = strictDecoder(file, () => line);
   let state = 'before' as 'before' | 'between' | 'inside' | 'done';
   let depth = 0;
   let inString = false;
   let escape = false;
-  let line = 1;
   let startLine = 0;
   let record = 0;
   let pieces: string[] = [];
@@ -188,7 +228,11 @@ async function* readJsonArray(file: string): AsyncGenerator<FidExample> {
         if (ch !== 91) fail(file, `line ${line}`, `expected a JSON array ("["), found ${JSON.stringify(text[i])}`);
         state = 'between';
       } else if (state === 'between') {
-        if (ch === 93) state = 'done';
+        if (ch === 93) {
+          // strict JSON, as JSON.parse of the whole file would be: no trailing comma before "]"
+          if (!expectComma && record > 0) fail(file, `line ${line}`, 'trailing comma before "]" (not valid JSON)');
+          state = 'done';
+        }
         else if (ch === 44 && expectComma) expectComma = false;
         else if (ch === 123 && !expectComma) {
           state = 'inside';
@@ -217,6 +261,10 @@ async function* readJsonArray(file: string): AsyncGenerator<FidExample> {
  * file, the record index, its line and id, and the field.
  */
 export async function* readQuestions(file: string, options: QuestionFileOptions = {}): AsyncGenerator<FidExample> {
+  const st = await stat(file).catch((err: NodeJS.ErrnoException) => {
+    throw new DataFormatError(file, undefined, `cannot open question file: ${err.code ?? err.message}`);
+  });
+  if (st.isDirectory()) throw new DataFormatError(file, undefined, 'is a directory, expected a question file (JSON or JSONL)');
   const format = options.format ?? (await sniffFormat(file));
   const seen = new Set<string>();
   let i = 0;

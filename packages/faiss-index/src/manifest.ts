@@ -75,6 +75,10 @@ export function readManifest(dir: string): IndexManifest {
   need(m.ipMaxSquaredNorm === null || typeof m.ipMaxSquaredNorm === 'number', 'ipMaxSquaredNorm', 'a number or null');
   need(typeof m.files === 'object' && m.files !== null && typeof m.files.faiss === 'string' && typeof m.files.ids === 'string', 'files', '{ faiss, ids } file names');
   for (const f of [m.files!.faiss, m.files!.ids]) {
+    // plain names only: a manifest may not point outside its directory (`../../etc/passwd`)
+    if (f === '' || f === '.' || f === '..' || f.includes('/') || f.includes('\\') || f.includes('\0')) {
+      throw new PassageIndexError(`${path}: field "files" names ${JSON.stringify(f)}; an index's files must be plain names inside ${dir}`);
+    }
     if (!existsSync(join(dir, f))) {
       throw new PassageIndexError(`${dir}: not a complete PassageIndex directory: ${f} is missing (an index directory holds ${expected})`);
     }

@@ -3,6 +3,8 @@
  * Field names follow HF's T5Config; defaults are HF's (and FiD-era configs', which lack
  * `feed_forward_proj` and `relative_attention_max_distance`).
  */
+import { CheckpointError } from '@fidkd/core';
+
 export interface T5Config {
   vocab_size: number;
   d_model: number;
@@ -54,14 +56,14 @@ export function createT5Config(init: T5ConfigInit): T5Config {
 
 function positiveInt(v: unknown, key: string, source: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    throw new Error(`${source}: "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+    throw new CheckpointError(source, `"${key}" must be a positive integer, got ${JSON.stringify(v)}`);
   }
   return v;
 }
 
 function nonNegInt(v: unknown, key: string, source: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new Error(`${source}: "${key}" must be a non-negative integer, got ${JSON.stringify(v)}`);
+    throw new CheckpointError(source, `"${key}" must be a non-negative integer, got ${JSON.stringify(v)}`);
   }
   return v;
 }
@@ -83,22 +85,22 @@ export function validateT5Config(c: T5Config, source: string): void {
   }
   for (const k of ['pad_token_id', 'eos_token_id', 'decoder_start_token_id'] as const) {
     nonNegInt(c[k], k, source);
-    if (c[k] >= c.vocab_size) throw new Error(`${source}: "${k}" = ${c[k]} is outside the vocabulary (vocab_size ${c.vocab_size})`);
+    if (c[k] >= c.vocab_size) throw new CheckpointError(source, `"${k}" = ${c[k]} is outside the vocabulary (vocab_size ${c.vocab_size})`);
   }
   if (c.relative_attention_num_buckets < 4) {
-    throw new Error(`${source}: "relative_attention_num_buckets" must be at least 4, got ${c.relative_attention_num_buckets}`);
+    throw new CheckpointError(source, `"relative_attention_num_buckets" must be at least 4, got ${c.relative_attention_num_buckets}`);
   }
   if (typeof c.layer_norm_epsilon !== 'number' || !(c.layer_norm_epsilon > 0)) {
-    throw new Error(`${source}: "layer_norm_epsilon" must be a positive number, got ${JSON.stringify(c.layer_norm_epsilon)}`);
+    throw new CheckpointError(source, `"layer_norm_epsilon" must be a positive number, got ${JSON.stringify(c.layer_norm_epsilon)}`);
   }
   if (c.feed_forward_proj !== 'relu' && c.feed_forward_proj !== 'gated-gelu') {
-    throw new Error(`${source}: "feed_forward_proj" must be "relu" or "gated-gelu", got ${JSON.stringify(c.feed_forward_proj)}`);
+    throw new CheckpointError(source, `"feed_forward_proj" must be "relu" or "gated-gelu", got ${JSON.stringify(c.feed_forward_proj)}`);
   }
   if (typeof c.tie_word_embeddings !== 'boolean') {
-    throw new Error(`${source}: "tie_word_embeddings" must be a boolean, got ${JSON.stringify(c.tie_word_embeddings)}`);
+    throw new CheckpointError(source, `"tie_word_embeddings" must be a boolean, got ${JSON.stringify(c.tie_word_embeddings)}`);
   }
   if (typeof c.dropout_rate !== 'number' || c.dropout_rate < 0 || c.dropout_rate >= 1) {
-    throw new Error(`${source}: "dropout_rate" must be in [0, 1), got ${JSON.stringify(c.dropout_rate)}`);
+    throw new CheckpointError(source, `"dropout_rate" must be in [0, 1), got ${JSON.stringify(c.dropout_rate)}`);
   }
 }
 
@@ -108,16 +110,16 @@ export function validateT5Config(c: T5Config, source: string): void {
  * `num_decoder_layers` absent → `num_layers`; `tie_word_embeddings` absent → true.
  */
 export function parseT5Config(json: Record<string, unknown>, source = 'config.json'): T5Config {
-  if (json === null || typeof json !== 'object') throw new Error(`${source}: not a JSON object`);
+  if (json === null || typeof json !== 'object') throw new CheckpointError(source, `not a JSON object`);
   const mt = json['model_type'];
-  if (mt !== undefined && mt !== 't5') throw new Error(`${source}: "model_type" is ${JSON.stringify(mt)}, expected "t5"`);
+  if (mt !== undefined && mt !== 't5') throw new CheckpointError(source, `"model_type" is ${JSON.stringify(mt)}, expected "t5"`);
   const num = (k: string, dflt?: number): number => {
     const v = json[k];
     if (v === undefined || v === null) {
-      if (dflt === undefined) throw new Error(`${source}: missing required key "${k}"`);
+      if (dflt === undefined) throw new CheckpointError(source, `missing required key "${k}"`);
       return dflt;
     }
-    if (typeof v !== 'number') throw new Error(`${source}: "${k}" must be a number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number') throw new CheckpointError(source, `"${k}" must be a number, got ${JSON.stringify(v)}`);
     return v;
   };
   let ff = json['feed_forward_proj'] ?? 'relu';

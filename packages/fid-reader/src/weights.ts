@@ -3,6 +3,7 @@
  * official FiD checkpoints, validation against the config and seeded initialisation.
  */
 import * as tf from '@tensorflow/tfjs';
+import { CheckpointError } from '@fidkd/core';
 import type { StateDict } from '@fidkd/core';
 import type { T5Config } from './config.js';
 
@@ -84,7 +85,7 @@ function toFloat32(name: string, file: string, t: { dtype: string; data: ArrayLi
   if (t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'BF16' || t.dtype === 'F64') {
     return Float32Array.from(t.data as ArrayLike<number>);
   }
-  throw new Error(`${file}: tensor "${name}" has dtype ${t.dtype}, expected a floating-point type`);
+  throw new CheckpointError(file, `tensor "${name}" has dtype ${t.dtype}, expected a floating-point type`);
 }
 
 /**
@@ -102,15 +103,15 @@ export function resolveT5Weights(tensors: StateDict, c: T5Config, file: string):
     if (spec.name === 'shared.weight') candidates = ['shared.weight', 'encoder.embed_tokens.weight', 'decoder.embed_tokens.weight'];
     const found = candidates.map((n) => byName.get(n)).find((x) => x !== undefined);
     if (!found) {
-      throw new Error(
-        `${file}: missing tensor "${spec.name}" (expected shape [${spec.shape.join(', ')}])` +
+      throw new CheckpointError(file,
+        `missing tensor "${spec.name}" (expected shape [${spec.shape.join(', ')}])` +
           (spec.name === 'lm_head.weight' ? ' — the config says tie_word_embeddings=false' : ''),
       );
     }
     const shape = found.t.shape;
     if (shape.length !== spec.shape.length || shape.some((s, i) => s !== spec.shape[i])) {
-      throw new Error(
-        `${file}: tensor "${found.original}" has shape [${shape.join(', ')}], expected [${spec.shape.join(', ')}] for "${spec.name}"`,
+      throw new CheckpointError(file,
+        `tensor "${found.original}" has shape [${shape.join(', ')}], expected [${spec.shape.join(', ')}] for "${spec.name}"`,
       );
     }
     values.set(spec.name, { shape: [...spec.shape], data: toFloat32(found.original, file, found.t) });

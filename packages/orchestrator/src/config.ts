@@ -171,6 +171,11 @@ export const OPTIONAL_KEYS: ReadonlySet<string> = new Set([
 export function mergeConfig<T>(base: T, override: unknown, source: string, openKeys: string[] = ['model', 'data', 'world']): T {
   const walk = (b: unknown, o: unknown, path: string): unknown => {
     if (o === undefined) return b;
+    // null removes an optional section ("model": null to start from "init"); any other section stays an object
+    if (o === null && OPTIONAL_KEYS.has(path.split('.').pop() ?? '')) return undefined;
+    if (b !== null && typeof b === 'object' && !Array.isArray(b) && (o === null || typeof o !== 'object' || Array.isArray(o))) {
+      throw new ConfigError(`${source}: "${path}" must be an object, got ${JSON.stringify(o)}`);
+    }
     if (o === null || typeof o !== 'object' || Array.isArray(o)) return o;
     if (b === undefined || b === null || typeof b !== 'object' || Array.isArray(b)) {
       if (b !== undefined && b !== null) throw new ConfigError(`${source}: "${path}" must be a ${typeof b}, got an object`);
@@ -191,43 +196,97 @@ export function mergeConfig<T>(base: T, override: unknown, source: string, openK
   return walk(base, override, '') as T;
 }
 
+/** Options of {@link validatePipelineConfig}. */
+export interface ValidateOptions {
+  /**
+   * Prefix of every key named in messages, so that they name the key as the user typed it (the demo nests the
+   * pipeline under `pipeline.`: `pipeline.reader.total_steps`, not `reader.total_steps`).
+   */
+  keyPrefix?: string;
+  /** Skip the checks of `data` (the demo's data paths exist only after its preparation). */
+  skipData?: boolean;
+}
+
 /** Checks the values a run cannot work without; throws a ConfigError listing every problem. */
-export function validatePipelineConfig(c: PipelineConfig, source = 'config'): void {
+export function validatePipelineConfig(c: PipelineConfig, source = 'config', options: ValidateOptions = {}): void {
   const problems: string[] = [];
-  const pos = (v: unknown, name: string): void => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) problems.push(`${name} must be a positive number (got ${String(v)})`);
+  const pre = options.keyPrefix ?? '';
+  const key = (name: string): string => `${pre}${name}`;
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  // a section replaced by null or a scalar ("reader": null) is reported once, and its keys are not checked
+  for (const section of ['data', 'tokenizer', 'reader', 'score', 'retriever', 'embed', 'index', 'retrieve', 'evaluate', 'baseline'] as const) {
+    if (!isObject(c[section])) {
+      problems.push(`${key(section)} must be an object (got ${JSON.stringify(c[section])})`);
+    }
+  }
+  if (problems.length) throw new ConfigError(`${source}:\n  - ${problems.join('\n  - ')}`);
+  const num = (v: unknown, name: string, test: (x: number) => boolean, what: string): void => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || !test(v)) problems.push(`${key(name)} must be ${what} (got ${JSON.stringify(v)})`);
   };
-  const nonneg = (v: unknown, name: string): void => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) problems.push(`${name} must be ≥ 0 (got ${String(v)})`);
+  const pos = (v: unknown, name: string): void => num(v, name, (x) => x > 0, 'a positive number');
+  const nonneg = (v: unknown, name: string): void => num(v, name, (x) => x >= 0, '≥ 0');
+  const posInt = (v: unknown, name: string): void => num(v, name, (x) => Number.isInteger(x) && x >= 1, 'an integer ≥ 1');
+  const nonnegInt = (v: unknown, name: string): void => num(v, name, (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0');
+  const oneOf = (v: unknown, name: string, values: readonly unknown[]): void => {
+    if (!values.includes(v)) problems.push(`${key(name)} must be ${values.map((x) => JSON.stringify(x)).join(' or ')} (got ${JSON.stringify(v)})`);
   };
-  if (!Number.isInteger(c.iterations) || c.iterations < 0) problems.push(`iterations must be an integer ≥ 0 (got ${c.iterations})`);
-  if (!Number.isInteger(c.seed)) problems.push(`seed must be an integer (got ${c.seed})`);
+  nonnegInt(c.iterations, 'iterations');
+  num(c.seed, 'seed', Number.isInteger, 'an integer');
   for (const [name, o] of [['reader', c.reader], ['retriever', c.retriever]] as const) {
     pos(o.lr, `${name}.lr`);
     nonneg(o.weight_decay, `${name}.weight_decay`);
-    nonneg(o.warmup_steps, `${name}.warmup_steps`);
-    pos(o.total_steps, `${name}.total_steps`);
-    pos(o.batch_size, `${name}.batch_size`);
-    pos(o.accumulation_steps, `${name}.accumulation_steps`);
-    nonneg(o.checkpoint_every, `${name}.checkpoint_every`);
-    pos(o.n_context, `${name}.n_context`);
-    if (!o.init && !o.model) problems.push(`${name}: give "init" (a checkpoint directory) or "model" (a config for fresh weights)`);
+    nonnegInt(o.warmup_steps, `${name}.warmup_steps`);
+    posInt(o.total_steps, `${name}.total_steps`);
+    if (o.scheduler_steps !== undefined) posInt(o.scheduler_steps, `${name}.scheduler_steps`);
+    oneOf(o.scheduler, `${name}.scheduler`, ['linear', 'fixed']);
+    posInt(o.batch_size, `${name}.batch_size`);
+    posInt(o.accumulation_steps, `${name}.accumulation_steps`);
+    nonneg(o.clip, `${name}.clip`);
+    nonnegInt(o.checkpoint_every, `${name}.checkpoint_every`);
+    posInt(o.n_context, `${name}.n_context`);
+    oneOf(o.continue_from_previous, `${name}.continue_from_previous`, [true, false]);
+    if (o.init !== undefined && (typeof o.init !== 'string' || !o.init)) problems.push(`${key(`${name}.init`)} must be a checkpoint directory path`);
+    if (o.model !== undefined && !isObject(o.model)) problems.push(`${key(`${name}.model`)} must be an object (a model config)`);
+    if (!o.init && !o.model) problems.push(`${key(name)}: give "init" (a checkpoint directory) or "model" (a config for fresh weights)`);
   }
-  pos(c.reader.text_maxlength, 'reader.text_maxlength');
-  pos(c.reader.answer_maxlength, 'reader.answer_maxlength');
-  pos(c.retriever.question_maxlength, 'retriever.question_maxlength');
-  pos(c.retriever.passage_maxlength, 'retriever.passage_maxlength');
-  if (!['kl', 'mse', 'margin', 'has_answer'].includes(c.retriever.loss)) {
-    problems.push(`retriever.loss must be kl, mse, margin or has_answer (got ${String(c.retriever.loss)})`);
+  if (c.retriever.accumulation_steps !== 1) problems.push(`${key('retriever.accumulation_steps')} must be 1 (the retriever trainer does not accumulate gradients; raise batch_size instead)`);
+  posInt(c.reader.text_maxlength, 'reader.text_maxlength');
+  posInt(c.reader.answer_maxlength, 'reader.answer_maxlength');
+  posInt(c.reader.eval_batch_size, 'reader.eval_batch_size');
+  posInt(c.retriever.question_maxlength, 'retriever.question_maxlength');
+  posInt(c.retriever.passage_maxlength, 'retriever.passage_maxlength');
+  if (c.retriever.indexing_dimension !== undefined && c.retriever.indexing_dimension !== 0) posInt(c.retriever.indexing_dimension, 'retriever.indexing_dimension');
+  oneOf(c.retriever.loss, 'retriever.loss', ['kl', 'mse', 'margin', 'has_answer']);
+  oneOf(c.retriever.in_batch_negatives, 'retriever.in_batch_negatives', [true, false]);
+  for (const t of ['gamma', 'temperature_gold', 'temperature_score'] as const) if (c.retriever[t] !== undefined) pos(c.retriever[t], `retriever.${t}`);
+  oneOf(c.score.softmax, 'score.softmax', ['pre', 'post']);
+  oneOf(c.score.positions, 'score.positions', ['first', 'all']);
+  oneOf(c.score.log_mass, 'score.log_mass', [true, false]);
+  if (c.score.log_mass && c.score.softmax !== 'post') problems.push(`${key('score.log_mass')} needs ${key('score.softmax')} "post"`);
+  if (c.score.layers !== undefined && (!Array.isArray(c.score.layers) || !c.score.layers.length || c.score.layers.some((l) => !Number.isInteger(l) || l < 0))) {
+    problems.push(`${key('score.layers')} must be a non-empty list of decoder layer indices (integers ≥ 0)`);
   }
-  if (c.score.softmax !== 'pre' && c.score.softmax !== 'post') problems.push(`score.softmax must be "pre" or "post" (got ${String(c.score.softmax)})`);
-  if (c.score.positions !== 'first' && c.score.positions !== 'all') problems.push(`score.positions must be "first" or "all" (got ${String(c.score.positions)})`);
-  if (c.score.log_mass && c.score.softmax !== 'post') problems.push('score.log_mass needs score.softmax "post"');
-  if (!Number.isInteger(c.embed.num_shards) || c.embed.num_shards < 1) problems.push(`embed.num_shards must be an integer ≥ 1`);
-  pos(c.retrieve.n_passages, 'retrieve.n_passages');
-  if (c.retrieve.n_passages < c.reader.n_context) problems.push(`retrieve.n_passages (${c.retrieve.n_passages}) must be ≥ reader.n_context (${c.reader.n_context})`);
-  if (c.retrieve.n_passages < c.retriever.n_context) problems.push(`retrieve.n_passages (${c.retrieve.n_passages}) must be ≥ retriever.n_context (${c.retriever.n_context})`);
-  if (!c.evaluate.k.length || c.evaluate.k.some((k) => !Number.isInteger(k) || k < 1)) problems.push('evaluate.k must be a list of integers ≥ 1');
-  for (const [k, v] of Object.entries(c.data)) if (typeof v !== 'string' || !v) problems.push(`data.${k} must be a path`);
+  posInt(c.score.batch_size, 'score.batch_size');
+  posInt(c.embed.num_shards, 'embed.num_shards');
+  posInt(c.embed.batch_size, 'embed.batch_size');
+  if (typeof c.index.factory !== 'string' || !c.index.factory.trim()) problems.push(`${key('index.factory')} must be a faiss factory string such as "Flat" or "HNSW32"`);
+  if (c.index.ef_search !== undefined) posInt(c.index.ef_search, 'index.ef_search');
+  if (c.index.nprobe !== undefined) posInt(c.index.nprobe, 'index.nprobe');
+  posInt(c.retrieve.n_passages, 'retrieve.n_passages');
+  posInt(c.retrieve.batch_size, 'retrieve.batch_size');
+  if (c.retrieve.n_passages < c.reader.n_context) problems.push(`${key('retrieve.n_passages')} (${c.retrieve.n_passages}) must be ≥ ${key('reader.n_context')} (${c.reader.n_context})`);
+  if (c.retrieve.n_passages < c.retriever.n_context) problems.push(`${key('retrieve.n_passages')} (${c.retrieve.n_passages}) must be ≥ ${key('retriever.n_context')} (${c.retriever.n_context})`);
+  if (!Array.isArray(c.evaluate.k) || !c.evaluate.k.length || c.evaluate.k.some((k) => !Number.isInteger(k) || k < 1)) problems.push(`${key('evaluate.k')} must be a list of integers ≥ 1`);
+  if (!Array.isArray(c.evaluate.splits) || c.evaluate.splits.some((s) => s !== 'dev' && s !== 'test')) {
+    problems.push(`${key('evaluate.splits')} must be a list of "dev" and "test" (got ${JSON.stringify(c.evaluate.splits)})`);
+  }
+  oneOf(c.evaluate.reader_em, 'evaluate.reader_em', [true, false]);
+  nonnegInt(c.evaluate.max_em_questions, 'evaluate.max_em_questions');
+  oneOf(c.baseline.has_answer, 'baseline.has_answer', [true, false]);
+  if (!options.skipData) {
+    for (const k of ['passages', 'train', 'dev'] as const) if (typeof c.data[k] !== 'string' || !c.data[k]) problems.push(`${key(`data.${k}`)} must be a path`);
+    if (c.data.test !== undefined && (typeof c.data.test !== 'string' || !c.data.test)) problems.push(`${key('data.test')} must be a path`);
+    for (const k of ['reader', 'retriever'] as const) if (typeof c.tokenizer[k] !== 'string' || !c.tokenizer[k]) problems.push(`${key(`tokenizer.${k}`)} must be a path to a tokenizer.json`);
+  }
   if (problems.length) throw new ConfigError(`${source}:\n  - ${problems.join('\n  - ')}`);
 }

@@ -11,3 +11,5 @@ export { readQuestions, writeQuestions, passageLookup, type PassageLookup } from
 export { readerPretrainingStages, PRETRAIN_READER_KEYS, type ReaderPretrainingConfig } from './synthetic/pretrain-reader-stages.js';
 export { clozeOf, clozeExamples, type ClozeOptions } from './synthetic/reader-cloze.js';
 export { pretrainReaderStage, type PretrainReaderConfig } from './stages/pretrain-reader.js';
+export * from './preflight.js';
+export { TrainingDivergedError, checkFiniteStep, type DivergenceContext } from './stages/diverged.js';

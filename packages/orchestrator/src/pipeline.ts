@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   EmbedConfig, EvaluateConfig, IndexConfig, PipelineConfig, ReaderConfig, RetrieveConfig, RetrieverConfig, ScoreConfig,
@@ -204,6 +205,59 @@ export interface RunPipelineOptions {
   only?: (stage: PlannedStage) => boolean;
 }
 
+/**
+ * A stage's input comes from an earlier stage that is not current (its own inputs changed since it ran, e.g.
+ * because a stage before it was redone): running a single stage on it would mix the outputs of two upstreams, so
+ * it is refused until that stage is rerun.
+ */
+export class OutOfDateInputError extends Error {
+  constructor(
+    readonly stage: string,
+    readonly iteration: number | string,
+    readonly input: string,
+    /** Key (directory) of the stage to rerun first. */
+    readonly upstream: string,
+    readonly reason: string,
+  ) {
+    super(`stage ${stage} (iteration ${iteration}): input "${input}" comes from ${upstream}, which is out of date (${reason}); rerun that stage first`);
+    this.name = 'OutOfDateInputError';
+  }
+}
+
+/**
+ * For a stage run on its own (`only`): refuses it when an input comes, directly or through other stages, from a
+ * stage that is not current. A whole run needs no such check: it runs the stages in order, and a redone stage
+ * changes its outputs' hashes, which reruns the stages that read them.
+ */
+function checkUpstream(runner: StageRunner, plan: PlannedStage[], target: PlannedStage): void {
+  const producer = (path: string): PlannedStage | undefined => plan.find((q) => {
+    const d = join(runner.runDir, q.definition.key);
+    return path === d || path.startsWith(`${d}/`);
+  });
+  const memo = new Map<PlannedStage, string | undefined>();
+  const staleness = (q: PlannedStage): string | undefined => {
+    if (memo.has(q)) return memo.get(q);
+    memo.set(q, undefined); // the plan is acyclic; this only guards a malformed one
+    let why: string | undefined;
+    for (const [name, path] of Object.entries(q.definition.inputs)) {
+      const up = producer(path);
+      if (up && staleness(up)) {
+        why = `its input "${name}" comes from ${up.definition.key}, which is out of date`;
+        break;
+      }
+    }
+    why ??= runner.pending(q.definition, true);
+    memo.set(q, why);
+    return why;
+  };
+  for (const [name, path] of Object.entries(target.definition.inputs)) {
+    const up = producer(path);
+    if (!up || !existsSync(path)) continue; // a missing input is reported as such (MissingInputError)
+    const why = staleness(up);
+    if (why) throw new OutOfDateInputError(target.name, target.iteration, name, up.definition.key, why);
+  }
+}
+
 /** Runs (or resumes) the whole plan with a StageRunner; stages already done are skipped. */
 export async function runPipeline(
   runner: StageRunner,
@@ -217,6 +271,7 @@ export async function runPipeline(
   const teachers = new Map<number, Metrics>();
   for (const p of plan) {
     if (options.only && !options.only(p)) continue;
+    if (options.only) checkUpstream(runner, plan, p);
     const o = await runner.run(p.definition);
     outcomes.push(o);
     if (p.name === 'score' && typeof p.iteration === 'number') teachers.set(p.iteration, o.manifest.metrics);

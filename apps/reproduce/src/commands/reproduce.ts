@@ -5,7 +5,7 @@ import { writeJsonAtomic, writeFileAtomic } from '@fidkd/orchestrator';
 import { collect } from '../config-files.js';
 import { checkPipelineFiles, loadPipelineConfig } from '../reproduce/load.js';
 import { compareWithMatrix, comparisonTable, readMatrix } from '../reproduce/matrix.js';
-import { BACKEND_HELP, createRunner, runAllStages, selectBackend } from '../run-context.js';
+import { BACKEND_HELP, createRunner, lockRun, runAllStages, selectBackend } from '../run-context.js';
 import { action } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 
@@ -26,14 +26,20 @@ export function registerReproduce(program: Command): void {
       const config = loadPipelineConfig(opts.config, opts.set);
       checkPipelineFiles(config, opts.config);
       const runDir = resolve(opts.runDir ?? join('runs', config.name));
-      const renderer = new Renderer();
-      await selectBackend(opts.backend, renderer);
-      const runner = createRunner(runDir, renderer);
-      const result = await runAllStages(runner, runDir, config);
-      renderer.stop();
-      const final = result.iterations[result.iterations.length - 1]!;
+      // the matrix is read before any training, so that a bad --matrix fails at once
       const matrixFile = opts.matrix ?? join(repoConfigs, 'reproduction-matrix.json');
       const entry = readMatrix(matrixFile).find((e) => e.config === config.name || e.config === basename(opts.config, '.json'));
+      const renderer = new Renderer();
+      await selectBackend(opts.backend, renderer);
+      const release = lockRun(runDir, renderer);
+      let result: Awaited<ReturnType<typeof runAllStages>>;
+      try {
+        result = await runAllStages(createRunner(runDir, renderer), runDir, config);
+      } finally {
+        release();
+      }
+      renderer.stop();
+      const final = result.iterations[result.iterations.length - 1]!;
       const lines = [`final iteration ${final.iteration}:`, ...Object.entries(final.metrics).map(([k, v]) => `  ${k} = ${(100 * v).toFixed(2)}`)];
       process.stdout.write(lines.join('\n') + '\n');
       if (!entry) {

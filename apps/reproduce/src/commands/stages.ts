@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { createStages, runPipeline, STAGE_NAMES, type PipelineConfig, type StageName } from '@fidkd/orchestrator';
 import { applySets, collect, intFlag, readJsonFile, validateConfigFile } from '../config-files.js';
 import { checkPipelineFiles, loadPipelineConfig } from '../reproduce/load.js';
-import { BACKEND_HELP, createRunner, explainMissing, selectBackend } from '../run-context.js';
+import { BACKEND_HELP, checkRunUnlocked, createRunner, explainMissing, selectBackend } from '../run-context.js';
 import { action, UserError } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 
@@ -68,6 +68,7 @@ export function registerStageCommands(program: Command): void {
         throw new UserError(`--iteration ${iteration} is beyond the config's iterations (${config.iterations})`);
       }
       if (opts.config) checkPipelineFiles(config, opts.config);
+      checkRunUnlocked(runDir);
       const renderer = new Renderer();
       await selectBackend(opts.backend, renderer);
       const runner = createRunner(runDir, renderer);

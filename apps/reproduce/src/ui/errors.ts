@@ -12,7 +12,7 @@ export class UserError extends Error {
 
 const INPUT_ERROR_NAMES = new Set([
   'UserError', 'ConfigError', 'MissingInputError', 'CheckpointError', 'DataFormatError', 'BackendUnavailableError',
-  'TrecRunError', 'PassageIndexError', 'TokenizerError', 'CommanderError',
+  'TrecRunError', 'PassageIndexError', 'TokenizerError', 'CommanderError', 'TrainingDivergedError', 'RunLockedError', 'OutOfDateInputError',
 ]);
 
 /** True for errors caused by the user's input rather than by a bug. */

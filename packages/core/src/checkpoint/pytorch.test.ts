@@ -114,9 +114,16 @@ describe('readPytorchCheckpoint on crafted checkpoints', () => {
     expectCheckpointError(() => readPytorchCheckpoint(file), file, /tensor w: offset 2, size \[4\].*storage 0 \(4 elements\)/);
     const t2 = { ...t, offset: 0, storageNumel: 8, size: [8] };
     const file2 = write('short-storage.bin', torchZip(stateDictPickle([t2]), { '0': f32Bytes([1, 2, 3, 4]) }));
-    expectCheckpointError(() => readPytorchCheckpoint(file2), file2, /storage 0: 16 bytes, 8 F32 elements need 32/);
+    expectCheckpointError(() => readPytorchCheckpoint(file2), file2, /storage 0: zip entry archive\/data\/0 declares 16 bytes, 8 F32 elements need 32/);
     const file3 = write('missing-storage.bin', torchZip(stateDictPickle([t2]), {}));
     expectCheckpointError(() => readPytorchCheckpoint(file3), file3, /zip entry archive\/data\/0 is missing/);
+  });
+
+  it('checks a zip entry\'s declared size against the storage the pickle claims before reading (inflating) it', () => {
+    // the pickle claims 4 floats; the entry declares (and holds) 64 KiB: refused from the declaration alone
+    const t: CraftTensor = { name: 'w', storageKey: '0', storageClass: 'FloatStorage', storageNumel: 4, offset: 0, size: [4], stride: [1] };
+    const file = write('oversized-entry.bin', torchZip(stateDictPickle([t]), { '0': new Uint8Array(65536) }));
+    expectCheckpointError(() => readPytorchCheckpoint(file), file, /storage 0: zip entry archive\/data\/0 declares 65536 bytes, 4 F32 elements need 16/);
   });
 
   it('rejects a truncated or garbled pickle', () => {

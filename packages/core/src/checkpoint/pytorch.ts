@@ -94,6 +94,12 @@ export function readPytorchCheckpoint(file: string): StateDict {
     if (!s) {
       const entry = `${prefix}data/${key}`;
       if (!zip.entries.has(entry)) throw new CheckpointError(file, `storage ${key}: zip entry ${entry} is missing`);
+      // the entry's declared size must be what the pickle's storage holds, checked before anything is inflated
+      // (a 1 MB archive may declare a 1 GiB entry)
+      const declared = zip.entries.get(entry)!.uncompressedSize;
+      if (declared !== numel * dtypeSize(dtype)) {
+        throw new CheckpointError(file, `storage ${key}: zip entry ${entry} declares ${declared} bytes, ${numel} ${dtype} elements need ${numel * dtypeSize(dtype)}`);
+      }
       const data = zip.read(entry);
       if (data.byteLength < numel * dtypeSize(dtype)) {
         throw new CheckpointError(file, `storage ${key}: ${data.byteLength} bytes, ${numel} ${dtype} elements need ${numel * dtypeSize(dtype)}`);

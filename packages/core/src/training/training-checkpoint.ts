@@ -75,7 +75,8 @@ function fsyncDir(dir: string): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this machine (owners of temp files left by a kill are not). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

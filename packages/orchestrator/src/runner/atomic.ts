@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { pidAlive } from '@fidkd/core';
 
 let counter = 0;
 /** A sibling temp name unique to this process: `<path>.tmp-<pid>-<n>`. */
@@ -55,10 +56,38 @@ export function cleanStale(target: string): string[] {
   const base = basename(target);
   const removed: string[] = [];
   for (const name of readdirSync(dir)) {
-    if (name.startsWith(`${base}.tmp-`) || name.startsWith(`${base}.old-`)) {
+    // `.<base>.tmp-…`: the hidden copies libraries write beside an output (e.g. a PassageIndex saved into it)
+    if (name.startsWith(`${base}.tmp-`) || name.startsWith(`${base}.old-`) || name.startsWith(`.${base}.tmp-`) || name.startsWith(`.${base}.old-`)) {
       rmSync(join(dir, name), { recursive: true, force: true });
       removed.push(join(dir, name));
     }
   }
+  return removed;
+}
+
+/** The pid in a temp / aside name written by this repository's atomic writers, or undefined for other names. */
+export function leftoverPid(name: string): number | undefined {
+  const m = /\.(?:tmp|old|partial)-(\d+)(?:-|$)/.exec(name) ?? /\.(\d+)\.[0-9a-z]+\.tmp$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Removes, anywhere under `root`, the temp files and directories (and hidden copies, e.g. of a FAISS index) that
+ * a killed process left: names of the atomic writers carrying a pid that is no longer alive. Call it holding the
+ * run's lock, on one machine. Returns the removed paths.
+ */
+export function cleanDeadLeftovers(root: string): string[] {
+  const removed: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      const pid = leftoverPid(entry.name);
+      if (pid !== undefined && !pidAlive(pid)) {
+        rmSync(full, { recursive: true, force: true });
+        removed.push(full);
+      } else if (entry.isDirectory()) walk(full);
+    }
+  };
+  if (existsSync(root)) walk(root);
   return removed;
 }

@@ -23,7 +23,7 @@ const PARTIAL_CHUNK = 1024 * 1024;
 const memo = new Map<string, string>();
 
 function memoKey(path: string, st: Stats, limit: number): string {
-  return `${path}\0${st.size}\0${st.mtimeMs}\0${st.ino}\0${limit}`;
+  return `${path}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}\0${limit}`;
 }
 
 /** sha256 (hex) of a file; `partial:`-prefixed digest for files above the limit (see module comment). */

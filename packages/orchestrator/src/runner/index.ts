@@ -4,3 +4,4 @@ export * from './hash.js';
 export * from './manifest.js';
 export * from './metrics-log.js';
 export * from './stage-runner.js';
+export * from './lock.js';

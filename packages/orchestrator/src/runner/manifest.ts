@@ -60,14 +60,23 @@ export function readManifest(stageDir: string): StageManifest | undefined {
   return m;
 }
 
-/** Why a manifest does not allow skipping, or undefined when the stage is done with this key. */
-export function manifestMismatch(stageDir: string, manifest: StageManifest, key: string): string | undefined {
+/**
+ * Why a manifest does not allow skipping, or undefined when the stage is done with this key. With the current
+ * input hashes, names the inputs whose content changed since the stage ran (an upstream stage was redone).
+ */
+export function manifestMismatch(stageDir: string, manifest: StageManifest, key: string, inputHashes?: Record<string, string>): string | undefined {
   if (manifest.version !== MANIFEST_VERSION) return `manifest version ${manifest.version} != ${MANIFEST_VERSION}`;
-  if (manifest.key !== key) return 'config or inputs changed';
+  if (manifest.key !== key) return changedInputs(manifest, inputHashes ?? {}) ?? 'config changed';
   for (const o of manifest.outputs) {
     const p = join(stageDir, o.path);
     if (!existsSync(p)) return `output ${o.path} is missing`;
     if (statSync(p).size !== o.bytes) return `output ${o.path} has ${statSync(p).size} bytes, manifest says ${o.bytes}`;
   }
   return undefined;
+}
+
+/** Which inputs differ from the hashes a manifest recorded ('input(s) "reader" changed since it ran'), if any. */
+export function changedInputs(manifest: StageManifest, inputHashes: Record<string, string>): string | undefined {
+  const changed = Object.entries(inputHashes).filter(([n, h]) => manifest.inputs?.[n]?.hash !== h).map(([n]) => n);
+  return changed.length ? `input(s) ${changed.map((n) => JSON.stringify(n)).join(', ')} changed since it ran` : undefined;
 }

@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { ProgressListener } from '@fidkd/core';
 import { cleanStale, replaceDir, tempSibling, writeJsonAtomic } from './atomic.js';
+import { acquireLock } from './lock.js';
 import type { EventListener, Metrics, OrchestratorEvent, StageRef } from './events.js';
 import { hashFile, hashPath, type HashOptions } from './hash.js';
-import { MANIFEST_FILE, MANIFEST_VERSION, manifestMismatch, readManifest, stageKey, type StageManifest } from './manifest.js';
+import { changedInputs, MANIFEST_FILE, MANIFEST_VERSION, manifestMismatch, readManifest, stageKey, type StageManifest } from './manifest.js';
 import { MetricsLog } from './metrics-log.js';
 
 /** What a stage implementation sees while it runs. */
@@ -60,6 +61,11 @@ export interface StageRunnerOptions {
   hash?: HashOptions;
   /** `metrics.jsonl` location; default `<runDir>/metrics.jsonl`. */
   metricsFile?: string;
+  /**
+   * Lock each stage while it runs (`<stage dir>.lock`, see acquireLock): a second process reaching the same
+   * stage of the same run directory refuses with a RunLockedError instead of racing it. Default true.
+   */
+  lockStages?: boolean;
 }
 
 /**
@@ -78,12 +84,14 @@ export class StageRunner {
   readonly metrics: MetricsLog;
   private readonly listeners: EventListener[];
   private readonly hashOptions: HashOptions;
+  private readonly lockStages: boolean;
 
   constructor(options: StageRunnerOptions) {
     this.runDir = options.runDir;
     mkdirSync(this.runDir, { recursive: true });
     this.listeners = [...(options.listeners ?? [])];
     this.hashOptions = options.hash ?? {};
+    this.lockStages = options.lockStages ?? true;
     this.metrics = new MetricsLog(options.metricsFile ?? join(this.runDir, 'metrics.jsonl'));
   }
 
@@ -117,15 +125,46 @@ export class StageRunner {
     return { key: stageKey(def.stage, def.iteration, def.config, inputHashes, def.implementation), inputHashes };
   }
 
-  /** Runs (or skips) one stage; see the class comment for the protocol. */
+  /**
+   * Why `run(def)` would do the work rather than skip it ('it has not run', 'input(s) "reader" changed since it
+   * ran', …), or undefined when the stage is done and current. With `inputsOnly`, only whether it ran on its
+   * inputs' current content matters: a stage done with another config (a stage command's `--set`), or whose
+   * outputs were edited since (their readers hash them anyway), counts as current. Reads and hashes, writes nothing.
+   */
+  pending<C>(def: StageDefinition<C>, inputsOnly = false): string | undefined {
+    let current: { key: string; inputHashes: Record<string, string> };
+    try {
+      current = this.keyOf(def);
+    } catch (err) {
+      if (err instanceof MissingInputError) return `its input "${err.input}" is missing`;
+      throw err;
+    }
+    const dir = this.dirOf(def.key);
+    const m = readManifestSafe(dir);
+    if (!m) return 'it has not run';
+    return inputsOnly ? changedInputs(m, current.inputHashes) : manifestMismatch(dir, m, current.key, current.inputHashes);
+  }
+
+  /** Runs (or skips) one stage under its lock; see the class comment for the protocol. */
   async run<C>(def: StageDefinition<C>): Promise<StageOutcome> {
+    const dir = this.dirOf(def.key);
+    mkdirSync(dirname(dir), { recursive: true });
+    const release = this.lockStages ? acquireLock(`${dir}.lock`) : () => undefined;
+    try {
+      return await this.runLocked(def);
+    } finally {
+      release();
+    }
+  }
+
+  private async runLocked<C>(def: StageDefinition<C>): Promise<StageOutcome> {
     const ref: StageRef = { stage: def.stage, iteration: def.iteration, key: def.key };
     const dir = this.dirOf(def.key);
     const { key, inputHashes } = this.keyOf(def);
 
     const existing = readManifestSafe(dir);
     if (existing) {
-      const why = manifestMismatch(dir, existing, key);
+      const why = manifestMismatch(dir, existing, key, inputHashes);
       if (why === undefined) {
         this.emit({ type: 'stage-skip', ...ref, reason: 'done (manifest matches config and inputs)', metrics: existing.metrics });
         return { dir, manifest: existing, skipped: true };

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
+import { DataFormatError } from '@fidkd/data';
 import { exactMatch, mrrAtK, topKAccuracy } from '@fidkd/eval';
 import { FiDReader } from '@fidkd/fid-reader';
 import { writeJsonAtomic } from '../runner/atomic.js';
 import type { StageContext } from '../runner/stage-runner.js';
 import type { EvaluateStageConfig } from '../pipeline.js';
 import { OUTPUTS } from '../pipeline.js';
-import { readQuestions } from './io.js';
+import { readQuestionsWithHasAnswer } from './io.js';
 import { decodeAnswers, loadStageTokenizer, readerBatch } from './text.js';
 
 /**
@@ -20,8 +21,8 @@ export async function evaluateStage(ctx: StageContext<EvaluateStageConfig>): Pro
   const tokenizer = c.reader_em ? await loadStageTokenizer(ctx.inputs.tokenizer!) : undefined;
   try {
     for (const split of c.splits) {
-      const qs = await readQuestions(ctx.inputs[split]!);
-      if (!qs.length) throw new Error(`${ctx.inputs[split]}: no questions to evaluate`);
+      const qs = await readQuestionsWithHasAnswer(ctx.inputs[split]!, (m) => ctx.log(m));
+      if (!qs.length) throw new DataFormatError(ctx.inputs[split]!, undefined, `no questions to evaluate (the ${split} split is empty)`);
       const hits = qs.map((q) => q.ctxs.map((p) => Boolean(p.has_answer)));
       const acc = topKAccuracy(hits, c.k);
       for (const k of c.k) metrics[`${split}.recall@${k}`] = acc[k]!;
@@ -35,7 +36,7 @@ export async function evaluateStage(ctx: StageContext<EvaluateStageConfig>): Pro
         let em = 0;
         for (let s = 0; s < n; s += c.eval_batch_size) {
           const chunk = qs.slice(s, Math.min(n, s + c.eval_batch_size));
-          const g = reader.generate(await readerBatch(tokenizer, chunk, undefined, c), { maxNewTokens: c.answer_maxlength });
+          const g = reader.generate(await readerBatch(tokenizer, chunk, undefined, c, ctx.inputs[split]), { maxNewTokens: c.answer_maxlength });
           const answers = await decodeAnswers(tokenizer, g.ids, g.batchSize, g.length);
           chunk.forEach((q, i) => (em += exactMatch(answers[i]!, q.answers) ? 1 : 0));
           ctx.onProgress({ type: 'progress', task: `exact-match-${split}`, done: Math.min(n, s + c.eval_batch_size), total: n, unit: 'questions' });

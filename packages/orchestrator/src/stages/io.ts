@@ -2,8 +2,12 @@
  * The data-file operations the stages need, in one place: FiD question files, the passage collection,
  * embedding shards. Thin wrappers over @fidkd/data.
  */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { FidExample, Passage } from '@fidkd/data';
 import * as data from '@fidkd/data';
+import { hasAnswer } from '@fidkd/eval';
 
 export type { FidExample, Passage };
 export type EmbeddingShard = data.EmbeddingShard;
@@ -11,6 +15,25 @@ export type EmbeddingShard = data.EmbeddingShard;
 /** Reads a FiD-format question file (JSON array or JSONL), validated record by record. */
 export async function readQuestions(file: string): Promise<FidExample[]> {
   return data.loadQuestions(file);
+}
+
+/**
+ * Reads a question file whose ctxs must say whether they contain an answer. The FiD repository's NQ / TriviaQA
+ * files give ctxs without `has_answer`: it is then computed from the passage text with DPR's rule (@fidkd/eval's
+ * hasAnswer), and `log` says so once per file.
+ */
+export async function readQuestionsWithHasAnswer(file: string, log: (message: string) => void): Promise<FidExample[]> {
+  const questions = await readQuestions(file);
+  let computed = 0;
+  for (const q of questions) {
+    for (const p of q.ctxs) {
+      if (p.has_answer !== undefined) continue;
+      p.has_answer = hasAnswer(q.answers, p.text);
+      computed++;
+    }
+  }
+  if (computed) log(`${file}: ${computed} passage(s) without "has_answer": computed from their text with DPR's rule (answer tokens occur in the passage)`);
+  return questions;
 }
 
 /** Writes a FiD-format question file atomically. */
@@ -41,10 +64,13 @@ export interface PassageLookup {
 
 /**
  * Random access to the passage collection by id through @fidkd/data's PassageStore (a byte-offset index built
- * once next to the TSV, `<tsv>.idx`, and rebuilt when the TSV changes): no passage strings held in memory.
+ * once and rebuilt when the TSV changes): no passage strings held in memory. The index lives in the run
+ * directory's `cache/` (one per TSV path), never beside the data, which may be read-only or shared.
  */
-export async function passageLookup(file: string): Promise<PassageLookup> {
-  const store = await data.PassageStore.open(file);
+export async function passageLookup(file: string, runDir: string): Promise<PassageLookup> {
+  const indexPath = join(runDir, 'cache', `${basename(file)}-${createHash('sha256').update(resolve(file)).digest('hex').slice(0, 16)}.idx`);
+  mkdirSync(dirname(indexPath), { recursive: true });
+  const store = await data.PassageStore.open(file, { indexPath });
   return { get: (id) => store.getSync(id), close: () => store.close() };
 }
 

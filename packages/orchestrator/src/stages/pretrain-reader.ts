@@ -89,12 +89,12 @@ export async function pretrainReaderStage(ctx: StageContext<PretrainReaderConfig
   };
   let last = { em: 0, gold_at_1: 0 };
   const create = (): FiDReader => FiDReader.create({ vocab_size: tokenizerVocabSize(tokenizer), ...c.model } as Parameters<typeof FiDReader.create>[0], { seed: c.seed });
-  const trainLoss = await runReaderLoop(ctx, c, create, async (reader, optimizer, step) => {
+  const trainLoss = await runReaderLoop(ctx, c, 'reader', create, async (reader, optimizer, step) => {
     const n = nAt(step);
     const idx = batchIndices(train.length, c.batch_size, c.seed, step);
     const qs = idx.map((i) => narrow(train[i]!, n, c.seed + step * 7919 + i));
     const lr = c.lr * schedule(step);
-    const loss = reader.trainStep(await readerBatch(tokenizer, qs, qs.map((q) => q.target!), { ...c, n_context: n }), { optimizer, lr, maxGradNorm: c.clip }).loss;
+    const { loss, gradNorm } = reader.trainStep(await readerBatch(tokenizer, qs, qs.map((q) => q.target!), { ...c, n_context: n }), { optimizer, lr, maxGradNorm: c.clip });
     const info: Record<string, number> = { loss, lr, n_context: n };
     if (c.eval_every > 0 && ((step + 1) % c.eval_every === 0 || step + 1 === c.total_steps)) {
       last = await evaluate(reader);
@@ -102,7 +102,7 @@ export async function pretrainReaderStage(ctx: StageContext<PretrainReaderConfig
       info.heldout_gold_at_1 = last.gold_at_1;
       ctx.log(`step ${step + 1}: held-out cloze EM ${last.em.toFixed(3)}, gold@1 ${last.gold_at_1.toFixed(3)} (n_context ${c.n_context})`);
     }
-    return { loss, info };
+    return { loss, gradNorm, info };
   });
   return { train_loss: trainLoss, steps: c.total_steps, examples: train.length, heldout_em: last.em, heldout_gold_at_1: last.gold_at_1 };
 }

@@ -42,14 +42,14 @@ export async function pretrainRetrieverStage(ctx: StageContext<PretrainRetriever
       retriever: { questionMaxlength: c.question_maxlength, passageMaxlength: c.passage_maxlength, ...m.retriever },
     } as Parameters<typeof BiEncoder.create>[0], { seed: c.seed });
   };
-  const trainLoss = await runRetrieverLoop(ctx, c, create, async (model, optimizer, step) => {
+  const trainLoss = await runRetrieverLoop(ctx, c, 'pretrain_retriever', create, async (model, optimizer, step) => {
     const batch = batchIndices(passages.length, c.batch_size, c.seed, step).map((i) => passages[i]!);
     const r = retrieverStep(model, optimizer, {
       questions: await questionBatch(tokenizer, batch.map((p) => p.title), c.question_maxlength),
       passages: await passageBatch(tokenizer, batch, c.passage_maxlength),
       hasAnswer: batch.map(() => true),
     }, { loss: 'answer', lr: c.lr * schedule(step), clip: c.clip, inBatchNegatives: true });
-    return { loss: r.loss, info: { loss: r.loss, grad_norm: r.gradNorm } };
+    return { loss: r.loss, gradNorm: r.gradNorm, info: { loss: r.loss, grad_norm: r.gradNorm } };
   });
   return { train_loss: trainLoss, steps: c.total_steps, passages: passages.length };
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { BiEncoder } from '@fidkd/bi-encoder';
+import { DataFormatError } from '@fidkd/data';
 import { hasAnswer } from '@fidkd/eval';
 import { PassageIndex } from '@fidkd/faiss-index';
 import type { StageContext } from '../runner/stage-runner.js';
@@ -17,7 +18,7 @@ export async function retrieveStage(ctx: StageContext<RetrieveStageConfig>): Pro
   const tokenizer = await loadStageTokenizer(ctx.inputs.tokenizer!);
   const model = BiEncoder.load(ctx.inputs.retriever!);
   const index = PassageIndex.load(ctx.inputs.index!);
-  const passages = await passageLookup(ctx.inputs.passages!);
+  const passages = await passageLookup(ctx.inputs.passages!, ctx.runDir);
   const metrics: Record<string, number> = {};
   try {
     for (const split of c.splits) {
@@ -32,7 +33,7 @@ export async function retrieveStage(ctx: StageContext<RetrieveStageConfig>): Pro
             ...ex,
             ctxs: hits[i]!.map((h) => {
               const p = passages.get(h.id);
-              if (!p) throw new Error(`${ctx.inputs.index}: id ${h.id} is not in ${ctx.inputs.passages}`);
+              if (!p) throw new DataFormatError(ctx.inputs.passages!, undefined, `has no passage with id ${JSON.stringify(h.id)}, which the index ${ctx.inputs.index} returns (built from another collection?)`);
               return { id: p.id, title: p.title, text: p.text, score: h.score, has_answer: hasAnswer(ex.answers, p.text) };
             }),
           });

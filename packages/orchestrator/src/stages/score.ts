@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ProgressReporter } from '@fidkd/core';
+import { CheckpointError, ProgressReporter } from '@fidkd/core';
 import { FiDReader } from '@fidkd/fid-reader';
 import type { StageContext } from '../runner/stage-runner.js';
 import type { ScoreStageConfig } from '../pipeline.js';
@@ -29,7 +29,7 @@ export async function scoreStage(ctx: StageContext<ScoreStageConfig>): Promise<R
     for (let s = 0; s < all.length; s += c.batch_size) {
       const chunk = all.slice(s, s + c.batch_size);
       const targets = c.positions === 'all' ? chunk.map((ex, i) => trainingTarget(ex, s + i)) : undefined;
-      const batch = await readerBatch(tokenizer, chunk, targets, c);
+      const batch = await readerBatch(tokenizer, chunk, targets, c, ctx.inputs.train);
       const g = reader.passageScores(batch, { softmax: c.softmax, positions: c.positions, layers: c.layers });
       if (c.log_mass) {
         // mean probability per real token → log of the attention mass on the passage
@@ -41,6 +41,11 @@ export async function scoreStage(ctx: StageContext<ScoreStageConfig>): Promise<R
         }
       }
       chunk.forEach((ex, b) => {
+        const bad = Array.from(g.subarray(b * c.n_context, (b + 1) * c.n_context)).findIndex((x) => !Number.isFinite(x));
+        if (bad >= 0) {
+          // a teacher score that cannot be right is never written
+          throw new CheckpointError(ctx.inputs.reader!, `the reader gives question ${JSON.stringify(ex.id)}'s passage ${bad} the non-finite relevance score ${g[b * c.n_context + bad]} (its weights hold non-finite values?)`);
+        }
         ex.ctxs = ex.ctxs.slice(0, c.n_context).map((p, j) => ({ ...p, score: g[b * c.n_context + j]! }));
         // entropy of softmax(G): how peaked the teacher is (reported, not used)
         const row = ex.ctxs.map((p) => p.score!);

@@ -3,6 +3,7 @@
  * question, `question: … title: … context: …`), retriever question / passage batches, decoding of answers.
  */
 import type { ReaderBatch, TokenBatch } from '@fidkd/core';
+import { DataFormatError } from '@fidkd/data';
 import * as tok from '@fidkd/tokenization';
 import type { FidExample } from './io.js';
 
@@ -25,10 +26,12 @@ export async function readerBatch(
   examples: FidExample[],
   targets: string[] | undefined,
   c: { n_context: number; text_maxlength: number; answer_maxlength: number },
+  /** The question file, named in errors. */
+  file = 'questions',
 ): Promise<ReaderBatch> {
   for (const ex of examples) {
     if (ex.ctxs.length < c.n_context) {
-      throw new Error(`question ${ex.id} has ${ex.ctxs.length} passages, n_context is ${c.n_context}`);
+      throw new DataFormatError(file, `question ${JSON.stringify(ex.id)}`, `has ${ex.ctxs.length} passages (ctxs), fewer than reader.n_context ${c.n_context}`);
     }
   }
   return tok.encodeReaderBatch(

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { DataFormatError } from '@fidkd/data';
+import { ConfigError } from '../config.js';
 import { GradientAccumulator, clipGradNorm, linearWarmupDecay, type ReaderBatch } from '@fidkd/core';
 import { FiDReader } from '@fidkd/fid-reader';
 import type { StageContext } from '../runner/stage-runner.js';
@@ -11,7 +13,7 @@ import { runReaderLoop } from './reader-loop.js';
 /** The answer a training example is taught: `target`, else a seeded choice among `answers` (as FiD does). */
 export function trainingTarget(ex: FidExample, seed: number): string {
   if (ex.target) return ex.target;
-  if (!ex.answers.length) throw new Error(`question ${ex.id} has neither "target" nor "answers"`);
+  if (!ex.answers.length) throw new DataFormatError('training questions', `question ${JSON.stringify(ex.id)}`, 'has neither "target" nor "answers"');
   return ex.answers[Math.floor(mulberry32(seed)() * ex.answers.length)]!;
 }
 
@@ -28,25 +30,29 @@ export function scheduleOf(c: { warmup_steps: number; total_steps: number; sched
 export async function trainReaderStage(ctx: StageContext<TrainReaderStageConfig>): Promise<Record<string, number>> {
   const c = ctx.config;
   const train = (await readQuestions(ctx.inputs.train!)).filter((q) => q.ctxs.length > 0);
-  if (!train.length) throw new Error(`${ctx.inputs.train}: no question with passages to train the reader on`);
+  if (!train.length) throw new DataFormatError(ctx.inputs.train!, undefined, 'no question with passages (ctxs) to train the reader on');
+  // checked before any training step, not when a batch happens to draw the question
+  const short = train.find((q) => q.ctxs.length < c.n_context);
+  if (short) throw new DataFormatError(ctx.inputs.train!, `question ${JSON.stringify(short.id)}`, `has ${short.ctxs.length} passages (ctxs), fewer than reader.n_context ${c.n_context}`);
   const tokenizer = await loadStageTokenizer(ctx.inputs.tokenizer!);
   const create = (): FiDReader => {
     if (ctx.inputs.init) return FiDReader.load(ctx.inputs.init);
-    if (!c.model) throw new Error('reader: give "init" (a checkpoint directory) or "model" (a T5 config)');
+    if (!c.model) throw new ConfigError('reader: give "init" (a checkpoint directory) or "model" (a T5 config)');
     return FiDReader.create({ vocab_size: tokenizerVocabSize(tokenizer), ...c.model } as Parameters<typeof FiDReader.create>[0], { seed: c.seed });
   };
   const schedule = scheduleOf(c);
   const batchOf = (step: number, m: number): Promise<ReaderBatch> => {
     const idx = batchIndices(train.length, c.batch_size, c.seed, step * c.accumulation_steps + m);
-    return readerBatch(tokenizer, idx.map((i) => train[i]!), idx.map((i) => trainingTarget(train[i]!, c.seed + i * 31 + step)), c);
+    return readerBatch(tokenizer, idx.map((i) => train[i]!), idx.map((i) => trainingTarget(train[i]!, c.seed + i * 31 + step)), c, ctx.inputs.train);
   };
-  const trainLoss = await runReaderLoop(ctx, c, create, async (reader, optimizer, step) => {
+  const trainLoss = await runReaderLoop(ctx, c, 'reader', create, async (reader, optimizer, step) => {
     const lr = c.lr * schedule(step);
     if (c.accumulation_steps <= 1) {
-      const loss = reader.trainStep(await batchOf(step, 0), { optimizer, lr, maxGradNorm: c.clip > 0 ? c.clip : undefined }).loss;
-      return { loss, info: { loss, lr } };
+      const { loss, gradNorm } = reader.trainStep(await batchOf(step, 0), { optimizer, lr, maxGradNorm: c.clip > 0 ? c.clip : undefined });
+      return { loss, gradNorm, info: { loss, lr } };
     }
     let loss = 0;
+    let gradNorm: number | undefined;
     const acc = new GradientAccumulator();
     try {
       for (let m = 0; m < c.accumulation_steps; m++) {
@@ -56,13 +62,15 @@ export async function trainReaderStage(ctx: StageContext<TrainReaderStageConfig>
         loss += g.loss / c.accumulation_steps;
       }
       const mean = acc.mean();
-      const clipped = c.clip > 0 ? clipGradNorm(mean, c.clip).grads : mean;
+      const clip = c.clip > 0 ? clipGradNorm(mean, c.clip) : undefined;
+      const clipped = clip ? clip.grads : mean;
+      gradNorm = clip?.totalNorm;
       optimizer.applyGradients(reader.variables, clipped, lr);
       tf.dispose([...mean.values(), ...clipped.values()]);
     } finally {
       acc.dispose();
     }
-    return { loss, info: { loss, lr } };
+    return { loss, gradNorm, info: { loss, lr } };
   });
   return { train_loss: trainLoss, steps: c.total_steps, questions: train.length };
 }

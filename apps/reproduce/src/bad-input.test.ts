@@ -1,0 +1,249 @@
+// The bad-input suite, run as a user meets it: the `fidkd` command in a child process on a tiny synthetic world.
+// Every bad input exits 2 with a message naming the file and record (or the config key), never an "internal
+// error", never a silent wrong result (issue 13 items 1–5 and 8; issue 12 item 7).
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isInputError, referenceRun, runCli, shown, TINY_DEMO, tinyDemo } from './__tests__/run-cli.js';
+
+let dir: string;
+let ref: string;
+const tiny = JSON.parse(readFileSync(TINY_DEMO, 'utf8')) as { pipeline: Record<string, unknown> };
+
+beforeAll(async () => ({ dir, ref } = await referenceRun('fidkd-bad-input-')), 120000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A `fidkd reproduce` config over the reference run's world (D⁰ from its BM25), with overrides. */
+function reproduceConfig(name: string, data: Partial<Record<'passages' | 'train' | 'dev' | 'test', string>> = {}, extra: Record<string, unknown> = {}): string {
+  const p = tiny.pipeline as Record<string, Record<string, unknown>>;
+  const config = {
+    name, seed: 3, ...tiny.pipeline,
+    data: {
+      passages: join(ref, 'prepare/world/passages.tsv'), train: join(ref, 'prepare/bm25/train.json'),
+      dev: join(ref, 'prepare/bm25/dev.json'), test: join(ref, 'prepare/bm25/test.json'), ...data,
+    },
+    tokenizer: { reader: join(ref, 'prepare/tokenizer/tokenizer.json'), retriever: join(ref, 'prepare/tokenizer/tokenizer.json') },
+    reader: { ...p.reader, accumulation_steps: 1 },
+    retriever: { ...p.retriever, indexing_dimension: 0, scheduler_steps: 6, init: join(ref, 'prepare/pretrain-retriever') },
+    ...extra,
+  };
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
+const reproduce = (config: string, ...extra: string[]) => runCli(['reproduce', '--config', config, '--run-dir', join(dir, `run-${config.split('/').pop()}`), '--backend', 'cpu', ...extra]);
+
+/** Rewrites a question file (JSON array), `edit` changing the parsed records. */
+function editQuestions(from: string, to: string, edit: (qs: Array<Record<string, any>>) => void): string { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const qs = JSON.parse(readFileSync(from, 'utf8')) as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  edit(qs);
+  writeFileSync(to, JSON.stringify(qs));
+  return to;
+}
+
+/** Writes a NaN into the first tensor of a safetensors file. */
+function poison(file: string): void {
+  const bytes = readFileSync(file);
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { data_offsets: [number, number] }>;
+  const first = Object.entries(header).find(([k]) => k !== '__metadata__')!;
+  bytes.writeFloatLE(Number.NaN, 8 + headerLength + first[1].data_offsets[0]);
+  writeFileSync(file, bytes);
+}
+
+describe('1: a diverging run stops at the first non-finite loss or gradient norm', () => {
+  test('reader lr 1e30 without clipping: exit 2 naming stage, step and cause; no model written, nothing downstream', async () => {
+    const out = join(dir, 'diverge-reader');
+    const r = await tinyDemo(out, '--set', 'pipeline.reader.lr=1e30', '--set', 'pipeline.reader.clip=0');
+    expect(isInputError(r)).toBe(true);
+    expect(r.stderr).toMatch(/train-reader \(iteration 0\) diverged at step \d+: loss is (NaN|Infinity|-Infinity)\. Likely cause: .*reader\.lr = 1e\+30.*reader\.clip = 0/);
+    expect(r.stderr).toMatch(/no model was written/);
+    expect(existsSync(join(out, 'iter-0/train-reader'))).toBe(false);
+    expect(existsSync(join(out, 'iter-0/score'))).toBe(false);
+  });
+
+  test('retriever training and retriever pretraining with lr 1e30 stop the same way', async () => {
+    const out = join(dir, 'diverge-retriever');
+    const r = await tinyDemo(out, '--set', 'pipeline.retriever.lr=1e30');
+    expect({ ok: isInputError(r), out: r.stderr }).toEqual({ ok: true, out: expect.stringMatching(/train-retriever \(iteration 0\) diverged at step \d+: (loss|gradient norm) is/) });
+    expect(existsSync(join(out, 'iter-0/train-retriever'))).toBe(false);
+    expect(existsSync(join(out, 'iter-0/embed-0-of-2'))).toBe(false);
+    const p = await tinyDemo(join(dir, 'diverge-pretrain'), '--set', 'pretrain_retriever.lr=1e30');
+    expect({ ok: isInputError(p), out: p.stderr }).toEqual({ ok: true, out: expect.stringMatching(/pretrain-retriever \(iteration prepare\) diverged at step \d+: .*pretrain_retriever\.lr = 1e\+30/) });
+    expect(existsSync(join(dir, 'diverge-pretrain', 'prepare/pretrain-retriever'))).toBe(false);
+  });
+
+  test('a NaN in the initial reader weights stops at step 1 naming the checkpoint', async () => {
+    const init = join(dir, 'nan-reader');
+    cpSync(join(ref, 'iter-0/train-reader'), init, { recursive: true });
+    poison(join(init, 'model.safetensors'));
+    const r = await tinyDemo(join(dir, 'nan-init'), '--set', `pipeline.reader.init=${JSON.stringify(init)}`);
+    expect(isInputError(r)).toBe(true);
+    expect(r.stderr).toMatch(new RegExp(`train-reader \\(iteration 0\\) diverged at step 1: loss is NaN\\. Likely cause: non-finite initial weights in ${init}`));
+  });
+
+  test('score refuses to write the non-finite teacher scores of a reader with NaN weights', async () => {
+    const run = join(dir, 'nan-reader-score');
+    cpSync(ref, run, { recursive: true });
+    poison(join(run, 'iter-0/train-reader/model.safetensors'));
+    const r = await runCli(['score', '--run-dir', run, '--backend', 'cpu']);
+    expect(isInputError(r)).toBe(true);
+    expect(r.stderr).toMatch(/iter-0\/train-reader: the reader gives question "train-\d+"'s passage \d+ the non-finite relevance score NaN/);
+    expect(readFileSync(join(run, 'iter-0/score/train.json'), 'utf8')).toBe(readFileSync(join(ref, 'iter-0/score/train.json'), 'utf8'));
+  });
+});
+
+describe('2: teacher scores must be finite numbers or decimal strings', () => {
+  test.each([['"Infinity"'], ['1e999'], ['""'], ['"0x10"'], ['1e300']])('score %s: exit 2 naming file, record and field', async (raw) => {
+    const run = join(dir, `scores-${raw.replace(/\W/g, '_')}`);
+    cpSync(ref, run, { recursive: true });
+    const file = join(run, 'iter-0/score/train.json');
+    const text = readFileSync(file, 'utf8').replace(/"score":[^,}]+/, `"score":${raw}`);
+    writeFileSync(file, text);
+    const r = await runCli(['train-retriever', '--run-dir', run, '--backend', 'cpu']);
+    expect(isInputError(r)).toBe(true);
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).toMatch(/train-0/); // the record: the first question
+    expect(r.stderr).toMatch(/field "ctxs\[0\]\.score"/);
+    expect(existsSync(join(run, 'iter-0/train-retriever/stage-manifest.json'))).toBe(true); // the old output is intact
+  });
+});
+
+describe('3: a passages TSV is read by its header', () => {
+  test('id/title/text in that order is read as such (its index kept in the run directory); an unknown header is refused', async () => {
+    const passages = readFileSync(join(ref, 'prepare/world/passages.tsv'), 'utf8').trim().split('\n').slice(1);
+    const { splitTsvRow } = await import('@fidkd/data');
+    const byId = new Map<string, { title: string; text: string }>();
+    const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+    const rows = passages.map((l) => {
+      const [id, text, title] = splitTsvRow(l) as string[];
+      byId.set(id!, { title: title!, text: text! });
+      return `${id}\t${quote(title!)}\t${quote(text!)}`;
+    });
+    const swapped = join(dir, 'swapped.tsv');
+    writeFileSync(swapped, ['id\ttitle\ttext', ...rows].join('\n') + '\n');
+    const cfg = reproduceConfig('swapped', { passages: swapped }, { baseline: { has_answer: false } });
+    const r = await reproduce(cfg);
+    expect({ code: r.code, err: r.code === 0 ? '' : shown(r) }).toEqual({ code: 0, err: '' });
+    const dev = JSON.parse(readFileSync(join(dir, 'run-swapped.json', 'iter-0/retrieve/dev.json'), 'utf8')) as Array<{ ctxs: Array<{ id: string; title: string; text: string }> }>;
+    for (const c of dev.flatMap((q) => q.ctxs)) expect({ title: c.title, text: c.text }).toEqual(byId.get(c.id));
+    // retrieve's passage index went to the run directory's cache, not beside the (possibly read-only) data
+    expect(existsSync(`${swapped}.idx`)).toBe(false);
+    expect(readdirSync(join(dir, 'run-swapped.json', 'cache')).filter((f) => f.endsWith('.idx'))).toHaveLength(1);
+
+    const named = join(dir, 'named.tsv');
+    writeFileSync(named, ['id\ttext\tname', ...rows].join('\n') + '\n');
+    const bad = await reproduce(reproduceConfig('named', { passages: named }));
+    expect(isInputError(bad)).toBe(true);
+    expect(bad.stderr).toMatch(/named\.tsv, line 1: expected a header naming the columns id, text and title/);
+  });
+});
+
+describe('4: D⁰ files without has_answer', () => {
+  test('has_answer is computed from the text (DPR rule), said once per file, and R@k equals the annotated files', async () => {
+    const strip = (split: string) => editQuestions(join(ref, `prepare/bm25/${split}.json`), join(dir, `plain-${split}.json`), (qs) => {
+      for (const q of qs) for (const c of q.ctxs) delete c.has_answer;
+    });
+    const cfg = reproduceConfig('plain', { train: strip('train'), dev: strip('dev'), test: strip('test') }, { iterations: 0, baseline: { has_answer: true } });
+    const r = await reproduce(cfg);
+    expect({ code: r.code, err: r.code === 0 ? '' : shown(r) }).toEqual({ code: 0, err: '' });
+    for (const split of ['dev', 'test']) {
+      expect(r.stderr.split(`plain-${split}.json: `).length - 1).toBe(1);
+    }
+    expect(r.stderr).toMatch(/passage\(s\) without "has_answer": computed from their text with DPR's rule/);
+    const got = JSON.parse(readFileSync(join(dir, 'run-plain.json', 'iter-0/evaluate/metrics.json'), 'utf8')) as Record<string, number>;
+    const want = JSON.parse(readFileSync(join(ref, 'iter-0/evaluate/metrics.json'), 'utf8')) as Record<string, number>;
+    for (const k of ['dev.recall@1', 'dev.recall@5', 'test.recall@1', 'test.recall@5']) expect([k, got[k]]).toEqual([k, want[k]]);
+    expect(want['dev.recall@5']).toBeGreaterThan(0);
+  });
+});
+
+describe('5 and 8: input errors exit 2 naming the key, or the file and the record', () => {
+  test.each([
+    [['--set', 'pipeline.reader.total_steps=0'], /pipeline\.reader\.total_steps must be an integer ≥ 1 \(got 0\)/],
+    [['--set', 'pipeline.reader.batch_size=2.5'], /pipeline\.reader\.batch_size must be an integer ≥ 1 \(got 2\.5\)/],
+    [['--set', 'pipeline.evaluate.splits=["tset"]'], /pipeline\.evaluate\.splits must be a list of "dev" and "test"/],
+    [['--set', 'pipeline.index.factory=NoSuchIndex'], /pipeline\.index\.factory "NoSuchIndex": faiss cannot build/],
+    [['--set', 'pipeline.retrieve.n_passages=2'], /pipeline\.retrieve\.n_passages \(2\) must be ≥ pipeline\.reader\.n_context \(3\)/],
+    [['--set', 'prepare.bm25.n_passages=2'], /prepare\.bm25\.n_passages \(2\) must be ≥ pipeline\.reader\.n_context \(3\)/],
+    [['--set', 'pipeline.reader=null'], /"pipeline\.reader" must be an object, got null/],
+    [['--set', 'prepare.world.numEntites=30'], /prepare\.world\.numEntites: not an option of the synthetic world/],
+    [['--set', 'pipeline.retriever.passage_maxlength=40'], /pipeline\.retriever\.passage_maxlength \(40\) exceeds the retriever's max_position_embeddings \(32\)/],
+    [['--set', 'pipeline.score.layers=[3]'], /pipeline\.score\.layers \[3\]: the reader has 1 decoder layer\(s\) \(0 … 0\)/],
+    [['--set', 'pipeline.reader.model.d_modle=3'], /pipeline\.reader\.model\.d_modle: not a key of this config/],
+    [['--set', 'pipeline.retriever.model.bert.hiddenSize=15'], /pipeline\.retriever\.model: hidden_size 15 is not a multiple of num_attention_heads 2/],
+  ])('demo %j: refused before any work, naming the key as typed', async (args, message) => {
+    const out = join(dir, 'refused');
+    const t0 = Date.now();
+    const r = await tinyDemo(out, ...(args as string[]));
+    expect({ ok: isInputError(r), stderr: r.stderr }).toEqual({ ok: true, stderr: expect.stringMatching(message as RegExp) });
+    expect(existsSync(out)).toBe(false); // nothing written, no stage ran
+    expect(Date.now() - t0).toBeLessThan(20000);
+  });
+
+  test('a config file with "reader": null, and reproduce with a bad --matrix, are refused before any work', async () => {
+    const file = join(dir, 'null-reader.json');
+    writeFileSync(file, JSON.stringify({ pipeline: { reader: null } }));
+    const r = await runCli(['demo', '--config', file, '--out', join(dir, 'never'), '--backend', 'cpu']);
+    expect(isInputError(r)).toBe(true);
+    expect(r.stderr).toMatch(/null-reader\.json: "pipeline\.reader" must be an object, got null/);
+    const m = await reproduce(reproduceConfig('matrix'), '--matrix', join(dir, 'no-matrix.json'));
+    expect(isInputError(m)).toBe(true);
+    expect(m.stderr).toMatch(/reproduction matrix .*no-matrix\.json does not exist/);
+    expect(existsSync(join(dir, 'run-matrix.json', 'iter-0'))).toBe(false);
+  });
+
+  test('data files: fewer passages than n_context, an empty question file, a directory, invalid UTF-8, a trailing comma, a header-only TSV', async () => {
+    const train = join(ref, 'prepare/bm25/train.json');
+    const short = editQuestions(train, join(dir, 'short.json'), (qs) => void (qs[5]!.ctxs = qs[5]!.ctxs.slice(0, 2)));
+    const empty = join(dir, 'empty.json');
+    writeFileSync(empty, '[]');
+    const aDir = join(dir, 'a-dir.json');
+    mkdirSync(aDir, { recursive: true });
+    const utf8 = join(dir, 'utf8.json');
+    writeFileSync(utf8, Buffer.concat([Buffer.from(readFileSync(train, 'utf8').slice(0, 300)), Buffer.from([0xff]), Buffer.from(readFileSync(train, 'utf8').slice(300))]));
+    const comma = join(dir, 'comma.json');
+    writeFileSync(comma, readFileSync(train, 'utf8').trimEnd().replace(/\]$/, ',]'));
+    const headerOnly = join(dir, 'header-only.tsv');
+    writeFileSync(headerOnly, 'id\ttext\ttitle\n');
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ train: short }, /short\.json, question "train-5": has 2 passages \(ctxs\), fewer than reader\.n_context 3/],
+      [{ train: empty }, /empty\.json: no question with passages \(ctxs\) to train the reader on/],
+      [{ train: aDir }, /a-dir\.json: is a directory, expected a question file/],
+      [{ train: utf8 }, /utf8\.json, line 2: invalid UTF-8/],
+      [{ train: comma }, /comma\.json, line \d+: trailing comma before "\]"/],
+      [{ passages: headerOnly }, /header-only\.tsv, line 2: no passage rows after the header/],
+    ];
+    for (const [data, message] of cases) {
+      const name = `data-${Object.values(data)[0]!.split('/').pop()}`;
+      const r = await reproduce(reproduceConfig(name, data, { baseline: { has_answer: false } }));
+      expect({ name, ok: isInputError(r), stderr: r.stderr }).toEqual({ name, ok: true, stderr: expect.stringMatching(message) });
+    }
+  });
+
+  test('checkpoints: config dims that disagree with the weights, a missing tensor', async () => {
+    const cases: Array<[string, (c: Record<string, unknown>) => void, RegExp]> = [
+      ['dims', (c) => void (c.d_ff = 48), /model\.safetensors: tensor "encoder\.block\.0\.layer\.1\.DenseReluDense\.wi\.weight" has shape \[32, 16\], expected \[48, 16\]/],
+      ['layers', (c) => void (c.num_layers = 2), /model\.safetensors: missing tensor "encoder\.block\.1\./],
+    ];
+    for (const [name, edit, message] of cases) {
+      const init = join(dir, `reader-${name}`);
+      cpSync(join(ref, 'iter-0/train-reader'), init, { recursive: true });
+      const config = JSON.parse(readFileSync(join(init, 'config.json'), 'utf8')) as Record<string, unknown>;
+      edit(config);
+      writeFileSync(join(init, 'config.json'), JSON.stringify(config));
+      const p = tiny.pipeline as Record<string, Record<string, unknown>>;
+      const r = await reproduce(reproduceConfig(`ckpt-${name}`, {}, { reader: { ...p.reader, accumulation_steps: 1, init, model: null } }));
+      expect({ name, ok: isInputError(r), stderr: r.stderr }).toEqual({ name, ok: true, stderr: expect.stringMatching(message) });
+    }
+  });
+});
+
+test('a usage error (unknown option or command) exits 2 like any bad input; --help and --version exit 0', async () => {
+  const bogus = await runCli(['demo', '--bogus']);
+  expect(bogus.code).toBe(2);
+  expect(bogus.stderr).toMatch(/unknown option '--bogus'/);
+  expect((await runCli(['nosuchcommand'])).code).toBe(2);
+  expect((await runCli(['--version'])).code).toBe(0);
+  expect((await runCli(['demo', '--help'])).code).toBe(0);
+});

@@ -1,0 +1,105 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_BERT_CONFIG, resolveConfig } from '@fidkd/bi-encoder';
+import { PassageIndex } from '@fidkd/faiss-index';
+import { createT5Config } from '@fidkd/fid-reader';
+import { ConfigError, validatePipelineConfig, type PipelineConfig, type ValidateOptions } from './config.js';
+
+/**
+ * The embedding dimension the index of a run will have, when the config says it: the projection's
+ * indexing_dimension, else the fresh model's hidden size, else the initial checkpoint's config.json.
+ */
+function plannedDimension(c: PipelineConfig): number | undefined {
+  if (c.retriever.indexing_dimension) return c.retriever.indexing_dimension;
+  const bert = (c.retriever.model as { bert?: { hiddenSize?: unknown } } | undefined)?.bert;
+  if (typeof bert?.hiddenSize === 'number') return bert.hiddenSize;
+  const j = initConfig(c);
+  const d = j?.projection && typeof j.indexing_dimension === 'number' ? j.indexing_dimension : j?.hidden_size;
+  return typeof d === 'number' ? d : undefined;
+}
+
+/** The reader's initial checkpoint's config.json, when there is one to read. */
+function readerInitConfig(c: PipelineConfig): { num_layers?: number; num_decoder_layers?: number } | undefined {
+  return readConfigJson(c.reader.init) as { num_layers?: number; num_decoder_layers?: number } | undefined;
+}
+
+/** The retriever's initial checkpoint's config.json, when there is one to read. */
+function initConfig(c: PipelineConfig): Record<string, unknown> | undefined {
+  return readConfigJson(c.retriever.init);
+}
+
+function readConfigJson(dir: string | undefined): Record<string, unknown> | undefined {
+  const file = dir ? join(dir, 'config.json') : undefined;
+  if (!file || !existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined; // the checkpoint's own loader reports a broken config.json
+  }
+}
+
+/** Keys of `model` that the model's config does not know (typos such as `d_modle`), as `prefix.key`. */
+function unknownKeys(model: Record<string, unknown>, known: readonly string[], prefix: string): string[] {
+  return Object.keys(model).filter((k) => !known.includes(k)).map((k) => `${prefix}.${k}: not a key of this config (known: ${known.join(', ')})`);
+}
+
+/**
+ * The model sections (fresh weights): every key must be one the model config has, every value valid for it.
+ * The vocabulary size comes from the tokenizer later; a placeholder stands in for it here.
+ */
+function modelProblems(c: PipelineConfig, pre: string): string[] {
+  const problems: string[] = [];
+  const check = (fn: () => void, where: string): void => {
+    try {
+      fn();
+    } catch (err) {
+      problems.push(`${where}: ${(err as Error).message.replace(/^[^:]*: /, '')}`);
+    }
+  };
+  const reader = c.reader.model;
+  let decoderLayers = readerInitConfig(c)?.num_decoder_layers ?? readerInitConfig(c)?.num_layers;
+  if (reader && typeof reader === 'object' && !c.reader.init) {
+    const probe = createT5Config({ vocab_size: 64, d_model: 8 });
+    problems.push(...unknownKeys(reader, Object.keys(probe), `${pre}reader.model`));
+    check(() => (decoderLayers = createT5Config({ vocab_size: 64, d_model: 8, ...reader } as Parameters<typeof createT5Config>[0]).num_decoder_layers), `${pre}reader.model`);
+  }
+  // the score aggregation's decoder layers must exist in the reader
+  if (typeof decoderLayers === 'number' && c.score.layers?.some((l) => l >= (decoderLayers as number))) {
+    problems.push(`${pre}score.layers ${JSON.stringify(c.score.layers)}: the reader has ${decoderLayers} decoder layer(s) (0 … ${decoderLayers - 1})`);
+  }
+  const retriever = c.retriever.model as { bert?: unknown; retriever?: unknown } | undefined;
+  if (retriever && typeof retriever === 'object') {
+    problems.push(...unknownKeys(retriever, ['bert', 'retriever'], `${pre}retriever.model`));
+    const flags = Object.keys(resolveConfig({ bert: { hiddenSize: 8, numAttentionHeads: 1, intermediateSize: 8 } }).retriever);
+    if (retriever.bert && typeof retriever.bert === 'object') problems.push(...unknownKeys(retriever.bert as Record<string, unknown>, Object.keys(DEFAULT_BERT_CONFIG), `${pre}retriever.model.bert`));
+    if (retriever.retriever && typeof retriever.retriever === 'object') problems.push(...unknownKeys(retriever.retriever as Record<string, unknown>, flags, `${pre}retriever.model.retriever`));
+    check(() => resolveConfig({ bert: { vocabSize: 64, ...(retriever.bert as object) }, retriever: retriever.retriever as object }), `${pre}retriever.model`);
+  }
+  // BERT's absolute positions bound the retriever's input lengths (a fresh model's config, or the checkpoint's)
+  const maxPositions = typeof (retriever?.bert as { maxPositionEmbeddings?: unknown } | undefined)?.maxPositionEmbeddings === 'number'
+    ? (retriever!.bert as { maxPositionEmbeddings: number }).maxPositionEmbeddings
+    : (initConfig(c)?.max_position_embeddings as number | undefined);
+  for (const k of ['question_maxlength', 'passage_maxlength'] as const) {
+    if (typeof maxPositions === 'number' && c.retriever[k] > maxPositions) {
+      problems.push(`${pre}retriever.${k} (${c.retriever[k]}) exceeds the retriever's max_position_embeddings (${maxPositions})`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Everything about a pipeline config that can be checked before any work: the values
+ * (validatePipelineConfig) and the faiss factory string, which faiss is asked to build at the run's dimension
+ * now rather than after all training. Throws a ConfigError naming `source` and the keys.
+ */
+export function preflightPipelineConfig(c: PipelineConfig, source: string, options: ValidateOptions = {}): void {
+  validatePipelineConfig(c, source, options);
+  const models = modelProblems(c, options.keyPrefix ?? '');
+  if (models.length) throw new ConfigError(`${source}:\n  - ${models.join('\n  - ')}`);
+  const dimension = plannedDimension(c) ?? 64;
+  try {
+    PassageIndex.create({ dimension, factory: c.index.factory, metric: 'ip', efSearch: c.index.ef_search, nprobe: c.index.nprobe });
+  } catch (err) {
+    throw new ConfigError(`${source}:\n  - ${options.keyPrefix ?? ''}index.factory ${JSON.stringify(c.index.factory)}: ${(err as Error).message}`);
+  }
+}
