@@ -22,7 +22,9 @@ export const PRETRAIN_READER_DEFAULTS: ReaderPretrainingConfig = {
     lr: 3e-3,
     weight_decay: 0.01,
     warmup_steps: 50,
-    total_steps: 2000,
+    // the shipped checkpoint: a 2000-step schedule stopped at step 1300 (held-out cloze EM 0.77 there), for time
+    total_steps: 1300,
+    scheduler_steps: 2000,
     batch_size: 32,
     clip: 1,
     checkpoint_every: 100,
