@@ -131,5 +131,7 @@ test('four merged shards equal one index (and shard directories merge the same w
     shard.save(out);
     return out;
   });
-  expect(PassageIndex.mergeDirectories(shardDirs).search(xq.subarray(0, 50 * d), 10)).toEqual(flatResults.slice(0, 50));
+  // the same query batch as the reference: faiss computes inner products with sgemm, whose float rounding
+  // depends on the batch's shape (a 50-query batch differed in the 8th digit)
+  expect(PassageIndex.mergeDirectories(shardDirs).search(xq, 10)).toEqual(flatResults);
 }, SLOW);
