@@ -256,3 +256,65 @@ export function tokenNll(logits: tf.Tensor, labels: Int32Array): tf.Tensor {
   });
   return op(logits);
 }
+
+/**
+ * Name of the fused T5 attention kernel that @fidkd/tfjs-blas registers on `cpu` (see its attention.ts for
+ * the contract): inputs q [N, Lq, H·dkv], k, v [N, Lk, H·dkv], pos? [H, Lq, Lk], mask? [N, Lk] int32; attrs
+ * numHeads, causal; outputs out [N, Lq, H·dkv] and probs [N, H, Lq, Lk].
+ */
+export const FUSED_ATTENTION_KERNEL = 'FidkdT5Attention';
+/** Its gradient: inputs dy, q, k, v, probs; attrs numHeads, posGrad; outputs dq, dk, dv (, dpos). */
+export const FUSED_ATTENTION_GRAD_KERNEL = 'FidkdT5AttentionGrad';
+
+/** True when the fused attention kernels are registered for the active backend (and fused kernels are on). */
+export function usesFusedAttention(): boolean {
+  const backend = tf.getBackend();
+  return fusedEnabled && tf.getKernel(FUSED_ATTENTION_KERNEL, backend) !== undefined && tf.getKernel(FUSED_ATTENTION_GRAD_KERNEL, backend) !== undefined;
+}
+
+type SaveFn = (tensors: tf.Tensor[]) => void;
+
+/**
+ * T5 attention (no dropout) in the projections' layout: softmax(q·kᵀ + pos + mask) · v per head, for q
+ * [N, Lq, H·dkv] and k, v [N, Lk, H·dkv] → [N, Lq, H·dkv]. `pos` [1, H, Lq, Lk] (differentiable) or null;
+ * `mask` N·Lk 0/1 keys (0 = padded) or null; `causal` masks keys after the query. One kernel forward and one
+ * backward when {@link usesFusedAttention}; otherwise the same math in tf ops.
+ */
+export function t5Attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, pos: tf.Tensor | null, mask: Int32Array | null, causal: boolean, numHeads: number, min: number): tf.Tensor {
+  const [n, lq, width] = q.shape as [number, number, number];
+  const lk = k.shape[1]!;
+  const dkv = width / numHeads;
+  if (!usesFusedAttention()) {
+    const split = (x: tf.Tensor, l: number): tf.Tensor => permute0213(tf.reshape(x, [n, l, numHeads, dkv]));
+    const bias = attentionBias(pos, mask, n, numHeads, lq, lk, causal, min);
+    const probs = softmaxLast(tf.add(tf.matMul(split(q, lq), split(k, lk), false, true), bias));
+    return tf.reshape(permute0213(tf.matMul(probs, split(v, lk))), [n, lq, width]);
+  }
+  const maskTensor = mask ? tf.tensor2d(mask, [n, lk], 'int32') : null;
+  const attrs = { numHeads, causal };
+  const run = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, pp: tf.Tensor | null, save: SaveFn): { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } => {
+    const inputs: tf.NamedTensorMap = { q: qq, k: kk, v: vv };
+    if (pp) inputs['pos'] = tf.reshape(pp, [numHeads, lq, lk]);
+    if (maskTensor) inputs['mask'] = maskTensor;
+    const [out, probs] = tf.engine().runKernel(FUSED_ATTENTION_KERNEL, inputs, attrs) as tf.Tensor[];
+    save([qq, kk, vv, probs!]);
+    return {
+      value: out!,
+      gradFunc: (dy, saved) => {
+        const [sq, sk, sv, sp] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const grads = tf.engine().runKernel(FUSED_ATTENTION_GRAD_KERNEL, { dy, q: sq, k: sk, v: sv, probs: sp }, { numHeads, posGrad: pp !== null }) as tf.Tensor[];
+        if (pp) grads[3] = tf.reshape(grads[3]!, [1, numHeads, lq, lk]);
+        return grads;
+      },
+    };
+  };
+  type Fn = Parameters<typeof tf.customGrad>[0];
+  const op = pos
+    ? (tf.customGrad(((qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, pp: tf.Tensor, save: SaveFn) => run(qq, kk, vv, pp, save)) as unknown as Fn) as unknown as (...x: tf.Tensor[]) => tf.Tensor)
+    : (tf.customGrad(((qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, save: SaveFn) => run(qq, kk, vv, null, save)) as unknown as Fn) as unknown as (...x: tf.Tensor[]) => tf.Tensor);
+  try {
+    return pos ? op(q, k, v, pos) : op(q, k, v);
+  } finally {
+    maskTensor?.dispose();
+  }
+}

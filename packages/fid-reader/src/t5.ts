@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { T5Config } from './config.js';
 import { bucketTable } from './position-bucket.js';
-import { attentionBias, lookupRows, permute0213, rmsNorm, softmaxLast, tokenNll } from './kernels.js';
+import { attentionBias, lookupRows, permute0213, rmsNorm, softmaxLast, t5Attention, tokenNll, usesFusedAttention } from './kernels.js';
 
 export { rmsNorm };
 
@@ -112,6 +112,32 @@ function attention(
   return { out: linear(ctx, p(params, `${prefix}.o.weight`)), logits };
 }
 
+/**
+ * Self-attention block output [N, L, d] of `x` [N, L, d]. Without dropout and where the fused attention
+ * kernel is registered, q/k/v stay in the projections' layout and attention is one op with its own gradient;
+ * otherwise {@link attention} with the additive `bias` (built once per forward by the caller).
+ */
+function selfAttention(
+  params: T5Params,
+  prefix: string,
+  x: tf.Tensor,
+  self: { pos: tf.Tensor; mask: Int32Array | null; causal: boolean; bias: () => tf.Tensor },
+  c: T5Config,
+  o: ForwardOptions,
+): tf.Tensor {
+  if (usesFusedAttention() && !(o.dropoutRate && o.dropoutRate > 0)) {
+    const [q, k, v] = (['q', 'k', 'v'] as const).map((w) => linear(x, p(params, `${prefix}.${w}.weight`))) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    return linear(t5Attention(q, k, v, self.pos, self.mask, self.causal, c.num_heads, FLOAT32_MIN), p(params, `${prefix}.o.weight`));
+  }
+  return attention(params, prefix, x, projectKeyValue(params, prefix, x, c), self.bias(), c, o).out;
+}
+
+/** Builds `make()` once, on first use. */
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
 /** Gaussian error linear unit, tanh approximation (HF gelu_new). */
 function geluNew(x: tf.Tensor): tf.Tensor {
   const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
@@ -138,12 +164,11 @@ export function encoderForward(params: T5Params, c: T5Config, ids: tf.Tensor, ma
   const eps = c.layer_norm_epsilon;
   let h = dropout(embed(params, ids), o);
   const pos = positionBias(p(params, 'encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), c, l, l, true);
-  const bias = attentionBias(pos, mask, n, c.num_heads, l, l, false, FLOAT32_MIN);
+  const self = { pos, mask, causal: false, bias: lazy(() => attentionBias(pos, mask, n, c.num_heads, l, l, false, FLOAT32_MIN)) };
   for (let i = 0; i < c.num_layers; i++) {
     const b = `encoder.block.${i}`;
     const n0 = rmsNorm(h, p(params, `${b}.layer.0.layer_norm.weight`), eps);
-    const sa = `${b}.layer.0.SelfAttention`;
-    h = tf.add(h, dropout(attention(params, sa, n0, projectKeyValue(params, sa, n0, c), bias, c, o).out, o));
+    h = tf.add(h, dropout(selfAttention(params, `${b}.layer.0.SelfAttention`, n0, self, c, o), o));
     const n1 = rmsNorm(h, p(params, `${b}.layer.1.layer_norm.weight`), eps);
     h = tf.add(h, dropout(feedForward(params, `${b}.layer.1`, n1, c, o), o));
   }
@@ -180,14 +205,13 @@ export function decoderForward(
   const eps = c.layer_norm_epsilon;
   let h = dropout(embed(params, decoderIds), o);
   const pos = positionBias(p(params, 'decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), c, t, t, false);
-  const selfBias = attentionBias(pos, null, b, c.num_heads, t, t, true, FLOAT32_MIN);
+  const self = { pos, mask: null, causal: true, bias: lazy(() => attentionBias(pos, null, b, c.num_heads, t, t, true, FLOAT32_MIN)) };
   const crossBias = attentionBias(null, encoderMask, b, c.num_heads, t, s, false, FLOAT32_MIN);
   const crossLogits: tf.Tensor[] = [];
   for (let i = 0; i < c.num_decoder_layers; i++) {
     const b = `decoder.block.${i}`;
     const n0 = rmsNorm(h, p(params, `${b}.layer.0.layer_norm.weight`), eps);
-    const sa = `${b}.layer.0.SelfAttention`;
-    h = tf.add(h, dropout(attention(params, sa, n0, projectKeyValue(params, sa, n0, c), selfBias, c, o).out, o));
+    h = tf.add(h, dropout(selfAttention(params, `${b}.layer.0.SelfAttention`, n0, self, c, o), o));
     const n1 = rmsNorm(h, p(params, `${b}.layer.1.layer_norm.weight`), eps);
     const ca = attention(params, `${b}.layer.1.EncDecAttention`, n1, cross[i]!, crossBias, c, o);
     crossLogits.push(ca.logits);

@@ -188,6 +188,58 @@ static napi_value js_softmax(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* attention(q, k, v, pos | null, mask | null, out, probs, n, h, lq, lk, dkv, causal) */
+static napi_value js_attention(napi_env env, napi_callback_info info) {
+  ARGS(13);
+  F32(0, q, nq);
+  F32(1, k, nk);
+  F32(2, v, nv);
+  F32_OPT(3, pos, npos);
+  int32_t *mask;
+  size_t nmask;
+  if (!get_array(env, argv[4], napi_int32_array, (void **)&mask, &nmask, 1)) FAIL("fidkd_blas: argument 4 must be an Int32Array or null");
+  F32(5, out, nout);
+  F32(6, probs, nprobs);
+  INT(7, n);
+  INT(8, h);
+  INT(9, lq);
+  INT(10, lk);
+  INT(11, dkv);
+  INT(12, causal);
+  size_t width = (size_t)(h * dkv);
+  if (nq != (size_t)(n * lq) * width || nk != (size_t)(n * lk) * width || nv != nk || nout != nq ||
+      nprobs != (size_t)(n * h * lq * lk) || (pos && npos != (size_t)(h * lq * lk)) || (mask && nmask != (size_t)(n * lk)))
+    FAIL("fidkd_blas.attention: lengths do not match n, h, lq, lk, dkv");
+  fidkd_attention(q, k, v, pos, mask, out, probs, (int)n, (int)h, (int)lq, (int)lk, (int)dkv, causal != 0);
+  return undefined(env);
+}
+
+/* attentionGrad(dy, q, k, v, probs, dq, dk, dv, dpos | null, scratch | null, n, h, lq, lk, dkv) */
+static napi_value js_attention_grad(napi_env env, napi_callback_info info) {
+  ARGS(15);
+  F32(0, dy, ndy);
+  F32(1, q, nq);
+  F32(2, k, nk);
+  F32(3, v, nv);
+  F32(4, probs, nprobs);
+  F32(5, dq, ndq);
+  F32(6, dk, ndk);
+  F32(7, dv, ndv);
+  F32_OPT(8, dpos, ndpos);
+  F32_OPT(9, scratch, nscratch);
+  INT(10, n);
+  INT(11, h);
+  INT(12, lq);
+  INT(13, lk);
+  INT(14, dkv);
+  size_t width = (size_t)(h * dkv), np = (size_t)(n * h * lq * lk);
+  if (nq != (size_t)(n * lq) * width || ndy != nq || ndq != nq || nk != (size_t)(n * lk) * width || nv != nk ||
+      ndk != nk || ndv != nk || nprobs != np || (dpos && (ndpos != (size_t)(h * lq * lk) || nscratch != np)))
+    FAIL("fidkd_blas.attentionGrad: lengths do not match n, h, lq, lk, dkv");
+  fidkd_attention_grad(dy, q, k, v, probs, dq, dk, dv, dpos, scratch, (int)n, (int)h, (int)lq, (int)lk, (int)dkv);
+  return undefined(env);
+}
+
 /* reduce(op, x, out, outer, r, inner) */
 static napi_value js_reduce(napi_env env, napi_callback_info info) {
   ARGS(6);
@@ -305,6 +357,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"binary", NULL, js_binary, NULL, NULL, NULL, napi_default, NULL},
       {"softmax", NULL, js_softmax, NULL, NULL, NULL, napi_default, NULL},
       {"reduce", NULL, js_reduce, NULL, NULL, NULL, napi_default, NULL},
+      {"attention", NULL, js_attention, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionGrad", NULL, js_attention_grad, NULL, NULL, NULL, napi_default, NULL},
       {"transpose", NULL, js_transpose, NULL, NULL, NULL, napi_default, NULL},
       {"gather", NULL, js_gather, NULL, NULL, NULL, napi_default, NULL},
       {"segmentSum", NULL, js_segment_sum, NULL, NULL, NULL, napi_default, NULL},

@@ -48,4 +48,15 @@ int64_t fidkd_gather(const float *x, const int32_t *idx, float *out, size_t oute
 /* out [nseg, slice] = sum of rows of x [nids, slice] by segment id (ids outside [0, nseg) are dropped). */
 void fidkd_unsorted_segment_sum(const float *x, const int32_t *ids, float *out, size_t nids, size_t slice,
                                 size_t nseg);
+
+/* ---- attention.c ---- */
+/* T5 attention of q [n, lq, h*dkv] over k, v [n, lk, h*dkv] with optional position bias pos [h, lq, lk] and
+ * key mask [n, lk] (0 = padded), causal when set: out [n, lq, h*dkv], probs [n, h, lq, lk]. */
+void fidkd_attention(const float *q, const float *k, const float *v, const float *pos, const int32_t *mask,
+                     float *out, float *probs, int n, int h, int lq, int lk, int dkv, int causal);
+/* Gradients of fidkd_attention given dy [n, lq, h*dkv] and its probs; dpos [h, lq, lk] when not NULL, which
+ * then needs scratch [n, h, lq, lk]. */
+void fidkd_attention_grad(const float *dy, const float *q, const float *k, const float *v, const float *probs,
+                          float *dq, float *dk, float *dv, float *dpos, float *scratch, int n, int h, int lq,
+                          int lk, int dkv);
 #endif

@@ -15,6 +15,11 @@ export interface BlasAddon {
   transpose(x: Float32Array, out: Float32Array, inShape: Float64Array, perm: Int32Array): void;
   gather(x: Float32Array, indices: Int32Array, out: Float32Array, outer: number, dim: number, slice: number): number;
   segmentSum(x: Float32Array, ids: Int32Array, out: Float32Array, slice: number, numSegments: number): void;
+  attention(q: Float32Array, k: Float32Array, v: Float32Array, pos: Float32Array | null, mask: Int32Array | null,
+    out: Float32Array, probs: Float32Array, n: number, h: number, lq: number, lk: number, dkv: number, causal: number): void;
+  attentionGrad(dy: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array, dpos: Float32Array | null, scratch: Float32Array | null,
+    n: number, h: number, lq: number, lk: number, dkv: number): void;
   benchSgemm(m: number, n: number, k: number, reps: number): Float64Array;
   info(): { blasThreads: number; poolThreads: number; config: string; corename: string };
   setThreads(n: number): void;

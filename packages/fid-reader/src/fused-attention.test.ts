@@ -1,0 +1,52 @@
+// t5Attention through @fidkd/tfjs-blas's fused kernel (one op forward, one backward) against its plain tf-op
+// path: values and the gradients of q, k, v and the position bias, as the reader's training uses them.
+import * as tf from '@tensorflow/tfjs';
+import { FUSED_KERNEL_NAMES, isBlasAvailable, registerBlasKernels, unregisterBlasKernels } from '@fidkd/tfjs-blas';
+import { FLOAT32_MIN } from './t5.js';
+import { setFusedCpuKernels, t5Attention, usesFusedAttention } from './kernels.js';
+
+beforeAll(async () => {
+  if (!isBlasAvailable()) throw new Error('@fidkd/tfjs-blas native addon is not built: run `npm run setup` (needs libopenblas-dev)');
+  await tf.setBackend('cpu');
+  registerBlasKernels({ kernels: FUSED_KERNEL_NAMES });
+});
+afterAll(() => unregisterBlasKernels());
+afterEach(() => setFusedCpuKernels(true));
+
+function valueAndGrads(fused: boolean, xs: tf.Tensor[], mask: Int32Array | null, causal: boolean, h: number, dy: tf.Tensor): Float32Array[] {
+  setFusedCpuKernels(fused);
+  expect(usesFusedAttention()).toBe(fused);
+  const f = (...t: tf.Tensor[]): tf.Tensor => t5Attention(t[0]!, t[1]!, t[2]!, t[3] ?? null, mask, causal, h, FLOAT32_MIN);
+  return tf.tidy(() => {
+    const value = f(...xs);
+    const grads = tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(f(...t), dy)))(xs);
+    return [value, ...grads].map((t) => Float32Array.from(t.dataSync()));
+  });
+}
+
+test.each([
+  { name: 'encoder: padding + position bias', n: 4, l: 6, h: 2, d: 4, pos: true, causal: false, pad: true },
+  { name: 'decoder: causal + position bias', n: 3, l: 4, h: 4, d: 2, pos: true, causal: true, pad: false },
+  { name: 'no position bias', n: 2, l: 5, h: 1, d: 3, pos: false, causal: false, pad: true },
+])('$name: fused values and gradients equal the plain tf ops', ({ n, l, h, d, pos, causal, pad }) => {
+  const xs = [
+    tf.randomNormal([n, l, h * d], 0, 1, 'float32', 1),
+    tf.randomNormal([n, l, h * d], 0, 1, 'float32', 2),
+    tf.randomNormal([n, l, h * d], 0, 1, 'float32', 3),
+    ...(pos ? [tf.randomNormal([1, h, l, l], 0, 1, 'float32', 4)] : []),
+  ];
+  const dy = tf.randomNormal([n, l, h * d], 0, 1, 'float32', 5);
+  const mask = pad ? Int32Array.from({ length: n * l }, (_, i) => (i % l < l - (i % 3) ? 1 : 0)) : null;
+  const before = tf.memory().numTensors;
+  const fused = valueAndGrads(true, xs, mask, causal, h, dy);
+  const plain = valueAndGrads(false, xs, mask, causal, h, dy);
+  expect(tf.memory().numTensors).toBe(before);
+  expect(fused.length).toBe(xs.length + 1);
+  fused.forEach((got, i) => {
+    const want = plain[i]!;
+    let err = 0;
+    for (let j = 0; j < want.length; j++) err = Math.max(err, Math.abs(got[j]! - want[j]!));
+    expect({ output: i, ok: err <= 1e-5 }).toEqual({ output: i, ok: true });
+  });
+  tf.dispose([...xs, dy]);
+});
