@@ -18,51 +18,90 @@ typedef struct {
   int n, h, lq, lk, dkv, causal;
 } attn_ctx;
 
-/* Additive bias of (head, query i, key j) of sequence b, as tfjs/HF compute it: fl(pos + maskValue). */
-static inline float bias_of(const attn_ctx *c, int b, int hd, int i, int j) {
-  float pb = c->pos ? c->pos[((size_t)hd * c->lq + i) * c->lk + j] : 0.0f;
-  int masked = (c->mask && c->mask[(size_t)b * c->lk + j] == 0) || (c->causal && j > i);
-  return masked ? pb + -FLT_MAX : pb;
+/* e^x in float32 for x <= 0 (softmax after the max shift), within ~2 ulp, written so that the compiler
+ * vectorises it (libm's expf does not vectorise without -ffast-math): x = n·ln2 + r, |r| <= ln2/2, Cephes'
+ * degree-6 polynomial for e^r, 2^n from the exponent bits. Exactly 0 below -87 (masked keys), as expf. */
+static inline float exp_nonpos(float x) {
+  const float n = nearbyintf(x * 1.44269504088896341f);
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  union { int32_t i; float f; } scale;
+  scale.i = ((int32_t)n + 127) << 23;
+  return x < -87.0f ? 0.0f : p * scale.f;
+}
+
+/* s[j] += fl(pos + mask value) for query i of sequence b, head hd: what tfjs/HF add to q·kᵀ. */
+static inline void add_bias(const attn_ctx *c, int b, int hd, int i, float *restrict s) {
+  const float *pr = c->pos ? c->pos + ((size_t)hd * c->lq + i) * c->lk : NULL;
+  const int32_t *mr = c->mask ? c->mask + (size_t)b * c->lk : NULL;
+  for (int j = 0; j < c->lk; j++) {
+    float bj = pr ? pr[j] : 0.0f;
+    if ((mr && mr[j] == 0) || (c->causal && j > i)) bj = bj + -FLT_MAX;
+    s[j] += bj;
+  }
+}
+
+/* Copies head hd of rows [l, width] at x into dst [l, dkv] (and, when dst_t, its transpose [dkv, l]). */
+static void pack_head(const float *x, size_t width, int l, int dkv, float *restrict dst, float *restrict dst_t) {
+  for (int j = 0; j < l; j++) {
+    const float *row = x + (size_t)j * width;
+    for (int d = 0; d < dkv; d++) {
+      dst[(size_t)j * dkv + d] = row[d];
+      if (dst_t) dst_t[(size_t)d * l + j] = row[d];
+    }
+  }
 }
 
 static void fwd_range(void *vctx, size_t begin, size_t end) {
   const attn_ctx *c = (const attn_ctx *)vctx;
-  const int lq = c->lq, lk = c->lk, dkv = c->dkv, width = c->h * c->dkv;
+  const int lq = c->lq, lk = c->lk, dkv = c->dkv;
+  const size_t width = (size_t)c->h * dkv;
+  /* Per (sequence, head): kᵀ [dkv, lk] and v [lk, dkv] packed, so that the inner loops run over contiguous
+   * memory (over keys for q·kᵀ, over d for probs·v) and vectorise without reassociating sums. */
+  float *kt = malloc(sizeof(float) * (size_t)lk * dkv * 2);
+  float *vp = kt + (size_t)lk * dkv;
   for (size_t t = begin; t < end; t++) {
     int b = (int)(t / c->h), hd = (int)(t % c->h);
     const float *q = c->q + (size_t)b * lq * width + hd * dkv;
-    const float *k = c->k + (size_t)b * lk * width + hd * dkv;
-    const float *v = c->v + (size_t)b * lk * width + hd * dkv;
     float *o = c->out + (size_t)b * lq * width + hd * dkv;
-    float *p = c->p_out + (size_t)t * lq * lk;
+    float *p = c->p_out + t * lq * lk;
+    pack_head(c->k + (size_t)b * lk * width + hd * dkv, width, lk, dkv, vp, kt); /* vp as scratch for k */
+    pack_head(c->v + (size_t)b * lk * width + hd * dkv, width, lk, dkv, vp, NULL);
     for (int i = 0; i < lq; i++, p += lk) {
       const float *qi = q + (size_t)i * width;
+      float *restrict s = p;
+      for (int j = 0; j < lk; j++) s[j] = 0.0f;
+      for (int d = 0; d < dkv; d++) {
+        const float qd = qi[d];
+        const float *restrict kd = kt + (size_t)d * lk;
+        for (int j = 0; j < lk; j++) s[j] += qd * kd[j];
+      }
+      add_bias(c, b, hd, i, s);
       float max = -INFINITY;
-      for (int j = 0; j < lk; j++) {
-        const float *kj = k + (size_t)j * width;
-        float s = 0.0f;
-        for (int d = 0; d < dkv; d++) s += qi[d] * kj[d];
-        s = s + bias_of(c, b, hd, i, j);
-        p[j] = s;
-        if (s > max) max = s;
-      }
+      for (int j = 0; j < lk; j++) max = s[j] > max ? s[j] : max;
+      for (int j = 0; j < lk; j++) s[j] = exp_nonpos(s[j] - max);
       double sum = 0.0;
+      for (int j = 0; j < lk; j++) sum += s[j];
+      const float inv = (float)(1.0 / sum);
+      float acc[dkv];
+      for (int d = 0; d < dkv; d++) acc[d] = 0.0f;
       for (int j = 0; j < lk; j++) {
-        float e = expf(p[j] - max);
-        p[j] = e;
-        sum += e;
+        const float pj = s[j] * inv;
+        s[j] = pj;
+        const float *restrict vj = vp + (size_t)j * dkv;
+        for (int d = 0; d < dkv; d++) acc[d] += pj * vj[d];
       }
-      float inv = (float)(1.0 / sum);
       float *oi = o + (size_t)i * width;
-      for (int d = 0; d < dkv; d++) oi[d] = 0.0f;
-      for (int j = 0; j < lk; j++) {
-        float pj = p[j] * inv;
-        p[j] = pj;
-        const float *vj = v + (size_t)j * width;
-        for (int d = 0; d < dkv; d++) oi[d] += pj * vj[d];
-      }
+      for (int d = 0; d < dkv; d++) oi[d] = acc[d];
     }
   }
+  free(kt);
 }
 
 void fidkd_attention(const float *q, const float *k, const float *v, const float *pos, const int32_t *mask,
@@ -74,43 +113,64 @@ void fidkd_attention(const float *q, const float *k, const float *v, const float
 
 static void bwd_range(void *vctx, size_t begin, size_t end) {
   const attn_ctx *c = (const attn_ctx *)vctx;
-  const int lq = c->lq, lk = c->lk, dkv = c->dkv, width = c->h * c->dkv;
-  float *dp = malloc(sizeof(float) * (size_t)lk);
+  const int lq = c->lq, lk = c->lk, dkv = c->dkv;
+  const size_t width = (size_t)c->h * dkv, hsize = (size_t)lk * dkv;
+  /* Packed per (sequence, head): k [lk, dkv], vᵀ [dkv, lk], and the dk, dv accumulators [lk, dkv]. */
+  float *kp = malloc(sizeof(float) * (hsize * 5 + (size_t)lk));
+  float *vt = kp + hsize, *dkp = vt + hsize, *dvp = dkp + hsize, *scratch = dvp + hsize, *g = scratch + hsize;
   for (size_t t = begin; t < end; t++) {
     int b = (int)(t / c->h), hd = (int)(t % c->h);
     size_t qoff = (size_t)b * lq * width + hd * dkv, koff = (size_t)b * lk * width + hd * dkv;
-    const float *q = c->q + qoff, *k = c->k + koff, *v = c->v + koff, *dy = c->dy + qoff;
-    float *dq = c->dq + qoff, *dk = c->dk + koff, *dv = c->dv + koff;
-    const float *p = c->probs + (size_t)t * lq * lk;
-    float *ds = c->ds ? c->ds + (size_t)t * lq * lk : NULL;
+    const float *q = c->q + qoff, *dy = c->dy + qoff;
+    float *dq = c->dq + qoff;
+    const float *p = c->probs + t * lq * lk;
+    float *ds = c->ds ? c->ds + t * lq * lk : NULL;
+    pack_head(c->k + koff, width, lk, dkv, kp, NULL);
+    pack_head(c->v + koff, width, lk, dkv, scratch, vt);
+    memset(dkp, 0, sizeof(float) * hsize * 2);
     for (int i = 0; i < lq; i++, p += lk) {
       const float *dyi = dy + (size_t)i * width, *qi = q + (size_t)i * width;
-      float *dqi = dq + (size_t)i * width;
-      double dot = 0.0;
-      for (int j = 0; j < lk; j++) {
-        const float *vj = v + (size_t)j * width;
-        float s = 0.0f;
-        for (int d = 0; d < dkv; d++) s += dyi[d] * vj[d];
-        dp[j] = s;
-        dot += (double)s * p[j];
+      /* dP = dy·vᵀ, then dS = P ∘ (dP − Σ dP∘P) */
+      for (int j = 0; j < lk; j++) g[j] = 0.0f;
+      for (int d = 0; d < dkv; d++) {
+        const float dd = dyi[d];
+        const float *restrict vd = vt + (size_t)d * lk;
+        for (int j = 0; j < lk; j++) g[j] += dd * vd[j];
       }
-      float fdot = (float)dot;
-      for (int d = 0; d < dkv; d++) dqi[d] = 0.0f;
+      double dot = 0.0;
+      for (int j = 0; j < lk; j++) dot += (double)g[j] * p[j];
+      const float fdot = (float)dot;
+      for (int j = 0; j < lk; j++) g[j] = p[j] * (g[j] - fdot);
+      if (ds) memcpy(ds + (size_t)i * lk, g, sizeof(float) * (size_t)lk);
+      float acc[dkv], qv[dkv], dyv[dkv];
+      for (int d = 0; d < dkv; d++) {
+        acc[d] = 0.0f;
+        qv[d] = qi[d];
+        dyv[d] = dyi[d];
+      }
       for (int j = 0; j < lk; j++) {
-        float pj = p[j];
-        float g = pj * (dp[j] - fdot);
-        if (ds) ds[(size_t)i * lk + j] = g;
-        const float *kj = k + (size_t)j * width;
-        float *dkj = dk + (size_t)j * width, *dvj = dv + (size_t)j * width;
+        const float gj = g[j], pj = p[j];
+        const float *restrict kj = kp + (size_t)j * dkv;
+        float *restrict dkj = dkp + (size_t)j * dkv;
+        float *restrict dvj = dvp + (size_t)j * dkv;
         for (int d = 0; d < dkv; d++) {
-          dqi[d] += g * kj[d];
-          dkj[d] += g * qi[d];
-          dvj[d] += pj * dyi[d];
+          acc[d] += gj * kj[d];
+          dkj[d] += gj * qv[d];
+          dvj[d] += pj * dyv[d];
         }
+      }
+      float *dqi = dq + (size_t)i * width;
+      for (int d = 0; d < dkv; d++) dqi[d] = acc[d];
+    }
+    float *dk = c->dk + koff, *dv = c->dv + koff;
+    for (int j = 0; j < lk; j++) {
+      for (int d = 0; d < dkv; d++) {
+        dk[(size_t)j * width + d] = dkp[(size_t)j * dkv + d];
+        dv[(size_t)j * width + d] = dvp[(size_t)j * dkv + d];
       }
     }
   }
-  free(dp);
+  free(kp);
 }
 
 typedef struct {
@@ -132,9 +192,6 @@ static void dpos_range(void *vctx, size_t begin, size_t end) {
 void fidkd_attention_grad(const float *dy, const float *q, const float *k, const float *v, const float *probs,
                           float *dq, float *dk, float *dv, float *dpos, float *scratch, int n, int h, int lq,
                           int lk, int dkv) {
-  size_t width = (size_t)h * dkv;
-  memset(dk, 0, sizeof(float) * (size_t)n * lk * width);
-  memset(dv, 0, sizeof(float) * (size_t)n * lk * width);
   attn_ctx c = {.q = q, .k = k, .v = v, .dy = dy, .probs = probs, .dq = dq, .dk = dk, .dv = dv,
                 .ds = dpos ? scratch : NULL, .n = n, .h = h, .lq = lq, .lk = lk, .dkv = dkv};
   fidkd_parallel_for((size_t)n * h, 2, bwd_range, &c);
