@@ -9,7 +9,8 @@
         "native/elementwise.c",
         "native/reduce.c",
         "native/layout.c",
-        "native/attention.c"
+        "native/attention.c",
+        "native/rmsnorm.c"
       ],
       "include_dirs": ["/usr/include/x86_64-linux-gnu", "/usr/include/openblas"],
       "libraries": ["-lopenblas", "-lpthread", "-lm"],

@@ -19,6 +19,8 @@ export function usesFusedCpuKernels(): boolean {
   return fusedEnabled && tf.getBackend() === 'cpu';
 }
 
+type SaveFn = (tensors: tf.Tensor[]) => void;
+
 type GradFn = (...inputs: tf.Tensor[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor) => tf.Tensor | tf.Tensor[] };
 
 /** tf.customGrad with plain tensor inputs (its published typing mixes in the save function). */
@@ -57,8 +59,35 @@ export function permute0213(x: tf.Tensor): tf.Tensor {
   return op(x);
 }
 
+/**
+ * Names of the fused RMS-norm kernels @fidkd/tfjs-blas registers on `cpu` (contract in its rms-norm.ts):
+ * inputs x [..., d], w [d]; attr eps; outputs y and rinv [rows]; the gradient takes dy, x, w, rinv → dx, dw.
+ */
+export const FUSED_RMS_NORM_KERNEL = 'FidkdRmsNorm';
+export const FUSED_RMS_NORM_GRAD_KERNEL = 'FidkdRmsNormGrad';
+
+/** True when kernel `name` and its gradient `gradName` are registered for the active backend (and fusing is on). */
+function registered(name: string, gradName: string): boolean {
+  const backend = tf.getBackend();
+  return fusedEnabled && tf.getKernel(name, backend) !== undefined && tf.getKernel(gradName, backend) !== undefined;
+}
+
 /** T5LayerNorm: x / sqrt(mean(x²) + eps) · w over the last axis. */
 export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
+  if (registered(FUSED_RMS_NORM_KERNEL, FUSED_RMS_NORM_GRAD_KERNEL)) {
+    const op = tf.customGrad(((input: tf.Tensor, weight: tf.Tensor, save: SaveFn) => {
+      const [y, rinv] = tf.engine().runKernel(FUSED_RMS_NORM_KERNEL, { x: input, w: weight }, { eps }) as tf.Tensor[];
+      save([input, weight, rinv!]);
+      return {
+        value: y!,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [sx, sw, sr] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+          return tf.engine().runKernel(FUSED_RMS_NORM_GRAD_KERNEL, { dy, x: sx, w: sw, rinv: sr }, {}) as tf.Tensor[];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...t: tf.Tensor[]) => tf.Tensor;
+    return op(x, w);
+  }
   if (!usesFusedCpuKernels()) {
     const variance = tf.mean(tf.square(x), -1, true);
     return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), w);
@@ -268,11 +297,8 @@ export const FUSED_ATTENTION_GRAD_KERNEL = 'FidkdT5AttentionGrad';
 
 /** True when the fused attention kernels are registered for the active backend (and fused kernels are on). */
 export function usesFusedAttention(): boolean {
-  const backend = tf.getBackend();
-  return fusedEnabled && tf.getKernel(FUSED_ATTENTION_KERNEL, backend) !== undefined && tf.getKernel(FUSED_ATTENTION_GRAD_KERNEL, backend) !== undefined;
+  return registered(FUSED_ATTENTION_KERNEL, FUSED_ATTENTION_GRAD_KERNEL);
 }
-
-type SaveFn = (tensors: tf.Tensor[]) => void;
 
 /**
  * T5 attention (no dropout) in the projections' layout: softmax(q·kᵀ + pos + mask) · v per head, for q

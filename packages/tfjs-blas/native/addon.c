@@ -240,6 +240,33 @@ static napi_value js_attention_grad(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* rmsNorm(x, w, y, rinv, eps) */
+static napi_value js_rms_norm(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  F32(0, x, nx);
+  F32(1, w, d);
+  F32(2, y, ny);
+  F32(3, rinv, rows);
+  DBL(4, eps);
+  if (d == 0 || nx != rows * d || ny != nx) FAIL("fidkd_blas.rmsNorm: lengths do not match rows*d");
+  fidkd_rms_norm(x, w, y, rinv, rows, d, eps);
+  return undefined(env);
+}
+
+/* rmsNormGrad(dy, x, w, rinv, dx, dw) */
+static napi_value js_rms_norm_grad(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  F32(0, dy, ndy);
+  F32(1, x, nx);
+  F32(2, w, d);
+  F32(3, rinv, rows);
+  F32(4, dx, ndx);
+  F32(5, dw, ndw);
+  if (d == 0 || nx != rows * d || ndy != nx || ndx != nx || ndw != d) FAIL("fidkd_blas.rmsNormGrad: lengths do not match rows*d");
+  fidkd_rms_norm_grad(dy, x, w, rinv, dx, dw, rows, d);
+  return undefined(env);
+}
+
 /* reduce(op, x, out, outer, r, inner) */
 static napi_value js_reduce(napi_env env, napi_callback_info info) {
   ARGS(6);
@@ -358,6 +385,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"softmax", NULL, js_softmax, NULL, NULL, NULL, napi_default, NULL},
       {"reduce", NULL, js_reduce, NULL, NULL, NULL, napi_default, NULL},
       {"attention", NULL, js_attention, NULL, NULL, NULL, napi_default, NULL},
+      {"rmsNorm", NULL, js_rms_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"rmsNormGrad", NULL, js_rms_norm_grad, NULL, NULL, NULL, napi_default, NULL},
       {"attentionGrad", NULL, js_attention_grad, NULL, NULL, NULL, napi_default, NULL},
       {"transpose", NULL, js_transpose, NULL, NULL, NULL, napi_default, NULL},
       {"gather", NULL, js_gather, NULL, NULL, NULL, napi_default, NULL},

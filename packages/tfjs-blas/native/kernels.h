@@ -59,4 +59,11 @@ void fidkd_attention(const float *q, const float *k, const float *v, const float
 void fidkd_attention_grad(const float *dy, const float *q, const float *k, const float *v, const float *probs,
                           float *dq, float *dk, float *dv, float *dpos, float *scratch, int n, int h, int lq,
                           int lk, int dkv);
+
+/* ---- rmsnorm.c ---- */
+/* y [rows, d] = x / sqrt(mean(x²) + eps) · w; rinv [rows] = the 1/sqrt(...) of each row (for the gradient). */
+void fidkd_rms_norm(const float *x, const float *w, float *y, float *rinv, size_t rows, size_t d, double eps);
+/* Gradients of fidkd_rms_norm: dx [rows, d], dw [d]. */
+void fidkd_rms_norm_grad(const float *dy, const float *x, const float *w, const float *rinv, float *dx, float *dw,
+                         size_t rows, size_t d);
 #endif

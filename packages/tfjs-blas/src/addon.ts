@@ -20,6 +20,8 @@ export interface BlasAddon {
   attentionGrad(dy: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array,
     dq: Float32Array, dk: Float32Array, dv: Float32Array, dpos: Float32Array | null, scratch: Float32Array | null,
     n: number, h: number, lq: number, lk: number, dkv: number): void;
+  rmsNorm(x: Float32Array, w: Float32Array, y: Float32Array, rinv: Float32Array, eps: number): void;
+  rmsNormGrad(dy: Float32Array, x: Float32Array, w: Float32Array, rinv: Float32Array, dx: Float32Array, dw: Float32Array): void;
   benchSgemm(m: number, n: number, k: number, reps: number): Float64Array;
   info(): { blasThreads: number; poolThreads: number; config: string; corename: string };
   setThreads(n: number): void;

@@ -7,20 +7,11 @@
 //                        → [out [N, Lq, H*dkv], probs [N, H, Lq, Lk]]
 //   FidkdT5AttentionGrad inputs dy [N, Lq, H*dkv], q, k, v, probs; attrs numHeads, posGrad
 //                        → [dq, dk, dv] and, when posGrad, dpos [H, Lq, Lk]
-import type * as tf from '@tensorflow/tfjs';
-import type { BlasAddon } from './addon.js';
-import { f32, i32, type CpuBackendLike } from './backend-data.js';
+import { denseInput as dense, i32 } from './backend-data.js';
+import type { FusedKernelImpl } from './kernel-types.js';
 
 export const ATTENTION_KERNEL = 'FidkdT5Attention';
 export const ATTENTION_GRAD_KERNEL = 'FidkdT5AttentionGrad';
-
-type MultiKernel = (args: { inputs: Record<string, tf.TensorInfo | undefined>; backend: CpuBackendLike; attrs: Record<string, unknown>; addon: BlasAddon }) => tf.TensorInfo[];
-
-function dense(backend: CpuBackendLike, t: tf.TensorInfo | undefined, name: string, kernel: string): Float32Array {
-  const v = f32(backend, t);
-  if (!v) throw new Error(`${kernel}: input ${name} must be a dense float32 tensor`);
-  return v;
-}
 
 function heads(attrs: Record<string, unknown>, width: number, kernel: string): number {
   const h = attrs['numHeads'];
@@ -30,7 +21,7 @@ function heads(attrs: Record<string, unknown>, width: number, kernel: string): n
   return h;
 }
 
-const attention: MultiKernel = ({ inputs, backend, attrs, addon }) => {
+const attention: FusedKernelImpl = ({ inputs, backend, attrs, addon }) => {
   const { q, k, pos, mask } = inputs;
   const qv = dense(backend, q, 'q', ATTENTION_KERNEL);
   const kv = dense(backend, k, 'k', ATTENTION_KERNEL);
@@ -47,7 +38,7 @@ const attention: MultiKernel = ({ inputs, backend, attrs, addon }) => {
   return [backend.makeTensorInfo([n, lq, width], 'float32', out), backend.makeTensorInfo([n, h, lq, lk], 'float32', probs)];
 };
 
-const attentionGrad: MultiKernel = ({ inputs, backend, attrs, addon }) => {
+const attentionGrad: FusedKernelImpl = ({ inputs, backend, attrs, addon }) => {
   const K = ATTENTION_GRAD_KERNEL;
   const { q, k } = inputs;
   const dyv = dense(backend, inputs['dy'], 'dy', K);
@@ -73,8 +64,8 @@ const attentionGrad: MultiKernel = ({ inputs, backend, attrs, addon }) => {
   return outs;
 };
 
-/** The fused kernels by name (registered beside the replacements of stock kernels). */
-export const FUSED_KERNELS: Readonly<Record<string, MultiKernel>> = {
+/** The attention kernels by name. */
+export const ATTENTION_KERNELS: Readonly<Record<string, FusedKernelImpl>> = {
   [ATTENTION_KERNEL]: attention,
   [ATTENTION_GRAD_KERNEL]: attentionGrad,
 };

@@ -3,11 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import { loadAddon } from './addon.js';
 import type { CpuBackendLike } from './backend-data.js';
 import { BINARY_OPS, UNARY_OPS, binaryKernel, softmax, unaryKernel } from './elementwise.js';
-import type { BlasKernelImpl } from './kernel-types.js';
-import { FUSED_KERNELS } from './attention.js';
+import type { BlasKernelImpl, FusedKernelImpl } from './kernel-types.js';
+import { ATTENTION_KERNELS } from './attention.js';
 import { gatherV2, transpose, unsortedSegmentSum } from './layout.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
 import { REDUCE_OPS, reduceKernel } from './reductions.js';
+import { RMS_NORM_KERNELS } from './rms-norm.js';
 
 const BACKEND = 'cpu';
 
@@ -35,9 +36,12 @@ export interface RegisterBlasOptions {
   threads?: number;
 }
 
+/** Kernels with names of their own (no stock kernel to replace), which libraries use when registered. */
+const FUSED_KERNELS: Readonly<Record<string, FusedKernelImpl>> = { ...ATTENTION_KERNELS, ...RMS_NORM_KERNELS };
+
 /**
- * Fused kernels with names of their own (no stock kernel to replace), which libraries use when registered:
- * `FidkdT5Attention` and `FidkdT5AttentionGrad` (T5 attention with its gradient, for @fidkd/fid-reader).
+ * Names of the fused kernels: `FidkdT5Attention` / `FidkdT5AttentionGrad` (T5 attention) and `FidkdRmsNorm` /
+ * `FidkdRmsNormGrad` (T5 layer norm), each with its gradient, used by @fidkd/fid-reader when registered.
  */
 export const FUSED_KERNEL_NAMES: readonly string[] = Object.keys(FUSED_KERNELS);
 

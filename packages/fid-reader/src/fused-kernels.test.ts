@@ -1,9 +1,9 @@
-// t5Attention through @fidkd/tfjs-blas's fused kernel (one op forward, one backward) against its plain tf-op
-// path: values and the gradients of q, k, v and the position bias, as the reader's training uses them.
+// t5Attention and rmsNorm through @fidkd/tfjs-blas's fused kernels (one op forward, one backward) against
+// their plain tf-op paths: values and gradients (q, k, v, position bias; x, w), as the reader's training uses them.
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_KERNEL_NAMES, isBlasAvailable, registerBlasKernels, unregisterBlasKernels } from '@fidkd/tfjs-blas';
 import { FLOAT32_MIN } from './t5.js';
-import { setFusedCpuKernels, t5Attention, usesFusedAttention } from './kernels.js';
+import { rmsNorm, setFusedCpuKernels, t5Attention, usesFusedAttention } from './kernels.js';
 
 beforeAll(async () => {
   if (!isBlasAvailable()) throw new Error('@fidkd/tfjs-blas native addon is not built: run `npm run setup` (needs libopenblas-dev)');
@@ -49,4 +49,26 @@ test.each([
     expect({ output: i, ok: err <= 1e-5 }).toEqual({ output: i, ok: true });
   });
   tf.dispose([...xs, dy]);
+});
+
+test('rmsNorm: fused values and gradients equal the plain tf ops', () => {
+  const x = tf.randomNormal([6, 5, 16], 0, 2, 'float32', 7);
+  const w = tf.randomNormal([16], 1, 0.3, 'float32', 8);
+  const dy = tf.randomNormal([6, 5, 16], 0, 1, 'float32', 9);
+  const run = (fused: boolean): Float32Array[] => {
+    setFusedCpuKernels(fused);
+    return tf.tidy(() => {
+      const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => rmsNorm(a, b, 1e-6);
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), dy)))([x, w]);
+      return [f(x, w), ...grads].map((t) => Float32Array.from(t.dataSync()));
+    });
+  };
+  const fused = run(true);
+  const plain = run(false);
+  fused.forEach((got, i) => {
+    let err = 0;
+    for (let j = 0; j < got.length; j++) err = Math.max(err, Math.abs(got[j]! - plain[i]![j]!));
+    expect({ output: i, ok: err <= 1e-4 }).toEqual({ output: i, ok: true });
+  });
+  tf.dispose([x, w, dy]);
 });
