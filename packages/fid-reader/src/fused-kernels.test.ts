@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_KERNEL_NAMES, isBlasAvailable, registerBlasKernels, unregisterBlasKernels } from '@fidkd/tfjs-blas';
 import { FLOAT32_MIN } from './t5.js';
-import { rmsNorm, setFusedCpuKernels, t5Attention, usesFusedAttention } from './kernels.js';
+import { rmsNorm, setFusedCpuKernels, t5Attention, t5SelfAttentionPacked, usesFusedAttention } from './kernels.js';
 
 beforeAll(async () => {
   if (!isBlasAvailable()) throw new Error('@fidkd/tfjs-blas native addon is not built: run `npm run setup` (needs libopenblas-dev)');
@@ -13,10 +13,13 @@ beforeAll(async () => {
 afterAll(() => unregisterBlasKernels());
 afterEach(() => setFusedCpuKernels(true));
 
-function valueAndGrads(fused: boolean, xs: tf.Tensor[], mask: Int32Array | null, causal: boolean, h: number, dy: tf.Tensor): Float32Array[] {
+function valueAndGrads(fused: boolean, xs: tf.Tensor[], mask: Int32Array | null, causal: boolean, h: number, dy: tf.Tensor, packed = false): Float32Array[] {
   setFusedCpuKernels(fused);
   expect(usesFusedAttention()).toBe(fused);
-  const f = (...t: tf.Tensor[]): tf.Tensor => t5Attention(t[0]!, t[1]!, t[2]!, t[3] ?? null, mask, causal, h, FLOAT32_MIN);
+  // packed: q, k, v enter as one [N, L, 3·H·d] tensor (its gradient is split back for the comparison).
+  const f = packed
+    ? (...t: tf.Tensor[]): tf.Tensor => t5SelfAttentionPacked(tf.concat([t[0]!, t[1]!, t[2]!], -1), t[3] ?? null, mask, causal, h, FLOAT32_MIN)
+    : (...t: tf.Tensor[]): tf.Tensor => t5Attention(t[0]!, t[1]!, t[2]!, t[3] ?? null, mask, causal, h, FLOAT32_MIN);
   return tf.tidy(() => {
     const value = f(...xs);
     const grads = tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(f(...t), dy)))(xs);
@@ -38,16 +41,18 @@ test.each([
   const dy = tf.randomNormal([n, l, h * d], 0, 1, 'float32', 5);
   const mask = pad ? Int32Array.from({ length: n * l }, (_, i) => (i % l < l - (i % 3) ? 1 : 0)) : null;
   const before = tf.memory().numTensors;
-  const fused = valueAndGrads(true, xs, mask, causal, h, dy);
   const plain = valueAndGrads(false, xs, mask, causal, h, dy);
-  expect(tf.memory().numTensors).toBe(before);
-  expect(fused.length).toBe(xs.length + 1);
-  fused.forEach((got, i) => {
-    const want = plain[i]!;
-    let err = 0;
-    for (let j = 0; j < want.length; j++) err = Math.max(err, Math.abs(got[j]! - want[j]!));
-    expect({ output: i, ok: err <= 1e-5 }).toEqual({ output: i, ok: true });
-  });
+  for (const packed of [false, true]) {
+    const fused = valueAndGrads(true, xs, mask, causal, h, dy, packed);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(fused.length).toBe(xs.length + 1);
+    fused.forEach((got, i) => {
+      const want = plain[i]!;
+      let err = 0;
+      for (let j = 0; j < want.length; j++) err = Math.max(err, Math.abs(got[j]! - want[j]!));
+      expect({ packed, output: i, ok: err <= 1e-5 }).toEqual({ packed, output: i, ok: true });
+    });
+  }
   tf.dispose([...xs, dy]);
 });
 

@@ -316,30 +316,49 @@ export function t5Attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, pos: tf.Te
     const probs = softmaxLast(tf.add(tf.matMul(split(q, lq), split(k, lk), false, true), bias));
     return tf.reshape(permute0213(tf.matMul(probs, split(v, lk))), [n, lq, width]);
   }
+  return fusedAttention({ q, k, v }, pos, mask, causal, numHeads, [n, lq, lk]);
+}
+
+/**
+ * Self-attention from one packed projection `qkv` [N, L, 3·H·dkv] (q, k, v side by side, i.e. x·[Wq; Wk; Wv]ᵀ):
+ * {@link t5Attention} without splitting it, so that the three projections are one matmul forward and backward.
+ */
+export function t5SelfAttentionPacked(qkv: tf.Tensor, pos: tf.Tensor | null, mask: Int32Array | null, causal: boolean, numHeads: number, min: number): tf.Tensor {
+  const [n, l] = qkv.shape as [number, number, number];
+  if (!usesFusedAttention()) {
+    const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    return t5Attention(q, k, v, pos, mask, causal, numHeads, min);
+  }
+  return fusedAttention({ qkv }, pos, mask, causal, numHeads, [n, l, l]);
+}
+
+/** The fused kernel pair as one differentiable op of the operand tensors (and of `pos` when given). */
+function fusedAttention(operands: Record<string, tf.Tensor>, pos: tf.Tensor | null, mask: Int32Array | null, causal: boolean, numHeads: number, [n, lq, lk]: [number, number, number]): tf.Tensor {
+  const names = Object.keys(operands);
   const maskTensor = mask ? tf.tensor2d(mask, [n, lk], 'int32') : null;
-  const attrs = { numHeads, causal };
-  const run = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, pp: tf.Tensor | null, save: SaveFn): { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } => {
-    const inputs: tf.NamedTensorMap = { q: qq, k: kk, v: vv };
+  const forward = (...args: unknown[]): { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } => {
+    const save = args[args.length - 1] as SaveFn;
+    const xs = args.slice(0, names.length) as tf.Tensor[];
+    const pp = pos ? (args[names.length] as tf.Tensor) : null;
+    const inputs: tf.NamedTensorMap = Object.fromEntries(names.map((name, i) => [name, xs[i]!]));
     if (pp) inputs['pos'] = tf.reshape(pp, [numHeads, lq, lk]);
     if (maskTensor) inputs['mask'] = maskTensor;
-    const [out, probs] = tf.engine().runKernel(FUSED_ATTENTION_KERNEL, inputs, attrs) as tf.Tensor[];
-    save([qq, kk, vv, probs!]);
+    const [out, probs] = tf.engine().runKernel(FUSED_ATTENTION_KERNEL, inputs, { numHeads, causal }) as tf.Tensor[];
+    save([...xs, probs!]);
     return {
       value: out!,
       gradFunc: (dy, saved) => {
-        const [sq, sk, sv, sp] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-        const grads = tf.engine().runKernel(FUSED_ATTENTION_GRAD_KERNEL, { dy, q: sq, k: sk, v: sv, probs: sp }, { numHeads, posGrad: pp !== null }) as tf.Tensor[];
-        if (pp) grads[3] = tf.reshape(grads[3]!, [1, numHeads, lq, lk]);
+        const gradInputs: tf.NamedTensorMap = Object.fromEntries(names.map((name, i) => [name, saved[i]!]));
+        const grads = tf.engine().runKernel(FUSED_ATTENTION_GRAD_KERNEL, { ...gradInputs, dy, probs: saved[names.length]! }, { numHeads, posGrad: pp !== null }) as tf.Tensor[];
+        if (pp) grads[names.length] = tf.reshape(grads[names.length]!, [1, numHeads, lq, lk]);
         return grads;
       },
     };
   };
-  type Fn = Parameters<typeof tf.customGrad>[0];
-  const op = pos
-    ? (tf.customGrad(((qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, pp: tf.Tensor, save: SaveFn) => run(qq, kk, vv, pp, save)) as unknown as Fn) as unknown as (...x: tf.Tensor[]) => tf.Tensor)
-    : (tf.customGrad(((qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, save: SaveFn) => run(qq, kk, vv, null, save)) as unknown as Fn) as unknown as (...x: tf.Tensor[]) => tf.Tensor);
+  // customGrad calls forward with the inputs, then its save function.
+  const op = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...x: tf.Tensor[]) => tf.Tensor;
   try {
-    return pos ? op(q, k, v, pos) : op(q, k, v);
+    return op(...names.map((name) => operands[name]!), ...(pos ? [pos] : []));
   } finally {
     maskTensor?.dispose();
   }

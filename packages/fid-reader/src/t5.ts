@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { T5Config } from './config.js';
 import { bucketTable } from './position-bucket.js';
-import { attentionBias, lookupRows, permute0213, rmsNorm, softmaxLast, t5Attention, tokenNll, usesFusedAttention } from './kernels.js';
+import { attentionBias, lookupRows, permute0213, rmsNorm, softmaxLast, t5SelfAttentionPacked, tokenNll, usesFusedAttention } from './kernels.js';
 
 export { rmsNorm };
 
@@ -114,8 +114,9 @@ function attention(
 
 /**
  * Self-attention block output [N, L, d] of `x` [N, L, d]. Without dropout and where the fused attention
- * kernel is registered, q/k/v stay in the projections' layout and attention is one op with its own gradient;
- * otherwise {@link attention} with the additive `bias` (built once per forward by the caller).
+ * kernel is registered, q, k, v come from one matmul with [Wq; Wk; Wv] and stay in that layout, and attention
+ * is one op with its own gradient; otherwise {@link attention} with the additive `bias` (built once per
+ * forward by the caller).
  */
 function selfAttention(
   params: T5Params,
@@ -126,8 +127,8 @@ function selfAttention(
   o: ForwardOptions,
 ): tf.Tensor {
   if (usesFusedAttention() && !(o.dropoutRate && o.dropoutRate > 0)) {
-    const [q, k, v] = (['q', 'k', 'v'] as const).map((w) => linear(x, p(params, `${prefix}.${w}.weight`))) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    return linear(t5Attention(q, k, v, self.pos, self.mask, self.causal, c.num_heads, FLOAT32_MIN), p(params, `${prefix}.o.weight`));
+    const qkv = linear(x, tf.concat((['q', 'k', 'v'] as const).map((w) => p(params, `${prefix}.${w}.weight`)), 0));
+    return linear(t5SelfAttentionPacked(qkv, self.pos, self.mask, self.causal, c.num_heads, FLOAT32_MIN), p(params, `${prefix}.o.weight`));
   }
   return attention(params, prefix, x, projectKeyValue(params, prefix, x, c), self.bias(), c, o).out;
 }

@@ -188,12 +188,13 @@ static napi_value js_softmax(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-/* attention(q, k, v, pos | null, mask | null, out, probs, n, h, lq, lk, dkv, causal) */
+/* attention(q | qkv, k | null, v | null, pos | null, mask | null, out, probs, n, h, lq, lk, dkv, causal, packed):
+ * packed: argument 0 is one [n, l, 3*h*dkv] projection holding q, k, v side by side (self-attention, lq = lk). */
 static napi_value js_attention(napi_env env, napi_callback_info info) {
-  ARGS(13);
+  ARGS(14);
   F32(0, q, nq);
-  F32(1, k, nk);
-  F32(2, v, nv);
+  F32_OPT(1, k, nk);
+  F32_OPT(2, v, nv);
   F32_OPT(3, pos, npos);
   int32_t *mask;
   size_t nmask;
@@ -206,25 +207,35 @@ static napi_value js_attention(napi_env env, napi_callback_info info) {
   INT(10, lk);
   INT(11, dkv);
   INT(12, causal);
+  INT(13, packed);
   size_t width = (size_t)(h * dkv);
-  if (nq != (size_t)(n * lq) * width || nk != (size_t)(n * lk) * width || nv != nk || nout != nq ||
-      nprobs != (size_t)(n * h * lq * lk) || (pos && npos != (size_t)(h * lq * lk)) || (mask && nmask != (size_t)(n * lk)))
+  if (packed) {
+    if (lq != lk || nq != (size_t)(n * lq) * width * 3) FAIL("fidkd_blas.attention: packed qkv must be [n, l, 3*h*dkv]");
+    k = q + width;
+    v = q + 2 * width;
+  } else if (!k || !v || nq != (size_t)(n * lq) * width || nk != (size_t)(n * lk) * width || nv != nk) {
+    FAIL("fidkd_blas.attention: q, k, v lengths do not match n, h, lq, lk, dkv");
+  }
+  size_t ldq = packed ? 3 * width : width, ldk = ldq;
+  if (nout != (size_t)(n * lq) * width || nprobs != (size_t)(n * h * lq * lk) || (pos && npos != (size_t)(h * lq * lk)) ||
+      (mask && nmask != (size_t)(n * lk)))
     FAIL("fidkd_blas.attention: lengths do not match n, h, lq, lk, dkv");
-  fidkd_attention(q, k, v, pos, mask, out, probs, (int)n, (int)h, (int)lq, (int)lk, (int)dkv, causal != 0);
+  fidkd_attention(q, k, v, ldq, ldk, pos, mask, out, probs, (int)n, (int)h, (int)lq, (int)lk, (int)dkv, causal != 0);
   return undefined(env);
 }
 
-/* attentionGrad(dy, q, k, v, probs, dq, dk, dv, dpos | null, scratch | null, n, h, lq, lk, dkv) */
+/* attentionGrad(dy, q | qkv, k | null, v | null, probs, dq | dqkv, dk | null, dv | null, dpos | null,
+ *               scratch | null, n, h, lq, lk, dkv, packed) */
 static napi_value js_attention_grad(napi_env env, napi_callback_info info) {
-  ARGS(15);
+  ARGS(16);
   F32(0, dy, ndy);
   F32(1, q, nq);
-  F32(2, k, nk);
-  F32(3, v, nv);
+  F32_OPT(2, k, nk);
+  F32_OPT(3, v, nv);
   F32(4, probs, nprobs);
   F32(5, dq, ndq);
-  F32(6, dk, ndk);
-  F32(7, dv, ndv);
+  F32_OPT(6, dk, ndk);
+  F32_OPT(7, dv, ndv);
   F32_OPT(8, dpos, ndpos);
   F32_OPT(9, scratch, nscratch);
   INT(10, n);
@@ -232,11 +243,22 @@ static napi_value js_attention_grad(napi_env env, napi_callback_info info) {
   INT(12, lq);
   INT(13, lk);
   INT(14, dkv);
+  INT(15, packed);
   size_t width = (size_t)(h * dkv), np = (size_t)(n * h * lq * lk);
-  if (nq != (size_t)(n * lq) * width || ndy != nq || ndq != nq || nk != (size_t)(n * lk) * width || nv != nk ||
-      ndk != nk || ndv != nk || nprobs != np || (dpos && (ndpos != (size_t)(h * lq * lk) || nscratch != np)))
+  if (packed) {
+    if (lq != lk || nq != (size_t)(n * lq) * width * 3 || ndq != nq) FAIL("fidkd_blas.attentionGrad: packed qkv and dqkv must be [n, l, 3*h*dkv]");
+    k = q + width;
+    v = q + 2 * width;
+    dk = dq + width;
+    dv = dq + 2 * width;
+  } else if (!k || !v || !dk || !dv || nq != (size_t)(n * lq) * width || ndq != nq || nk != (size_t)(n * lk) * width ||
+             nv != nk || ndk != nk || ndv != nk) {
+    FAIL("fidkd_blas.attentionGrad: q, k, v lengths do not match n, h, lq, lk, dkv");
+  }
+  size_t ldq = packed ? 3 * width : width, ldk = ldq;
+  if (ndy != (size_t)(n * lq) * width || nprobs != np || (dpos && (ndpos != (size_t)(h * lq * lk) || nscratch != np)))
     FAIL("fidkd_blas.attentionGrad: lengths do not match n, h, lq, lk, dkv");
-  fidkd_attention_grad(dy, q, k, v, probs, dq, dk, dv, dpos, scratch, (int)n, (int)h, (int)lq, (int)lk, (int)dkv);
+  fidkd_attention_grad(dy, q, k, v, ldq, ldk, probs, dq, dk, dv, dpos, scratch, (int)n, (int)h, (int)lq, (int)lk, (int)dkv);
   return undefined(env);
 }
 

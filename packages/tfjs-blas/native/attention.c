@@ -16,6 +16,7 @@ typedef struct {
   const int32_t *mask;
   float *out, *p_out, *dq, *dk, *dv, *ds;
   int n, h, lq, lk, dkv, causal;
+  size_t ldq, ldk; /* row strides of q (and dq), of k, v (and dk, dv): h*dkv, or 3*h*dkv when packed */
 } attn_ctx;
 
 /* e^x in float32 for x <= 0 (softmax after the max shift), within ~2 ulp, written so that the compiler
@@ -61,20 +62,20 @@ static void pack_head(const float *x, size_t width, int l, int dkv, float *restr
 static void fwd_range(void *vctx, size_t begin, size_t end) {
   const attn_ctx *c = (const attn_ctx *)vctx;
   const int lq = c->lq, lk = c->lk, dkv = c->dkv;
-  const size_t width = (size_t)c->h * dkv;
+  const size_t width = (size_t)c->h * dkv, ldq = c->ldq, ldk = c->ldk;
   /* Per (sequence, head): kᵀ [dkv, lk] and v [lk, dkv] packed, so that the inner loops run over contiguous
    * memory (over keys for q·kᵀ, over d for probs·v) and vectorise without reassociating sums. */
   float *kt = malloc(sizeof(float) * (size_t)lk * dkv * 2);
   float *vp = kt + (size_t)lk * dkv;
   for (size_t t = begin; t < end; t++) {
     int b = (int)(t / c->h), hd = (int)(t % c->h);
-    const float *q = c->q + (size_t)b * lq * width + hd * dkv;
+    const float *q = c->q + (size_t)b * lq * ldq + hd * dkv;
     float *o = c->out + (size_t)b * lq * width + hd * dkv;
     float *p = c->p_out + t * lq * lk;
-    pack_head(c->k + (size_t)b * lk * width + hd * dkv, width, lk, dkv, vp, kt); /* vp as scratch for k */
-    pack_head(c->v + (size_t)b * lk * width + hd * dkv, width, lk, dkv, vp, NULL);
+    pack_head(c->k + (size_t)b * lk * ldk + hd * dkv, ldk, lk, dkv, vp, kt); /* vp as scratch for k */
+    pack_head(c->v + (size_t)b * lk * ldk + hd * dkv, ldk, lk, dkv, vp, NULL);
     for (int i = 0; i < lq; i++, p += lk) {
-      const float *qi = q + (size_t)i * width;
+      const float *qi = q + (size_t)i * ldq;
       float *restrict s = p;
       for (int j = 0; j < lk; j++) s[j] = 0.0f;
       for (int d = 0; d < dkv; d++) {
@@ -104,32 +105,33 @@ static void fwd_range(void *vctx, size_t begin, size_t end) {
   free(kt);
 }
 
-void fidkd_attention(const float *q, const float *k, const float *v, const float *pos, const int32_t *mask,
-                     float *out, float *probs, int n, int h, int lq, int lk, int dkv, int causal) {
+void fidkd_attention(const float *q, const float *k, const float *v, size_t ldq, size_t ldk, const float *pos,
+                     const int32_t *mask, float *out, float *probs, int n, int h, int lq, int lk, int dkv,
+                     int causal) {
   attn_ctx c = {.q = q, .k = k, .v = v, .pos = pos, .mask = mask, .out = out, .p_out = probs,
-                .n = n, .h = h, .lq = lq, .lk = lk, .dkv = dkv, .causal = causal};
+                .n = n, .h = h, .lq = lq, .lk = lk, .dkv = dkv, .causal = causal, .ldq = ldq, .ldk = ldk};
   fidkd_parallel_for((size_t)n * h, 2, fwd_range, &c);
 }
 
 static void bwd_range(void *vctx, size_t begin, size_t end) {
   const attn_ctx *c = (const attn_ctx *)vctx;
   const int lq = c->lq, lk = c->lk, dkv = c->dkv;
-  const size_t width = (size_t)c->h * dkv, hsize = (size_t)lk * dkv;
+  const size_t width = (size_t)c->h * dkv, hsize = (size_t)lk * dkv, ldq = c->ldq, ldk = c->ldk;
   /* Packed per (sequence, head): k [lk, dkv], vᵀ [dkv, lk], and the dk, dv accumulators [lk, dkv]. */
   float *kp = malloc(sizeof(float) * (hsize * 5 + (size_t)lk));
   float *vt = kp + hsize, *dkp = vt + hsize, *dvp = dkp + hsize, *scratch = dvp + hsize, *g = scratch + hsize;
   for (size_t t = begin; t < end; t++) {
     int b = (int)(t / c->h), hd = (int)(t % c->h);
-    size_t qoff = (size_t)b * lq * width + hd * dkv, koff = (size_t)b * lk * width + hd * dkv;
-    const float *q = c->q + qoff, *dy = c->dy + qoff;
+    size_t qoff = (size_t)b * lq * ldq + hd * dkv, koff = (size_t)b * lk * ldk + hd * dkv;
+    const float *q = c->q + qoff, *dy = c->dy + (size_t)b * lq * width + hd * dkv;
     float *dq = c->dq + qoff;
     const float *p = c->probs + t * lq * lk;
     float *ds = c->ds ? c->ds + t * lq * lk : NULL;
-    pack_head(c->k + koff, width, lk, dkv, kp, NULL);
-    pack_head(c->v + koff, width, lk, dkv, scratch, vt);
+    pack_head(c->k + koff, ldk, lk, dkv, kp, NULL);
+    pack_head(c->v + koff, ldk, lk, dkv, scratch, vt);
     memset(dkp, 0, sizeof(float) * hsize * 2);
     for (int i = 0; i < lq; i++, p += lk) {
-      const float *dyi = dy + (size_t)i * width, *qi = q + (size_t)i * width;
+      const float *dyi = dy + (size_t)i * width, *qi = q + (size_t)i * ldq;
       /* dP = dy·vᵀ, then dS = P ∘ (dP − Σ dP∘P) */
       for (int j = 0; j < lk; j++) g[j] = 0.0f;
       for (int d = 0; d < dkv; d++) {
@@ -159,14 +161,14 @@ static void bwd_range(void *vctx, size_t begin, size_t end) {
           dvj[d] += pj * dyv[d];
         }
       }
-      float *dqi = dq + (size_t)i * width;
+      float *dqi = dq + (size_t)i * ldq;
       for (int d = 0; d < dkv; d++) dqi[d] = acc[d];
     }
     float *dk = c->dk + koff, *dv = c->dv + koff;
     for (int j = 0; j < lk; j++) {
       for (int d = 0; d < dkv; d++) {
-        dk[(size_t)j * width + d] = dkp[(size_t)j * dkv + d];
-        dv[(size_t)j * width + d] = dvp[(size_t)j * dkv + d];
+        dk[(size_t)j * ldk + d] = dkp[(size_t)j * dkv + d];
+        dv[(size_t)j * ldk + d] = dvp[(size_t)j * dkv + d];
       }
     }
   }
@@ -189,11 +191,11 @@ static void dpos_range(void *vctx, size_t begin, size_t end) {
   }
 }
 
-void fidkd_attention_grad(const float *dy, const float *q, const float *k, const float *v, const float *probs,
-                          float *dq, float *dk, float *dv, float *dpos, float *scratch, int n, int h, int lq,
-                          int lk, int dkv) {
+void fidkd_attention_grad(const float *dy, const float *q, const float *k, const float *v, size_t ldq, size_t ldk,
+                          const float *probs, float *dq, float *dk, float *dv, float *dpos, float *scratch, int n,
+                          int h, int lq, int lk, int dkv) {
   attn_ctx c = {.q = q, .k = k, .v = v, .dy = dy, .probs = probs, .dq = dq, .dk = dk, .dv = dv,
-                .ds = dpos ? scratch : NULL, .n = n, .h = h, .lq = lq, .lk = lk, .dkv = dkv};
+                .ds = dpos ? scratch : NULL, .n = n, .h = h, .lq = lq, .lk = lk, .dkv = dkv, .ldq = ldq, .ldk = ldk};
   fidkd_parallel_for((size_t)n * h, 2, bwd_range, &c);
   if (dpos) {
     dpos_ctx d = {scratch, dpos, (size_t)n, (size_t)h * lq * lk};

@@ -63,6 +63,22 @@ describe.each([
       expect(grads[i]!.shape).toEqual(refGrads[i]!.shape);
       expect({ grad: i, err: maxAbs(grads[i]!, refGrads[i]!) < 1e-4 }).toEqual({ grad: i, err: true });
     }
+    if (lq === lk) {
+      // Self-attention: the same from one packed projection [N, L, 3*H*d], with one packed gradient.
+      const qkv = tf.concat([q, k, v], -1);
+      const packedInputs: tf.NamedTensorMap = { ...inputs, qkv };
+      delete packedInputs['q'];
+      delete packedInputs['k'];
+      delete packedInputs['v'];
+      const [pout, pprobs] = tf.engine().runKernel(ATTENTION_KERNEL, packedInputs, { numHeads: h, causal }) as tf.Tensor[];
+      expect(maxAbs(pout!, ref)).toBeLessThan(1e-5);
+      const pgrads = tf.engine().runKernel(ATTENTION_GRAD_KERNEL, { dy, qkv, probs: pprobs! }, { numHeads: h, posGrad: p !== null }) as tf.Tensor[];
+      expect(pgrads.length).toBe(p ? 2 : 1);
+      const refPacked = tf.concat(refGrads.slice(0, 3), -1);
+      expect(maxAbs(pgrads[0]!, refPacked)).toBeLessThan(1e-4);
+      if (p) expect(maxAbs(pgrads[1]!, refGrads[3]!)).toBeLessThan(1e-4);
+      tf.dispose([qkv, pout!, pprobs!, ...pgrads, refPacked]);
+    }
     tf.dispose([q, k, v, dy, out!, probs!, ref, ...grads, ...refGrads, ...(p ? [p] : []), ...(maskT ? [maskT] : [])]);
   });
 });
