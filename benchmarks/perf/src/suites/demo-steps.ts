@@ -1,8 +1,8 @@
 // demo-steps: one training step of the tiny models `fidkd demo` trains, at the demo's shapes —
 //   * reader_train_step_ms_demo: ms per FiDReader.trainStep (AdamW, clip 1, dropout 0);
 //   * retriever_train_step_ms_demo: ms per BiEncoder.trainStep (KL loss, AdamW, clip 1, dropout off);
-//   * reader_train_step_ms_demo_v1: the reader at the demo's shapes before issue 11 (blas only), to compare
-//     with earlier measurements —
+//   * reader_train_step_ms_demo_v1: the reader at the demo's shapes before issue 11 (blas, blas-unfused), to
+//     compare with earlier measurements —
 // each beside the same model in plain PyTorch at the same shapes and threads (python/reader_step.py,
 // python/retriever_step.py, 2 threads), and as `*_gflops_*` rows: the step's FLOP (src/step-flops.ts) per
 // second as a fraction of OpenBLAS sgemm measured in the same run (interleaved with the steps).
@@ -15,7 +15,7 @@ import { randomReaderBatch, randomTokenBatch } from '../batches.js';
 import { findTorchPython, runPythonJson } from '../python.js';
 import { readerForwardFlop, retrieverForwardFlop, stepFlop, type ReaderStepShape, type RetrieverStepShape } from '../step-flops.js';
 import { errorRow, type BenchRow, type Suite } from '../suite.js';
-import { median, timeIt } from '../timing.js';
+import { median } from '../timing.js';
 import { SGEMM_REFERENCE, sgemmGflops } from './gemm.js';
 
 /** A retriever step's shapes plus what the FLOP count does not need. */
@@ -43,6 +43,8 @@ export const DEMO_READER_V1: ReaderStepShape = {
 const WARMUP = 2;
 const THREADS = 2;
 const STOCK_CPU = 'cpu';
+/** Backends that are the tfjs cpu backend with different kernels registered: one model serves them all. */
+const CPU_FAMILY: readonly string[] = ['blas', 'blas-unfused', 'cpu'];
 
 /** Throws when the timed steps left tensors behind (the warm-up steps create the optimizer state). */
 function assertNoLeak(before: number, what: string): void {
@@ -67,49 +69,76 @@ export function readerStep(s: ReaderStepShape): { step(): void; dispose(): void 
   };
 }
 
-async function readerStepMs(s: ReaderStepShape, reps: number): Promise<number> {
-  const r = readerStep(s);
-  try {
-    for (let i = 0; i < WARMUP; i++) r.step();
-    const before = tf.memory().numTensors;
-    const { seconds } = await timeIt(() => r.step(), reps, 0);
-    assertNoLeak(before, 'FiDReader.trainStep');
-    return seconds * 1000;
-  } finally {
-    r.dispose();
-  }
+/** A bi-encoder at shapes `s` (it owns its optimizer) and a random batch: `step()` runs one training step. */
+export function retrieverStep(s: RetrieverBenchShape): { step(): void; dispose(): void } {
+  const model = BiEncoder.create(
+    {
+      bert: {
+        vocabSize: s.vocabSize, hiddenSize: s.hidden, numHiddenLayers: s.layers, numAttentionHeads: s.heads, intermediateSize: s.intermediate,
+        maxPositionEmbeddings: Math.max(64, s.questionLength, s.passageLength), hiddenDropoutProb: 0, attentionProbsDropoutProb: 0,
+      },
+      retriever: { questionMaxlength: s.questionLength, passageMaxlength: s.passageLength },
+    },
+    { seed: 0 },
+  );
+  const batch = {
+    questions: randomTokenBatch(s.questions, s.questionLength, s.vocabSize, 3),
+    passages: randomTokenBatch(s.questions * s.nContext, s.passageLength, s.vocabSize, 4),
+    gold: Float32Array.from({ length: s.questions * s.nContext }, (_, i) => Math.sin(i)),
+  };
+  // KL loss and clip 1 are the trainer's defaults.
+  const opts = { lr: 1e-4, dropout: false };
+  return { step: () => void model.trainStep(batch, opts), dispose: () => model.dispose() };
 }
 
-async function retrieverStepMs(s: RetrieverBenchShape, reps: number): Promise<number> {
-  let model: BiEncoder | undefined;
-  try {
-    model = BiEncoder.create(
-      {
-        bert: {
-          vocabSize: s.vocabSize, hiddenSize: s.hidden, numHiddenLayers: s.layers, numAttentionHeads: s.heads, intermediateSize: s.intermediate,
-          maxPositionEmbeddings: Math.max(64, s.questionLength, s.passageLength), hiddenDropoutProb: 0, attentionProbsDropoutProb: 0,
-        },
-        retriever: { questionMaxlength: s.questionLength, passageMaxlength: s.passageLength },
-      },
-      { seed: 0 },
-    );
-    const m = model;
-    const batch = {
-      questions: randomTokenBatch(s.questions, s.questionLength, s.vocabSize, 3),
-      passages: randomTokenBatch(s.questions * s.nContext, s.passageLength, s.vocabSize, 4),
-      gold: Float32Array.from({ length: s.questions * s.nContext }, (_, i) => Math.sin(i)),
-    };
-    // KL loss and clip 1 are the trainer's defaults; the model owns its optimizer (disposed with it).
-    const opts = { lr: 1e-4, dropout: false };
-    const step = (): void => void m.trainStep(batch, opts);
-    for (let i = 0; i < WARMUP; i++) step();
-    const before = tf.memory().numTensors;
-    const { seconds } = await timeIt(step, reps, 0);
-    assertNoLeak(before, 'BiEncoder.trainStep');
-    return seconds * 1000;
-  } finally {
-    model?.dispose();
+/**
+ * ms per step on each of `backends`, median of `reps`. The cpu-backend variants (blas, blas-unfused, cpu)
+ * share one model and take turns step by step, so that a busy machine slows them alike; another backend
+ * (wasm) gets its own model and runs its steps in a row. `between` runs after every round (the sgemm samples).
+ */
+async function stepTimes(make: () => { step(): void; dispose(): void }, backends: readonly string[], reps: number, between: () => Promise<void>): Promise<Measured[]> {
+  const out: Measured[] = [];
+  const groups = [backends.filter((b) => CPU_FAMILY.includes(b)), ...backends.filter((b) => !CPU_FAMILY.includes(b)).map((b) => [b])];
+  for (const group of groups) {
+    if (group.length === 0) continue;
+    const usable: string[] = [];
+    for (const b of group) {
+      try {
+        await useBackend(b);
+        usable.push(b);
+      } catch (error) {
+        out.push({ backend: b, error });
+      }
+    }
+    if (usable.length === 0) continue;
+    let model: { step(): void; dispose(): void } | undefined;
+    try {
+      model = make();
+      const m = model;
+      const samples = new Map<string, number[]>(usable.map((b) => [b, []]));
+      for (const b of usable) {
+        await useBackend(b);
+        for (let i = 0; i < WARMUP; i++) m.step();
+      }
+      const before = tf.memory().numTensors;
+      for (let r = 0; r < reps; r++) {
+        for (const b of usable) {
+          await useBackend(b);
+          const t0 = performance.now();
+          m.step();
+          samples.get(b)!.push(performance.now() - t0);
+        }
+        await between();
+      }
+      assertNoLeak(before, 'the training step');
+      for (const b of usable) out.push({ backend: b, ms: median(samples.get(b)!) });
+    } catch (error) {
+      for (const b of usable) out.push({ backend: b, error });
+    } finally {
+      model?.dispose();
+    }
   }
+  return out;
 }
 
 function pytorchReaderMs(s: ReaderStepShape, reps: number): { ms: number; label: string } {
@@ -139,22 +168,22 @@ interface StepCase {
   backends: readonly string[] | 'all';
   flop: number;
   shape: string;
-  measure(reps: number): Promise<number>;
+  make(): { step(): void; dispose(): void };
   reference(reps: number): { ms: number; label: string };
 }
 
 const CASES: readonly StepCase[] = [
   {
     name: 'reader_train_step_ms_demo', backends: 'all', flop: stepFlop(readerForwardFlop(DEMO_READER)), shape: readerShape(DEMO_READER),
-    measure: (reps) => readerStepMs(DEMO_READER, reps), reference: (reps) => pytorchReaderMs(DEMO_READER, reps),
+    make: () => readerStep(DEMO_READER), reference: (reps) => pytorchReaderMs(DEMO_READER, reps),
   },
   {
     name: 'retriever_train_step_ms_demo', backends: 'all', flop: stepFlop(retrieverForwardFlop(DEMO_RETRIEVER)), shape: retrieverShape(DEMO_RETRIEVER),
-    measure: (reps) => retrieverStepMs(DEMO_RETRIEVER, reps), reference: (reps) => pytorchRetrieverMs(DEMO_RETRIEVER, reps),
+    make: () => retrieverStep(DEMO_RETRIEVER), reference: (reps) => pytorchRetrieverMs(DEMO_RETRIEVER, reps),
   },
   {
-    name: 'reader_train_step_ms_demo_v1', backends: ['blas'], flop: stepFlop(readerForwardFlop(DEMO_READER_V1)), shape: readerShape(DEMO_READER_V1),
-    measure: (reps) => readerStepMs(DEMO_READER_V1, reps), reference: (reps) => pytorchReaderMs(DEMO_READER_V1, reps),
+    name: 'reader_train_step_ms_demo_v1', backends: ['blas', 'blas-unfused'], flop: stepFlop(readerForwardFlop(DEMO_READER_V1)), shape: readerShape(DEMO_READER_V1),
+    make: () => readerStep(DEMO_READER_V1), reference: (reps) => pytorchReaderMs(DEMO_READER_V1, reps),
   },
 ];
 
@@ -194,7 +223,7 @@ function rowsOf(c: StepCase, measured: readonly Measured[], ref: { ms: number; l
       name: c.name, backend: m.backend, value: m.ms, unit: 'ms',
       reference: 'error' in ref ? null : ref.label, reference_value: 'error' in ref ? null : ref.ms,
       ratio: 'error' in ref ? null : m.ms / ref.ms, ratio_kind: 'time',
-      notes: `median of ${reps} reps after ${WARMUP} warm-up steps; ${c.shape}; ratio = time / PyTorch time` +
+      notes: `median of ${reps} reps after ${WARMUP} warm-up steps (blas, blas-unfused and cpu take turns step by step); ${c.shape}; ratio = time / PyTorch time` +
         (cpuMs !== null && m.backend !== STOCK_CPU ? `; ${(m.ms / cpuMs).toFixed(3)} x the stock cpu time` : '') + refNote,
     });
   }
@@ -206,8 +235,9 @@ function rowsOf(c: StepCase, measured: readonly Measured[], ref: { ms: number; l
 export const demoStepsSuite: Suite = {
   name: 'demo-steps',
   description: `training steps at the demo's shapes (tiny T5 FiD reader ${DEMO_READER.questions}x${DEMO_READER.nContext}x${DEMO_READER.textMaxlength}, tiny BERT retriever ${DEMO_RETRIEVER.questions}x${DEMO_RETRIEVER.nContext}), ms per step vs PyTorch, GFLOP/s vs sgemm`,
-  // The demo models are small enough for the stock kernels: the before/after comparison is the point.
-  defaultBackends: ['blas', 'cpu', 'wasm'],
+  // The demo models are small enough for the stock kernels; blas-unfused is blas without the fused T5
+  // attention / RMS-norm kernels (the reader's path before them): the before/after comparisons are the point.
+  defaultBackends: ['blas', 'blas-unfused', 'cpu', 'wasm'],
   async run(ctx) {
     const sgemmSamples: number[] = [];
     const sampleSgemm = async (): Promise<void> => {
@@ -216,19 +246,12 @@ export const demoStepsSuite: Suite = {
     };
     const results: { c: StepCase; measured: Measured[]; ref: { ms: number; label: string } | { error: string } }[] = [];
     for (const c of CASES) {
-      const measured: Measured[] = [];
       const backends = c.backends === 'all' ? ctx.backends : ctx.backends.filter((b) => c.backends.includes(b));
       if (backends.length === 0) continue;
-      for (const backend of backends) {
-        try {
-          await useBackend(backend);
-          await sampleSgemm();
-          const ms = await c.measure(ctx.reps);
-          measured.push({ backend, ms });
-          ctx.log(`${c.name} ${backend}: ${ms.toFixed(1)} ms/step, ${(c.flop / ms / 1e6).toFixed(2)} GFLOP/s`);
-        } catch (error) {
-          measured.push({ backend, error });
-        }
+      await sampleSgemm();
+      const measured = await stepTimes(c.make, backends, ctx.reps, sampleSgemm);
+      for (const m of measured) {
+        if ('ms' in m) ctx.log(`${c.name} ${m.backend}: ${m.ms.toFixed(1)} ms/step, ${(c.flop / m.ms / 1e6).toFixed(2)} GFLOP/s`);
       }
       let ref: { ms: number; label: string } | { error: string };
       try {
