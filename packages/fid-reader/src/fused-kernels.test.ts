@@ -1,9 +1,10 @@
 // t5Attention and rmsNorm through @fidkd/tfjs-blas's fused kernels (one op forward, one backward) against
-// their plain tf-op paths: values and gradients (q, k, v, position bias; x, w), as the reader's training uses them.
+// their plain tf-op paths: values and gradients (q, k, v, position bias; x, w), as the reader's training uses
+// them; likewise the relu feed-forward op of the cpu backend.
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_KERNEL_NAMES, isBlasAvailable, registerBlasKernels, unregisterBlasKernels } from '@fidkd/tfjs-blas';
 import { FLOAT32_MIN } from './t5.js';
-import { rmsNorm, setFusedCpuKernels, t5Attention, t5SelfAttentionPacked, usesFusedAttention } from './kernels.js';
+import { reluFeedForward, rmsNorm, setFusedCpuKernels, t5Attention, t5SelfAttentionPacked, usesFusedAttention } from './kernels.js';
 
 beforeAll(async () => {
   if (!isBlasAvailable()) throw new Error('@fidkd/tfjs-blas native addon is not built: run `npm run setup` (needs libopenblas-dev)');
@@ -76,4 +77,29 @@ test('rmsNorm: fused values and gradients equal the plain tf ops', () => {
     expect({ output: i, ok: err <= 1e-4 }).toEqual({ output: i, ok: true });
   });
   tf.dispose([x, w, dy]);
+});
+
+test('reluFeedForward: fused values and gradients equal the plain tf ops (inactive units included)', () => {
+  const x = tf.randomNormal([40, 8], 0, 1, 'float32', 10);
+  const wi = tf.randomNormal([24, 8], 0, 0.5, 'float32', 11);
+  const wo = tf.randomNormal([8, 24], 0, 0.5, 'float32', 12);
+  const dy = tf.randomNormal([40, 8], 0, 1, 'float32', 13);
+  const run = (fused: boolean): Float32Array[] => {
+    setFusedCpuKernels(fused);
+    return tf.tidy(() => {
+      const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor): tf.Tensor => reluFeedForward(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D);
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(a, b, c), dy)))([x, wi, wo]);
+      return [f(x, wi, wo), ...grads].map((t) => Float32Array.from(t.dataSync()));
+    });
+  };
+  const before = tf.memory().numTensors;
+  const fused = run(true);
+  const plain = run(false);
+  expect(tf.memory().numTensors).toBe(before);
+  fused.forEach((got, i) => {
+    let err = 0;
+    for (let j = 0; j < got.length; j++) err = Math.max(err, Math.abs(got[j]! - plain[i]![j]!));
+    expect({ output: i, ok: err <= 1e-5 }).toEqual({ output: i, ok: true });
+  });
+  tf.dispose([x, wi, wo, dy]);
 });

@@ -60,6 +60,32 @@ export function permute0213(x: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * T5's relu feed-forward relu(x·Wiᵀ)·Woᵀ for x [M, d], Wi [d_ff, d], Wo [d, d_ff]. On `cpu` it is one op whose
+ * gradient masks dh = dy·Wo in place by the saved activation instead of allocating relu, step and product
+ * tensors of [M, d_ff] (the largest of a tiny reader's step); elsewhere plain tf ops.
+ */
+export function reluFeedForward(x: tf.Tensor2D, wi: tf.Tensor2D, wo: tf.Tensor2D): tf.Tensor2D {
+  if (!usesFusedCpuKernels()) return tf.matMul(tf.relu(tf.matMul(x, wi, false, true)), wo, false, true);
+  const op = tf.customGrad(((a: tf.Tensor2D, w1: tf.Tensor2D, w2: tf.Tensor2D, save: SaveFn) => {
+    const h = tf.fused.matMul({ a, b: w1, transposeB: true, activation: 'relu' });
+    save([a, w1, w2, h]);
+    return {
+      value: tf.matMul(h, w2, false, true),
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [sa, s1, s2, sh] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const dh = tf.matMul(dy, s2);
+        // dh is this function's own fresh tensor: zeroing it where relu was inactive changes nothing else.
+        const g = f32(dh);
+        const hv = f32(sh);
+        for (let i = 0; i < g.length; i++) if (!(hv[i]! > 0)) g[i] = 0;
+        return [tf.matMul(dh, s1), tf.matMul(dh, sa, true, false), tf.matMul(dy, sh, true, false)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...t: tf.Tensor[]) => tf.Tensor2D;
+  return op(x, wi, wo);
+}
+
+/**
  * Names of the fused RMS-norm kernels @fidkd/tfjs-blas registers on `cpu` (contract in its rms-norm.ts):
  * inputs x [..., d], w [d]; attr eps; outputs y and rinv [rows]; the gradient takes dy, x, w, rinv → dx, dw.
  */

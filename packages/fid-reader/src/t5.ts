@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { T5Config } from './config.js';
 import { bucketTable } from './position-bucket.js';
-import { attentionBias, lookupRows, permute0213, rmsNorm, softmaxLast, t5SelfAttentionPacked, tokenNll, usesFusedAttention } from './kernels.js';
+import { attentionBias, lookupRows, permute0213, reluFeedForward, rmsNorm, softmaxLast, t5SelfAttentionPacked, tokenNll, usesFusedAttention } from './kernels.js';
 
 export { rmsNorm };
 
@@ -149,6 +149,11 @@ function feedForward(params: T5Params, prefix: string, x: tf.Tensor, c: T5Config
   let h: tf.Tensor;
   if (c.feed_forward_proj === 'gated-gelu') {
     h = tf.mul(geluNew(linear(x, p(params, `${prefix}.DenseReluDense.wi_0.weight`))), linear(x, p(params, `${prefix}.DenseReluDense.wi_1.weight`)));
+  } else if (!(o.dropoutRate && o.dropoutRate > 0)) {
+    const shape = x.shape;
+    const wi = p(params, `${prefix}.DenseReluDense.wi.weight`) as tf.Tensor2D;
+    const y = reluFeedForward(tf.reshape(x, [-1, shape[shape.length - 1]!]), wi, p(params, `${prefix}.DenseReluDense.wo.weight`) as tf.Tensor2D);
+    return tf.reshape(y, shape);
   } else {
     h = tf.relu(linear(x, p(params, `${prefix}.DenseReluDense.wi.weight`)));
   }

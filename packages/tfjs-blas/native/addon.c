@@ -225,9 +225,9 @@ static napi_value js_attention(napi_env env, napi_callback_info info) {
 }
 
 /* attentionGrad(dy, q | qkv, k | null, v | null, probs, dq | dqkv, dk | null, dv | null, dpos | null,
- *               scratch | null, n, h, lq, lk, dkv, packed) */
+ *               n, h, lq, lk, dkv, packed) */
 static napi_value js_attention_grad(napi_env env, napi_callback_info info) {
-  ARGS(16);
+  ARGS(15);
   F32(0, dy, ndy);
   F32(1, q, nq);
   F32_OPT(2, k, nk);
@@ -237,13 +237,12 @@ static napi_value js_attention_grad(napi_env env, napi_callback_info info) {
   F32_OPT(6, dk, ndk);
   F32_OPT(7, dv, ndv);
   F32_OPT(8, dpos, ndpos);
-  F32_OPT(9, scratch, nscratch);
-  INT(10, n);
-  INT(11, h);
-  INT(12, lq);
-  INT(13, lk);
-  INT(14, dkv);
-  INT(15, packed);
+  INT(9, n);
+  INT(10, h);
+  INT(11, lq);
+  INT(12, lk);
+  INT(13, dkv);
+  INT(14, packed);
   size_t width = (size_t)(h * dkv), np = (size_t)(n * h * lq * lk);
   if (packed) {
     if (lq != lk || nq != (size_t)(n * lq) * width * 3 || ndq != nq) FAIL("fidkd_blas.attentionGrad: packed qkv and dqkv must be [n, l, 3*h*dkv]");
@@ -256,9 +255,9 @@ static napi_value js_attention_grad(napi_env env, napi_callback_info info) {
     FAIL("fidkd_blas.attentionGrad: q, k, v lengths do not match n, h, lq, lk, dkv");
   }
   size_t ldq = packed ? 3 * width : width, ldk = ldq;
-  if (ndy != (size_t)(n * lq) * width || nprobs != np || (dpos && (ndpos != (size_t)(h * lq * lk) || nscratch != np)))
+  if (ndy != (size_t)(n * lq) * width || nprobs != np || (dpos && ndpos != (size_t)(h * lq * lk)))
     FAIL("fidkd_blas.attentionGrad: lengths do not match n, h, lq, lk, dkv");
-  fidkd_attention_grad(dy, q, k, v, ldq, ldk, probs, dq, dk, dv, dpos, scratch, (int)n, (int)h, (int)lq, (int)lk, (int)dkv);
+  fidkd_attention_grad(dy, q, k, v, ldq, ldk, probs, dq, dk, dv, dpos, (int)n, (int)h, (int)lq, (int)lk, (int)dkv);
   return undefined(env);
 }
 

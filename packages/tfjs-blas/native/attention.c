@@ -7,6 +7,7 @@
 #include "kernels.h"
 #include "pool.h"
 #include <float.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 typedef struct {
   const float *q, *k, *v, *pos, *dy, *probs;
   const int32_t *mask;
-  float *out, *p_out, *dq, *dk, *dv, *ds;
+  float *out, *p_out, *dq, *dk, *dv, *dpos;
   int n, h, lq, lk, dkv, causal;
   size_t ldq, ldk; /* row strides of q (and dq), of k, v (and dk, dv): h*dkv, or 3*h*dkv when packed */
 } attn_ctx;
@@ -113,6 +114,8 @@ void fidkd_attention(const float *q, const float *k, const float *v, size_t ldq,
   fidkd_parallel_for((size_t)n * h, 2, fwd_range, &c);
 }
 
+static pthread_mutex_t dpos_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void bwd_range(void *vctx, size_t begin, size_t end) {
   const attn_ctx *c = (const attn_ctx *)vctx;
   const int lq = c->lq, lk = c->lk, dkv = c->dkv;
@@ -120,13 +123,15 @@ static void bwd_range(void *vctx, size_t begin, size_t end) {
   /* Packed per (sequence, head): k [lk, dkv], vᵀ [dkv, lk], and the dk, dv accumulators [lk, dkv]. */
   float *kp = malloc(sizeof(float) * (hsize * 5 + (size_t)lk));
   float *vt = kp + hsize, *dkp = vt + hsize, *dvp = dkp + hsize, *scratch = dvp + hsize, *g = scratch + hsize;
+  /* This range's share of dpos (the sum over sequences), added to the shared one once at the end. */
+  float *dpos = c->dpos ? calloc((size_t)c->h * lq * lk, sizeof(float)) : NULL;
   for (size_t t = begin; t < end; t++) {
     int b = (int)(t / c->h), hd = (int)(t % c->h);
     size_t qoff = (size_t)b * lq * ldq + hd * dkv, koff = (size_t)b * lk * ldk + hd * dkv;
     const float *q = c->q + qoff, *dy = c->dy + (size_t)b * lq * width + hd * dkv;
     float *dq = c->dq + qoff;
     const float *p = c->probs + t * lq * lk;
-    float *ds = c->ds ? c->ds + t * lq * lk : NULL;
+    float *ds = dpos ? dpos + (size_t)hd * lq * lk : NULL;
     pack_head(c->k + koff, ldk, lk, dkv, kp, NULL);
     pack_head(c->v + koff, ldk, lk, dkv, scratch, vt);
     memset(dkp, 0, sizeof(float) * hsize * 2);
@@ -143,7 +148,10 @@ static void bwd_range(void *vctx, size_t begin, size_t end) {
       for (int j = 0; j < lk; j++) dot += (double)g[j] * p[j];
       const float fdot = (float)dot;
       for (int j = 0; j < lk; j++) g[j] = p[j] * (g[j] - fdot);
-      if (ds) memcpy(ds + (size_t)i * lk, g, sizeof(float) * (size_t)lk);
+      if (ds) {
+        float *dsi = ds + (size_t)i * lk;
+        for (int j = 0; j < lk; j++) dsi[j] += g[j];
+      }
       float acc[dkv], qv[dkv], dyv[dkv];
       for (int d = 0; d < dkv; d++) {
         acc[d] = 0.0f;
@@ -172,33 +180,20 @@ static void bwd_range(void *vctx, size_t begin, size_t end) {
       }
     }
   }
+  if (dpos) {
+    pthread_mutex_lock(&dpos_lock);
+    for (size_t e = 0, m = (size_t)c->h * lq * lk; e < m; e++) c->dpos[e] += dpos[e];
+    pthread_mutex_unlock(&dpos_lock);
+    free(dpos);
+  }
   free(kp);
 }
 
-typedef struct {
-  const float *ds;
-  float *dpos;
-  size_t n, block;
-} dpos_ctx;
-
-/* dpos[e] = sum over sequences of ds[b, e], e over H*Lq*Lk. */
-static void dpos_range(void *vctx, size_t begin, size_t end) {
-  const dpos_ctx *c = (const dpos_ctx *)vctx;
-  for (size_t e = begin; e < end; e++) {
-    float s = 0.0f;
-    for (size_t b = 0; b < c->n; b++) s += c->ds[b * c->block + e];
-    c->dpos[e] = s;
-  }
-}
-
 void fidkd_attention_grad(const float *dy, const float *q, const float *k, const float *v, size_t ldq, size_t ldk,
-                          const float *probs, float *dq, float *dk, float *dv, float *dpos, float *scratch, int n,
-                          int h, int lq, int lk, int dkv) {
-  attn_ctx c = {.q = q, .k = k, .v = v, .dy = dy, .probs = probs, .dq = dq, .dk = dk, .dv = dv,
-                .ds = dpos ? scratch : NULL, .n = n, .h = h, .lq = lq, .lk = lk, .dkv = dkv, .ldq = ldq, .ldk = ldk};
+                          const float *probs, float *dq, float *dk, float *dv, float *dpos, int n, int h, int lq,
+                          int lk, int dkv) {
+  attn_ctx c = {.q = q, .k = k, .v = v, .dy = dy, .probs = probs, .dq = dq, .dk = dk, .dv = dv, .dpos = dpos,
+                .n = n, .h = h, .lq = lq, .lk = lk, .dkv = dkv, .ldq = ldq, .ldk = ldk};
+  if (dpos) memset(dpos, 0, sizeof(float) * (size_t)h * lq * lk);
   fidkd_parallel_for((size_t)n * h, 2, bwd_range, &c);
-  if (dpos) {
-    dpos_ctx d = {scratch, dpos, (size_t)n, (size_t)h * lq * lk};
-    fidkd_parallel_for(d.block, 4096, dpos_range, &d);
-  }
 }

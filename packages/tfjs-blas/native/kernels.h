@@ -57,10 +57,10 @@ void fidkd_attention(const float *q, const float *k, const float *v, size_t ldq,
                      const int32_t *mask, float *out, float *probs, int n, int h, int lq, int lk, int dkv,
                      int causal);
 /* Gradients of fidkd_attention given dy [n, lq, h*dkv] and its probs, dq with q's row stride, dk, dv with k's
- * (every element written); dpos [h, lq, lk] when not NULL, which then needs scratch [n, h, lq, lk]. */
+ * (every element written), and dpos [h, lq, lk] when not NULL. */
 void fidkd_attention_grad(const float *dy, const float *q, const float *k, const float *v, size_t ldq, size_t ldk,
-                          const float *probs, float *dq, float *dk, float *dv, float *dpos, float *scratch, int n,
-                          int h, int lq, int lk, int dkv);
+                          const float *probs, float *dq, float *dk, float *dv, float *dpos, int n, int h, int lq,
+                          int lk, int dkv);
 
 /* ---- rmsnorm.c ---- */
 /* y [rows, d] = x / sqrt(mean(x²) + eps) · w; rinv [rows] = the 1/sqrt(...) of each row (for the gradient). */

@@ -62,8 +62,7 @@ const attentionGrad: FusedKernelImpl = ({ inputs, backend, attrs, addon }) => {
   const dv = o.v ? new Float32Array(o.v.length) : null;
   const posGrad = attrs['posGrad'] === true;
   const dpos = posGrad ? new Float32Array(o.h * o.lq * o.lk) : null;
-  addon.attentionGrad(dense(backend, inputs['dy'], 'dy', K), o.q, o.k, o.v, pv, dq, dk, dv, dpos, posGrad ? new Float32Array(pv.length) : null,
-    o.n, o.h, o.lq, o.lk, o.width / o.h, o.packed ? 1 : 0);
+  addon.attentionGrad(dense(backend, inputs['dy'], 'dy', K), o.q, o.k, o.v, pv, dq, dk, dv, dpos, o.n, o.h, o.lq, o.lk, o.width / o.h, o.packed ? 1 : 0);
   const outs = o.packed
     ? [backend.makeTensorInfo([o.n, o.lq, 3 * o.width], 'float32', dq)]
     : [
