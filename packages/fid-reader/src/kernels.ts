@@ -74,10 +74,11 @@ export function reluFeedForward(x: tf.Tensor2D, wi: tf.Tensor2D, wo: tf.Tensor2D
       gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
         const [sa, s1, s2, sh] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const dh = tf.matMul(dy, s2);
-        // dh is this function's own fresh tensor: zeroing it where relu was inactive changes nothing else.
+        // dh is this function's own fresh tensor: masking it where relu was inactive changes nothing else.
+        // A product, not a branch (random signs defeat branch prediction), as tfjs's dy·step(x).
         const g = f32(dh);
         const hv = f32(sh);
-        for (let i = 0; i < g.length; i++) if (!(hv[i]! > 0)) g[i] = 0;
+        for (let i = 0; i < g.length; i++) g[i]! *= +(hv[i]! > 0);
         return [tf.matMul(dh, s1), tf.matMul(dh, sa, true, false), tf.matMul(dy, sh, true, false)];
       },
     };
