@@ -60,6 +60,80 @@ static void pack_head(const float *x, size_t width, int l, int dkv, float *restr
   }
 }
 
+/* Lane-wise reductions over n floats (8 independent lanes, so that they vectorise without reassociation). */
+static inline float row_max(const float *restrict s, int n) {
+  float lane[8];
+  for (int k = 0; k < 8; k++) lane[k] = -INFINITY;
+  int j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; k++) lane[k] = s[j + k] > lane[k] ? s[j + k] : lane[k];
+  float m = -INFINITY;
+  for (int k = 0; k < 8; k++) m = lane[k] > m ? lane[k] : m;
+  for (; j < n; j++) m = s[j] > m ? s[j] : m;
+  return m;
+}
+
+static inline double row_sum(const float *restrict s, int n) {
+  float lane[8] = {0};
+  int j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; k++) lane[k] += s[j + k];
+  double sum = 0.0;
+  for (int k = 0; k < 8; k++) sum += lane[k];
+  for (; j < n; j++) sum += s[j];
+  return sum;
+}
+
+/* s[j] = Σ_d x[d] · mt[d, j] for j < n (mt packed [D, n]): 16 keys at a time with the sums in registers,
+ * each summed over d in order. Inlined with D a constant. */
+static inline __attribute__((always_inline)) void dot_columns(const float *restrict x, const float *restrict mt, int n,
+                                                              const int D, float *restrict s) {
+  int j = 0;
+  for (; j + 16 <= n; j += 16) {
+    float acc[16];
+    for (int k = 0; k < 16; k++) acc[k] = 0.0f;
+    for (int d = 0; d < D; d++)
+      for (int k = 0; k < 16; k++) acc[k] += x[d] * mt[(size_t)d * n + j + k];
+    for (int k = 0; k < 16; k++) s[j + k] = acc[k];
+  }
+  for (; j < n; j++) {
+    float a = 0.0f;
+    for (int d = 0; d < D; d++) a += x[d] * mt[(size_t)d * n + j];
+    s[j] = a;
+  }
+}
+
+static void dot_columns_any(const float *x, const float *mt, int n, int dkv, float *s) {
+  switch (dkv) {
+    case 8: dot_columns(x, mt, n, 8, s); break;
+    case 16: dot_columns(x, mt, n, 16, s); break;
+    case 32: dot_columns(x, mt, n, 32, s); break;
+    case 64: dot_columns(x, mt, n, 64, s); break;
+    default: dot_columns(x, mt, n, dkv, s);
+  }
+}
+
+/* out[0..D) = Σ_j p[j] · v[j, 0..D) with v packed [n, D]. Inlined with D a constant (the d_kv of common
+ * models), the accumulator stays in registers instead of round-tripping through memory every key. */
+static inline __attribute__((always_inline)) void weighted_rows(const float *restrict p, const float *restrict v, int n,
+                                                                const int D, float *restrict out) {
+  float acc[D];
+  for (int d = 0; d < D; d++) acc[d] = 0.0f;
+  for (int j = 0; j < n; j++)
+    for (int d = 0; d < D; d++) acc[d] += p[j] * v[(size_t)j * D + d];
+  for (int d = 0; d < D; d++) out[d] = acc[d];
+}
+
+static void weighted_rows_any(const float *p, const float *v, int n, int dkv, float *out) {
+  switch (dkv) {
+    case 8: weighted_rows(p, v, n, 8, out); break;
+    case 16: weighted_rows(p, v, n, 16, out); break;
+    case 32: weighted_rows(p, v, n, 32, out); break;
+    case 64: weighted_rows(p, v, n, 64, out); break;
+    default: weighted_rows(p, v, n, dkv, out);
+  }
+}
+
 static void fwd_range(void *vctx, size_t begin, size_t end) {
   const attn_ctx *c = (const attn_ctx *)vctx;
   const int lq = c->lq, lk = c->lk, dkv = c->dkv;
@@ -78,29 +152,13 @@ static void fwd_range(void *vctx, size_t begin, size_t end) {
     for (int i = 0; i < lq; i++, p += lk) {
       const float *qi = q + (size_t)i * ldq;
       float *restrict s = p;
-      for (int j = 0; j < lk; j++) s[j] = 0.0f;
-      for (int d = 0; d < dkv; d++) {
-        const float qd = qi[d];
-        const float *restrict kd = kt + (size_t)d * lk;
-        for (int j = 0; j < lk; j++) s[j] += qd * kd[j];
-      }
+      dot_columns_any(qi, kt, lk, dkv, s);
       add_bias(c, b, hd, i, s);
-      float max = -INFINITY;
-      for (int j = 0; j < lk; j++) max = s[j] > max ? s[j] : max;
+      const float max = row_max(s, lk);
       for (int j = 0; j < lk; j++) s[j] = exp_nonpos(s[j] - max);
-      double sum = 0.0;
-      for (int j = 0; j < lk; j++) sum += s[j];
-      const float inv = (float)(1.0 / sum);
-      float acc[dkv];
-      for (int d = 0; d < dkv; d++) acc[d] = 0.0f;
-      for (int j = 0; j < lk; j++) {
-        const float pj = s[j] * inv;
-        s[j] = pj;
-        const float *restrict vj = vp + (size_t)j * dkv;
-        for (int d = 0; d < dkv; d++) acc[d] += pj * vj[d];
-      }
-      float *oi = o + (size_t)i * width;
-      for (int d = 0; d < dkv; d++) oi[d] = acc[d];
+      const float inv = (float)(1.0 / row_sum(s, lk));
+      for (int j = 0; j < lk; j++) s[j] *= inv;
+      weighted_rows_any(s, vp, lk, dkv, o + (size_t)i * width);
     }
   }
   free(kt);
@@ -112,6 +170,41 @@ void fidkd_attention(const float *q, const float *k, const float *v, size_t ldq,
   attn_ctx c = {.q = q, .k = k, .v = v, .pos = pos, .mask = mask, .out = out, .p_out = probs,
                 .n = n, .h = h, .lq = lq, .lk = lk, .dkv = dkv, .causal = causal, .ldq = ldq, .ldk = ldk};
   fidkd_parallel_for((size_t)n * h, 2, fwd_range, &c);
+}
+
+/* One query row of the backward pass: dq[0..D) = Σ_j g[j]·k[j], dk[j] += g[j]·q, dv[j] += p[j]·dy, with k, dk,
+ * dv packed [n, D]; inlined with D a constant, like weighted_rows. */
+static inline __attribute__((always_inline)) void grad_row(const float *restrict g, const float *restrict p,
+                                                           const float *restrict k, const float *restrict qi,
+                                                           const float *restrict dyi, float *restrict dk,
+                                                           float *restrict dv, int n, const int D,
+                                                           float *restrict dqi) {
+  float acc[D], qv[D], dyv[D];
+  for (int d = 0; d < D; d++) {
+    acc[d] = 0.0f;
+    qv[d] = qi[d];
+    dyv[d] = dyi[d];
+  }
+  for (int j = 0; j < n; j++) {
+    const float gj = g[j], pj = p[j];
+    for (int d = 0; d < D; d++) {
+      acc[d] += gj * k[(size_t)j * D + d];
+      dk[(size_t)j * D + d] += gj * qv[d];
+      dv[(size_t)j * D + d] += pj * dyv[d];
+    }
+  }
+  for (int d = 0; d < D; d++) dqi[d] = acc[d];
+}
+
+static void grad_row_any(const float *g, const float *p, const float *k, const float *qi, const float *dyi, float *dk,
+                         float *dv, int n, int dkv, float *dqi) {
+  switch (dkv) {
+    case 8: grad_row(g, p, k, qi, dyi, dk, dv, n, 8, dqi); break;
+    case 16: grad_row(g, p, k, qi, dyi, dk, dv, n, 16, dqi); break;
+    case 32: grad_row(g, p, k, qi, dyi, dk, dv, n, 32, dqi); break;
+    case 64: grad_row(g, p, k, qi, dyi, dk, dv, n, 64, dqi); break;
+    default: grad_row(g, p, k, qi, dyi, dk, dv, n, dkv, dqi);
+  }
 }
 
 static pthread_mutex_t dpos_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -138,39 +231,15 @@ static void bwd_range(void *vctx, size_t begin, size_t end) {
     for (int i = 0; i < lq; i++, p += lk) {
       const float *dyi = dy + (size_t)i * width, *qi = q + (size_t)i * ldq;
       /* dP = dy·vᵀ, then dS = P ∘ (dP − Σ dP∘P) */
-      for (int j = 0; j < lk; j++) g[j] = 0.0f;
-      for (int d = 0; d < dkv; d++) {
-        const float dd = dyi[d];
-        const float *restrict vd = vt + (size_t)d * lk;
-        for (int j = 0; j < lk; j++) g[j] += dd * vd[j];
-      }
-      double dot = 0.0;
-      for (int j = 0; j < lk; j++) dot += (double)g[j] * p[j];
-      const float fdot = (float)dot;
+      dot_columns_any(dyi, vt, lk, dkv, g);
+      for (int j = 0; j < lk; j++) scratch[j] = g[j] * p[j];
+      const float fdot = (float)row_sum(scratch, lk);
       for (int j = 0; j < lk; j++) g[j] = p[j] * (g[j] - fdot);
       if (ds) {
         float *dsi = ds + (size_t)i * lk;
         for (int j = 0; j < lk; j++) dsi[j] += g[j];
       }
-      float acc[dkv], qv[dkv], dyv[dkv];
-      for (int d = 0; d < dkv; d++) {
-        acc[d] = 0.0f;
-        qv[d] = qi[d];
-        dyv[d] = dyi[d];
-      }
-      for (int j = 0; j < lk; j++) {
-        const float gj = g[j], pj = p[j];
-        const float *restrict kj = kp + (size_t)j * dkv;
-        float *restrict dkj = dkp + (size_t)j * dkv;
-        float *restrict dvj = dvp + (size_t)j * dkv;
-        for (int d = 0; d < dkv; d++) {
-          acc[d] += gj * kj[d];
-          dkj[d] += gj * qv[d];
-          dvj[d] += pj * dyv[d];
-        }
-      }
-      float *dqi = dq + (size_t)i * ldq;
-      for (int d = 0; d < dkv; d++) dqi[d] = acc[d];
+      grad_row_any(g, p, kp, qi, dyi, dkp, dvp, lk, dkv, dq + (size_t)i * ldq);
     }
     float *dk = c->dk + koff, *dv = c->dv + koff;
     for (int j = 0; j < lk; j++) {
