@@ -4,12 +4,17 @@
  * reader's training step take seconds. On `cpu` these few hot spots run as plain loops over the backend's own
  * arrays (dataSync is zero-copy there) with exact custom gradients; on every other backend they fall back to
  * the equivalent tf ops. Same math either way (float32 storage, float64 accumulation in the loops).
+ * Where @fidkd/tfjs-blas has registered its fused kernels (T5 attention, RMS norm; looked up by name in tfjs's
+ * kernel registry, so this package does not depend on it), attention and the norm run natively instead.
  */
 import * as tf from '@tensorflow/tfjs';
 
 let fusedEnabled = true;
 
-/** Turns the fused cpu loops on or off (off = plain tf ops everywhere; for comparisons and debugging). */
+/**
+ * Turns the fused cpu loops and the use of registered fused kernels on or off (off = plain tf ops everywhere;
+ * for comparisons and debugging).
+ */
 export function setFusedCpuKernels(enabled: boolean): void {
   fusedEnabled = enabled;
 }
