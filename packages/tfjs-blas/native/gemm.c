@@ -37,6 +37,17 @@ static void gemm_range(void *ctx, size_t begin, size_t end) {
   for (size_t i = begin; i < end; i++) gemm_one((const gemm_ctx *)ctx, i);
 }
 
+/* Rows [begin, end) of the single product (batch 1): op(A)'s rows start at row `begin` of A, or at column
+ * `begin` when A is transposed (lda stays m). */
+static void gemm_rows(void *ctx, size_t begin, size_t end) {
+  const gemm_ctx *g = (const gemm_ctx *)ctx;
+  int lda = g->ta ? g->m : g->k;
+  int ldb = g->tb ? g->k : g->n;
+  const float *a = g->a + g->a_off[0] + (g->ta ? begin : begin * (size_t)g->k);
+  cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, (int)(end - begin),
+              g->n, g->k, 1.0f, a, lda, g->b + g->b_off[0], ldb, 0.0f, g->c + begin * (size_t)g->n, g->n);
+}
+
 void fidkd_gemm_batched(const float *a, const float *b, float *c, const int64_t *a_off, const int64_t *b_off,
                         int batch, int m, int n, int k, int trans_a, int trans_b) {
   gemm_ctx g = {a, b, c, a_off, b_off, m, n, k, trans_a, trans_b};
@@ -51,6 +62,17 @@ void fidkd_gemm_batched(const float *a, const float *b, float *c, const int64_t 
     int saved = openblas_get_num_threads();
     openblas_set_num_threads(1);
     fidkd_parallel_for((size_t)batch, 2, gemm_range, &g);
+    openblas_set_num_threads(saved);
+    return;
+  }
+  /* One tall, thin product (the projections of a tiny transformer over thousands of tokens, tens of MFLOP):
+   * blocks of rows as single-threaded sgemm calls over the pool. OpenBLAS's own threads wait for each other,
+   * which costs a scheduler time slice whenever one of them is preempted on a busy machine; the pool's caller
+   * takes the chunks a preempted worker has not started. */
+  if (batch == 1 && m >= 256 && flops < 4e8 && fidkd_pool_threads() > 1) {
+    int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    fidkd_parallel_for((size_t)m, 128, gemm_rows, &g);
     openblas_set_num_threads(saved);
     return;
   }

@@ -95,6 +95,11 @@ describe('BatchMatMul', () => {
     [[3, 4, 5], [1, 2, 5], false, true],
     [[8, 12, 16, 8], [8, 12, 16, 8], false, true],
     [[64, 200], [200, 300], false, false],
+    // tall, thin single products: split by rows over the pool
+    [[600, 40], [40, 24], false, false],
+    [[40, 600], [40, 24], true, false],
+    [[600, 40], [24, 40], false, true],
+    [[40, 600], [24, 40], true, true],
   ] as [number[], number[], boolean, boolean][])('%j x %j tA=%s tB=%s', (as, bs, ta, tb) => {
     // tfjs's BatchMatMul gradient does not reduce broadcast batch dims (fails with the stock kernel too):
     // gradients are compared when both sides have the same batch dims.
