@@ -100,6 +100,11 @@ describe('BatchMatMul', () => {
     [[40, 600], [40, 24], true, false],
     [[600, 40], [24, 40], false, true],
     [[40, 600], [24, 40], true, true],
+    // few outputs over a long inner dimension: split by inner blocks over the pool
+    [[24, 3000], [3000, 16], false, false],
+    [[3000, 24], [3000, 16], true, false],
+    [[24, 3000], [16, 3000], false, true],
+    [[3000, 24], [16, 3000], true, true],
   ] as [number[], number[], boolean, boolean][])('%j x %j tA=%s tB=%s', (as, bs, ta, tb) => {
     // tfjs's BatchMatMul gradient does not reduce broadcast batch dims (fails with the stock kernel too):
     // gradients are compared when both sides have the same batch dims.
