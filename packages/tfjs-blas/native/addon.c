@@ -59,6 +59,10 @@ static int get_array(napi_env env, napi_value v, napi_typedarray_type want, void
   int32_t *ptr;                                                                               \
   size_t n;                                                                                   \
   if (!get_array(env, argv[i], napi_int32_array, (void **)&ptr, &n, 0)) FAIL("fidkd_blas: argument " #i " must be an Int32Array")
+#define I32_OPT(i, ptr, n)                                                                    \
+  int32_t *ptr;                                                                               \
+  size_t n;                                                                                   \
+  if (!get_array(env, argv[i], napi_int32_array, (void **)&ptr, &n, 1)) FAIL("fidkd_blas: argument " #i " must be an Int32Array or null")
 #define F64(i, ptr, n)                                                                        \
   double *ptr;                                                                                \
   size_t n;                                                                                   \
@@ -196,9 +200,7 @@ static napi_value js_attention(napi_env env, napi_callback_info info) {
   F32_OPT(1, k, nk);
   F32_OPT(2, v, nv);
   F32_OPT(3, pos, npos);
-  int32_t *mask;
-  size_t nmask;
-  if (!get_array(env, argv[4], napi_int32_array, (void **)&mask, &nmask, 1)) FAIL("fidkd_blas: argument 4 must be an Int32Array or null");
+  I32_OPT(4, mask, nmask);
   F32(5, out, nout);
   F32(6, probs, nprobs);
   INT(7, n);

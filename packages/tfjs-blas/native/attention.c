@@ -60,6 +60,19 @@ static void pack_head(const float *x, size_t width, int l, int dkv, float *restr
   }
 }
 
+/* Calls f(args..., D) with D a compile-time constant for the common d_kv (8, 16, 32, 64), so that the inlined
+ * loops over d are unrolled with their sums in registers; any other d_kv runs the same code with D variable. */
+#define WITH_DKV(dkv, f, ...)                  \
+  do {                                         \
+    switch (dkv) {                             \
+      case 8: f(__VA_ARGS__, 8); break;        \
+      case 16: f(__VA_ARGS__, 16); break;      \
+      case 32: f(__VA_ARGS__, 32); break;      \
+      case 64: f(__VA_ARGS__, 64); break;      \
+      default: f(__VA_ARGS__, dkv);            \
+    }                                          \
+  } while (0)
+
 /* Lane-wise reductions over n floats (8 independent lanes, so that they vectorise without reassociation). */
 static inline float row_max(const float *restrict s, int n) {
   float lane[8];
@@ -85,9 +98,9 @@ static inline double row_sum(const float *restrict s, int n) {
 }
 
 /* s[j] = Σ_d x[d] · mt[d, j] for j < n (mt packed [D, n]): 16 keys at a time with the sums in registers,
- * each summed over d in order. Inlined with D a constant. */
+ * each summed over d in order. */
 static inline __attribute__((always_inline)) void dot_columns(const float *restrict x, const float *restrict mt, int n,
-                                                              const int D, float *restrict s) {
+                                                              float *restrict s, const int D) {
   int j = 0;
   for (; j + 16 <= n; j += 16) {
     float acc[16];
@@ -103,35 +116,15 @@ static inline __attribute__((always_inline)) void dot_columns(const float *restr
   }
 }
 
-static void dot_columns_any(const float *x, const float *mt, int n, int dkv, float *s) {
-  switch (dkv) {
-    case 8: dot_columns(x, mt, n, 8, s); break;
-    case 16: dot_columns(x, mt, n, 16, s); break;
-    case 32: dot_columns(x, mt, n, 32, s); break;
-    case 64: dot_columns(x, mt, n, 64, s); break;
-    default: dot_columns(x, mt, n, dkv, s);
-  }
-}
-
-/* out[0..D) = Σ_j p[j] · v[j, 0..D) with v packed [n, D]. Inlined with D a constant (the d_kv of common
- * models), the accumulator stays in registers instead of round-tripping through memory every key. */
+/* out[0..D) = Σ_j p[j] · v[j, 0..D) with v packed [n, D]; with D a constant the accumulator stays in registers
+ * instead of round-tripping through memory every key. */
 static inline __attribute__((always_inline)) void weighted_rows(const float *restrict p, const float *restrict v, int n,
-                                                                const int D, float *restrict out) {
+                                                                float *restrict out, const int D) {
   float acc[D];
   for (int d = 0; d < D; d++) acc[d] = 0.0f;
   for (int j = 0; j < n; j++)
     for (int d = 0; d < D; d++) acc[d] += p[j] * v[(size_t)j * D + d];
   for (int d = 0; d < D; d++) out[d] = acc[d];
-}
-
-static void weighted_rows_any(const float *p, const float *v, int n, int dkv, float *out) {
-  switch (dkv) {
-    case 8: weighted_rows(p, v, n, 8, out); break;
-    case 16: weighted_rows(p, v, n, 16, out); break;
-    case 32: weighted_rows(p, v, n, 32, out); break;
-    case 64: weighted_rows(p, v, n, 64, out); break;
-    default: weighted_rows(p, v, n, dkv, out);
-  }
 }
 
 static void fwd_range(void *vctx, size_t begin, size_t end) {
@@ -152,13 +145,13 @@ static void fwd_range(void *vctx, size_t begin, size_t end) {
     for (int i = 0; i < lq; i++, p += lk) {
       const float *qi = q + (size_t)i * ldq;
       float *restrict s = p;
-      dot_columns_any(qi, kt, lk, dkv, s);
+      WITH_DKV(dkv, dot_columns, qi, kt, lk, s);
       add_bias(c, b, hd, i, s);
       const float max = row_max(s, lk);
       for (int j = 0; j < lk; j++) s[j] = exp_nonpos(s[j] - max);
       const float inv = (float)(1.0 / row_sum(s, lk));
       for (int j = 0; j < lk; j++) s[j] *= inv;
-      weighted_rows_any(s, vp, lk, dkv, o + (size_t)i * width);
+      WITH_DKV(dkv, weighted_rows, s, vp, lk, o + (size_t)i * width);
     }
   }
   free(kt);
@@ -173,12 +166,12 @@ void fidkd_attention(const float *q, const float *k, const float *v, size_t ldq,
 }
 
 /* One query row of the backward pass: dq[0..D) = Σ_j g[j]·k[j], dk[j] += g[j]·q, dv[j] += p[j]·dy, with k, dk,
- * dv packed [n, D]; inlined with D a constant, like weighted_rows. */
+ * dv packed [n, D]. */
 static inline __attribute__((always_inline)) void grad_row(const float *restrict g, const float *restrict p,
                                                            const float *restrict k, const float *restrict qi,
                                                            const float *restrict dyi, float *restrict dk,
-                                                           float *restrict dv, int n, const int D,
-                                                           float *restrict dqi) {
+                                                           float *restrict dv, int n, float *restrict dqi,
+                                                           const int D) {
   float acc[D], qv[D], dyv[D];
   for (int d = 0; d < D; d++) {
     acc[d] = 0.0f;
@@ -194,17 +187,6 @@ static inline __attribute__((always_inline)) void grad_row(const float *restrict
     }
   }
   for (int d = 0; d < D; d++) dqi[d] = acc[d];
-}
-
-static void grad_row_any(const float *g, const float *p, const float *k, const float *qi, const float *dyi, float *dk,
-                         float *dv, int n, int dkv, float *dqi) {
-  switch (dkv) {
-    case 8: grad_row(g, p, k, qi, dyi, dk, dv, n, 8, dqi); break;
-    case 16: grad_row(g, p, k, qi, dyi, dk, dv, n, 16, dqi); break;
-    case 32: grad_row(g, p, k, qi, dyi, dk, dv, n, 32, dqi); break;
-    case 64: grad_row(g, p, k, qi, dyi, dk, dv, n, 64, dqi); break;
-    default: grad_row(g, p, k, qi, dyi, dk, dv, n, dkv, dqi);
-  }
 }
 
 static pthread_mutex_t dpos_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -231,7 +213,7 @@ static void bwd_range(void *vctx, size_t begin, size_t end) {
     for (int i = 0; i < lq; i++, p += lk) {
       const float *dyi = dy + (size_t)i * width, *qi = q + (size_t)i * ldq;
       /* dP = dy·vᵀ, then dS = P ∘ (dP − Σ dP∘P) */
-      dot_columns_any(dyi, vt, lk, dkv, g);
+      WITH_DKV(dkv, dot_columns, dyi, vt, lk, g);
       for (int j = 0; j < lk; j++) scratch[j] = g[j] * p[j];
       const float fdot = (float)row_sum(scratch, lk);
       for (int j = 0; j < lk; j++) g[j] = p[j] * (g[j] - fdot);
@@ -239,7 +221,7 @@ static void bwd_range(void *vctx, size_t begin, size_t end) {
         float *dsi = ds + (size_t)i * lk;
         for (int j = 0; j < lk; j++) dsi[j] += g[j];
       }
-      grad_row_any(g, p, kp, qi, dyi, dkp, dvp, lk, dkv, dq + (size_t)i * ldq);
+      WITH_DKV(dkv, grad_row, g, p, kp, qi, dyi, dkp, dvp, lk, dq + (size_t)i * ldq);
     }
     float *dk = c->dk + koff, *dv = c->dv + koff;
     for (int j = 0; j < lk; j++) {
