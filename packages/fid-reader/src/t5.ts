@@ -238,6 +238,7 @@ export function decoderForward(
     const ea = `${b}.layer.1.EncDecAttention`;
     const kv = cross[i]!;
     if (kv.tokenLayout) {
+      if (o.dropoutRate && o.dropoutRate > 0) throw new Error('decoderForward: token-layout cross keys/values (the fused kernel) take no attention dropout');
       const q = linear(n1, p(params, `${ea}.q.weight`));
       h = tf.add(h, dropout(linear(t5Attention(q, kv.k, kv.v, null, encoderMask, false, c.num_heads, FLOAT32_MIN), p(params, `${ea}.o.weight`)), o));
     } else {
