@@ -86,6 +86,15 @@ void fidkd_gemm_batched(const float *a, const float *b, float *c, const int64_t 
     openblas_set_num_threads(saved);
     return;
   }
+  /* One small product (< 20 MFLOP, e.g. 32×96 · 96×128): in the calling thread. OpenBLAS would hand it to its
+   * threads above ~0.26 M multiply-adds, and waking a sleeping thread costs more than the product. */
+  if (batch == 1 && flops < 2e7) {
+    int saved = openblas_get_num_threads();
+    if (saved > 1) openblas_set_num_threads(1);
+    gemm_range(&g, 0, 1);
+    if (saved > 1) openblas_set_num_threads(saved);
+    return;
+  }
   /* One tall, thin product (the projections of a tiny transformer over thousands of tokens, tens of MFLOP):
    * blocks of rows as single-threaded sgemm calls over the pool. OpenBLAS's own threads wait for each other,
    * which costs a scheduler time slice whenever one of them is preempted on a busy machine; the pool's caller
