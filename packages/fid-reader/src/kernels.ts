@@ -320,11 +320,11 @@ export function tokenNll(logits: tf.Tensor, labels: Int32Array): tf.Tensor {
 
 /**
  * Name of the fused T5 attention kernel that @fidkd/tfjs-blas registers on `cpu` (see its attention.ts for
- * the contract): inputs q [N, Lq, H·dkv], k, v [N, Lk, H·dkv], pos? [H, Lq, Lk], mask? [N, Lk] int32; attrs
- * numHeads, causal; outputs out [N, Lq, H·dkv] and probs [N, H, Lq, Lk].
+ * the contract): inputs q [N, Lq, H·dkv], k, v [N, Lk, H·dkv] (or one packed qkv [N, L, 3·H·dkv]), pos?
+ * [H, Lq, Lk], mask? [N, Lk] int32; attrs numHeads, causal; outputs out [N, Lq, H·dkv] and probs [N, H, Lq, Lk].
  */
 export const FUSED_ATTENTION_KERNEL = 'FidkdT5Attention';
-/** Its gradient: inputs dy, q, k, v, probs; attrs numHeads, posGrad; outputs dq, dk, dv (, dpos). */
+/** Its gradient: inputs dy, q, k, v (or qkv), probs; attrs numHeads, posGrad; outputs dq, dk, dv (or dqkv) (, dpos). */
 export const FUSED_ATTENTION_GRAD_KERNEL = 'FidkdT5AttentionGrad';
 
 /** True when the fused attention kernels are registered for the active backend (and fused kernels are on). */
