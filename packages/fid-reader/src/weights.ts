@@ -131,7 +131,9 @@ export function resolveT5Weights(tensors: StateDict, c: T5Config, file: string):
 export function initT5Weights(c: T5Config, seed: number): Map<string, tf.Tensor> {
   const out = new Map<string, tf.Tensor>();
   t5ParamSpecs(c).forEach((spec, i) => {
-    out.set(spec.name, spec.initStd === 0 ? tf.ones(spec.shape) : tf.randomNormal(spec.shape, 0, spec.initStd, 'float32', seed * 1000 + i));
+    // tfjs takes a seed of 0 as "no seed" (Math.random): the first parameter of seed 0 gets -1 instead.
+    const tfSeed = seed * 1000 + i || -1;
+    out.set(spec.name, spec.initStd === 0 ? tf.ones(spec.shape) : tf.randomNormal(spec.shape, 0, spec.initStd, 'float32', tfSeed));
   });
   return out;
 }
