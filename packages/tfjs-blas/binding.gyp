@@ -8,7 +8,9 @@
         "native/gemm.c",
         "native/elementwise.c",
         "native/reduce.c",
-        "native/layout.c"
+        "native/layout.c",
+        "native/attention.c",
+        "native/rmsnorm.c"
       ],
       "include_dirs": ["/usr/include/x86_64-linux-gnu", "/usr/include/openblas"],
       "libraries": ["-lopenblas", "-lpthread", "-lm"],

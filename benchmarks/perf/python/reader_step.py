@@ -5,6 +5,8 @@
    backward, AdamW step;
  - generation: encoder once, cross-attention keys/values reused, greedy decoding of --new-tokens steps
    recomputing the decoder prefix (as the tfjs reader does; no self-attention KV cache).
+--dec-layers sets the decoder depth (default: --layers), --clip a gradient-norm clip, --new-tokens 0 skips
+generation (generate_seconds null).
 Prints one JSON line: {"train_seconds", "generate_seconds", "tokens_per_step", "threads", "torch"}."""
 import argparse, json, math, time
 import torch
@@ -91,7 +93,7 @@ class T5(nn.Module):
         self.a = a
         self.shared = nn.Embedding(a.vocab, a.d)
         self.enc = nn.ModuleList([Block(a, False) for _ in range(a.layers)])
-        self.dec = nn.ModuleList([Block(a, True) for _ in range(a.layers)])
+        self.dec = nn.ModuleList([Block(a, True) for _ in range(a.dec_layers or a.layers)])
         self.enc_rel = nn.Embedding(32, a.heads)
         self.dec_rel = nn.Embedding(32, a.heads)
         self.enc_norm, self.dec_norm = Norm(a.d), Norm(a.d)
@@ -125,8 +127,9 @@ class T5(nn.Module):
 def main():
     p = argparse.ArgumentParser()
     for k, v in dict(batch=1, n=10, L=200, T=16, d=512, dkv=64, heads=8, dff=2048, layers=6, vocab=32128,
-                     reps=3, threads=2, new_tokens=20).items():
+                     reps=3, threads=2, new_tokens=20, dec_layers=0).items():
         p.add_argument('--' + k.replace('_', '-'), type=int, default=v)
+    p.add_argument('--clip', type=float, default=0.0, help='global gradient-norm clip (0 = none)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -144,6 +147,8 @@ def main():
         out = m.logits(m.decode(dec_in, cross, cm))
         loss = F.cross_entropy(out.view(-1, a.vocab), labels.view(-1), ignore_index=-100)
         loss.backward()
+        if a.clip > 0:
+            torch.nn.utils.clip_grad_norm_(m.parameters(), a.clip)
         opt.step()
 
     @torch.no_grad()
@@ -166,7 +171,7 @@ def main():
         return sorted(xs)[len(xs) // 2]
 
     train = timed(step)
-    gen = timed(generate)
+    gen = timed(generate) if a.new_tokens > 0 else None
     print(json.dumps({"train_seconds": train, "generate_seconds": gen, "tokens_per_step": a.batch * a.n * a.L,
                       "threads": a.threads, "torch": torch.__version__}))
 

@@ -1,11 +1,13 @@
 // Selecting the tfjs backend a row measures. `blas` is the stock cpu backend with @fidkd/tfjs-blas's native
-// kernels registered; `cpu` the stock cpu kernels; `wasm` tfjs-backend-wasm; `tensorflow` tfjs-node if present.
+// kernels registered; `blas-unfused` the same without its fused kernels (T5 attention, RMS norm: the reader's
+// path before they existed); `cpu` the stock cpu kernels; `wasm` tfjs-backend-wasm; `tensorflow` tfjs-node.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@fidkd/core';
 
 /** The subset of @fidkd/tfjs-blas the harness uses (imported dynamically: no build-order coupling). */
 export interface TfjsBlasModule {
-  registerBlasKernels(options?: { threads?: number }): { registered: string[] };
+  BLAS_KERNELS: Readonly<Record<string, unknown>>;
+  registerBlasKernels(options?: { threads?: number; kernels?: readonly string[] }): { registered: string[] };
   unregisterBlasKernels(): void;
   isBlasAvailable(): boolean;
   blasInfo(): { blasThreads: number; poolThreads: number; library: string; corename: string };
@@ -32,6 +34,13 @@ export async function useBackend(name: string): Promise<void> {
       await setOrThrow('cpu');
       return;
     }
+    case 'blas-unfused': {
+      const blas = await loadBlas();
+      blas.unregisterBlasKernels();
+      blas.registerBlasKernels({ kernels: Object.keys(blas.BLAS_KERNELS) });
+      await setOrThrow('cpu');
+      return;
+    }
     case 'cpu': {
       if (blasModule) blasModule.unregisterBlasKernels();
       await setOrThrow('cpu');
@@ -50,7 +59,7 @@ export async function useBackend(name: string): Promise<void> {
       return;
     }
     default:
-      throw new Error(`unknown backend ${name} (expected blas, cpu, wasm or tensorflow)`);
+      throw new Error(`unknown backend ${name} (expected blas, blas-unfused, cpu, wasm or tensorflow)`);
   }
 }
 

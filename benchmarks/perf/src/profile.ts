@@ -1,10 +1,40 @@
 #!/usr/bin/env node
-// Per-kernel time of one BERT-base layer forward + backward (tf.profile), to see what dominates:
-//   node benchmarks/perf/dist/profile.js [--backend blas|cpu|wasm] [--small] [--top N]
-// --small uses 1 x 32 tokens (the stock cpu backend needs about a minute for the full 8 x 128 step).
+// Per-kernel time of one training step (tf.profile), to see what dominates:
+//   node benchmarks/perf/dist/profile.js [--model bert-layer|reader] [--backend blas|cpu|wasm] [--small] [--top N]
+// bert-layer (default): one BERT-base layer forward + backward; --small uses 1 x 32 tokens (the stock cpu
+// backend needs about a minute for the full 8 x 128 step). reader: one FiDReader.trainStep at the demo's
+// shapes (DEMO_READER of suites/demo-steps.ts). Time spent outside kernels (the tfjs engine, the gradient
+// tape, JS loops of custom-gradient ops) is the step time minus the kernel time; `node --cpu-prof` shows it.
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from './backends.js';
 import { BERT_BASE_LAYER, bertLayerStep, initBertLayer } from './bert-layer-model.js';
+import { DEMO_READER, readerStep } from './suites/demo-steps.js';
+
+/** One step to profile: a label, the step, and what to dispose afterwards. */
+interface Profiled {
+  label: string;
+  step(): void;
+  dispose(): void;
+}
+
+function bertLayer(small: boolean): Profiled {
+  const c = small ? { ...BERT_BASE_LAYER, batch: 1, seqLen: 32 } : BERT_BASE_LAYER;
+  const vars = initBertLayer(c);
+  const x = tf.randomNormal([c.batch, c.seqLen, c.hidden]);
+  const mask = tf.zeros([c.batch, 1, 1, c.seqLen]);
+  const dy = tf.randomNormal([c.batch, c.seqLen, c.hidden]);
+  return {
+    label: `BERT-base layer, batch ${c.batch} x ${c.seqLen}`,
+    step: () => void bertLayerStep(c, vars, x, mask, dy),
+    dispose: () => tf.dispose([x, mask, dy, ...vars.values()]),
+  };
+}
+
+function reader(): Profiled {
+  const s = DEMO_READER;
+  const r = readerStep(s);
+  return { label: `demo reader trainStep, ${s.questions} x ${s.nContext} x ${s.textMaxlength}, d ${s.dModel}`, ...r };
+}
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -14,17 +44,16 @@ async function main(): Promise<void> {
   };
   const backend = opt('--backend', 'blas');
   const top = Number(opt('--top', '20'));
-  const c = argv.includes('--small') ? { ...BERT_BASE_LAYER, batch: 1, seqLen: 32 } : BERT_BASE_LAYER;
+  const model = opt('--model', 'bert-layer');
+  if (model !== 'bert-layer' && model !== 'reader') throw new Error(`--model must be bert-layer or reader, got ${model}`);
   await useBackend(backend);
-  const vars = initBertLayer(c);
-  const x = tf.randomNormal([c.batch, c.seqLen, c.hidden]);
-  const mask = tf.zeros([c.batch, 1, 1, c.seqLen]);
-  const dy = tf.randomNormal([c.batch, c.seqLen, c.hidden]);
-  bertLayerStep(c, vars, x, mask, dy); // warm-up
+  const p = model === 'reader' ? reader() : bertLayer(argv.includes('--small'));
+  p.step(); // warm-up
+  p.step();
   const t0 = performance.now();
-  bertLayerStep(c, vars, x, mask, dy);
+  p.step();
   const stepMs = performance.now() - t0;
-  const prof = await tf.profile(() => void bertLayerStep(c, vars, x, mask, dy));
+  const prof = await tf.profile(() => p.step());
   const by = new Map<string, { ms: number; calls: number }>();
   for (const k of prof.kernels) {
     const e = by.get(k.name) ?? { ms: 0, calls: 0 };
@@ -33,12 +62,12 @@ async function main(): Promise<void> {
     by.set(k.name, e);
   }
   const total = [...by.values()].reduce((s, e) => s + e.ms, 0);
-  console.log(`backend ${backend}, batch ${c.batch} x ${c.seqLen}: step ${stepMs.toFixed(0)} ms, kernel time ${total.toFixed(0)} ms in ${prof.kernels.length} kernel calls`);
+  console.log(`backend ${backend}, ${p.label}: step ${stepMs.toFixed(0)} ms, kernel time ${total.toFixed(0)} ms in ${prof.kernels.length} kernel calls`);
   console.log(`${'kernel'.padEnd(22)} ${'ms'.padStart(9)} ${'share'.padStart(6)} calls`);
   for (const [name, e] of [...by].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
     console.log(`${name.padEnd(22)} ${e.ms.toFixed(1).padStart(9)} ${((100 * e.ms) / total).toFixed(1).padStart(5)}% ${e.calls}`);
   }
-  tf.dispose([x, mask, dy, ...vars.values()]);
+  p.dispose();
 }
 
 main().catch((err: unknown) => {

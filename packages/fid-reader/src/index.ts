@@ -29,5 +29,5 @@ export {
   type GenerateOptions,
   type ReaderForwardOutput,
 } from './reader.js';
-export { setFusedCpuKernels, usesFusedCpuKernels } from './kernels.js';
+export { setFusedCpuKernels, usesFusedAttention, usesFusedCpuKernels } from './kernels.js';
 export { runReaderParity, type ReaderParityInputs } from './parity.js';

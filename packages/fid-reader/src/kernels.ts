@@ -4,12 +4,17 @@
  * reader's training step take seconds. On `cpu` these few hot spots run as plain loops over the backend's own
  * arrays (dataSync is zero-copy there) with exact custom gradients; on every other backend they fall back to
  * the equivalent tf ops. Same math either way (float32 storage, float64 accumulation in the loops).
+ * Where @fidkd/tfjs-blas has registered its fused kernels (T5 attention, RMS norm; looked up by name in tfjs's
+ * kernel registry, so this package does not depend on it), attention and the norm run natively instead.
  */
 import * as tf from '@tensorflow/tfjs';
 
 let fusedEnabled = true;
 
-/** Turns the fused cpu loops on or off (off = plain tf ops everywhere; for comparisons and debugging). */
+/**
+ * Turns the fused cpu loops and the use of registered fused kernels on or off (off = plain tf ops everywhere;
+ * for comparisons and debugging).
+ */
 export function setFusedCpuKernels(enabled: boolean): void {
   fusedEnabled = enabled;
 }
@@ -18,6 +23,8 @@ export function setFusedCpuKernels(enabled: boolean): void {
 export function usesFusedCpuKernels(): boolean {
   return fusedEnabled && tf.getBackend() === 'cpu';
 }
+
+type SaveFn = (tensors: tf.Tensor[]) => void;
 
 type GradFn = (...inputs: tf.Tensor[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor) => tf.Tensor | tf.Tensor[] };
 
@@ -57,8 +64,62 @@ export function permute0213(x: tf.Tensor): tf.Tensor {
   return op(x);
 }
 
+/**
+ * T5's relu feed-forward relu(x·Wiᵀ)·Woᵀ for x [M, d], Wi [d_ff, d], Wo [d, d_ff]. On `cpu` it is one op whose
+ * gradient masks dh = dy·Wo in place by the saved activation instead of allocating relu, step and product
+ * tensors of [M, d_ff] (the largest of a tiny reader's step); elsewhere plain tf ops.
+ */
+export function reluFeedForward(x: tf.Tensor2D, wi: tf.Tensor2D, wo: tf.Tensor2D): tf.Tensor2D {
+  if (!usesFusedCpuKernels()) return tf.matMul(tf.relu(tf.matMul(x, wi, false, true)), wo, false, true);
+  const op = tf.customGrad(((a: tf.Tensor2D, w1: tf.Tensor2D, w2: tf.Tensor2D, save: SaveFn) => {
+    const h = tf.fused.matMul({ a, b: w1, transposeB: true, activation: 'relu' });
+    save([a, w1, w2, h]);
+    return {
+      value: tf.matMul(h, w2, false, true),
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [sa, s1, s2, sh] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const dh = tf.matMul(dy, s2);
+        // dh is this function's own fresh tensor: masking it where relu was inactive changes nothing else.
+        // A product, not a branch (random signs defeat branch prediction), as tfjs's dy·step(x).
+        const g = f32(dh);
+        const hv = f32(sh);
+        for (let i = 0; i < g.length; i++) g[i]! *= +(hv[i]! > 0);
+        return [tf.matMul(dh, s1), tf.matMul(dh, sa, true, false), tf.matMul(dy, sh, true, false)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...t: tf.Tensor[]) => tf.Tensor2D;
+  return op(x, wi, wo);
+}
+
+/**
+ * Names of the fused RMS-norm kernels @fidkd/tfjs-blas registers on `cpu` (contract in its rms-norm.ts):
+ * inputs x [..., d], w [d]; attr eps; outputs y and rinv [rows]; the gradient takes dy, x, w, rinv → dx, dw.
+ */
+export const FUSED_RMS_NORM_KERNEL = 'FidkdRmsNorm';
+export const FUSED_RMS_NORM_GRAD_KERNEL = 'FidkdRmsNormGrad';
+
+/** True when kernel `name` and its gradient `gradName` are registered for the active backend (and fusing is on). */
+function registered(name: string, gradName: string): boolean {
+  const backend = tf.getBackend();
+  return fusedEnabled && tf.getKernel(name, backend) !== undefined && tf.getKernel(gradName, backend) !== undefined;
+}
+
 /** T5LayerNorm: x / sqrt(mean(x²) + eps) · w over the last axis. */
 export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
+  if (registered(FUSED_RMS_NORM_KERNEL, FUSED_RMS_NORM_GRAD_KERNEL)) {
+    const op = tf.customGrad(((input: tf.Tensor, weight: tf.Tensor, save: SaveFn) => {
+      const [y, rinv] = tf.engine().runKernel(FUSED_RMS_NORM_KERNEL, { x: input, w: weight }, { eps }) as tf.Tensor[];
+      save([input, weight, rinv!]);
+      return {
+        value: y!,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [sx, sw, sr] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+          return tf.engine().runKernel(FUSED_RMS_NORM_GRAD_KERNEL, { dy, x: sx, w: sw, rinv: sr }, {}) as tf.Tensor[];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...t: tf.Tensor[]) => tf.Tensor;
+    return op(x, w);
+  }
   if (!usesFusedCpuKernels()) {
     const variance = tf.mean(tf.square(x), -1, true);
     return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), w);
@@ -255,4 +316,82 @@ export function tokenNll(logits: tf.Tensor, labels: Int32Array): tf.Tensor {
     };
   });
   return op(logits);
+}
+
+/**
+ * Name of the fused T5 attention kernel that @fidkd/tfjs-blas registers on `cpu` (see its attention.ts for
+ * the contract): inputs q [N, Lq, H·dkv], k, v [N, Lk, H·dkv] (or one packed qkv [N, L, 3·H·dkv]), pos?
+ * [H, Lq, Lk], mask? [N, Lk] int32; attrs numHeads, causal; outputs out [N, Lq, H·dkv] and probs [N, H, Lq, Lk].
+ */
+export const FUSED_ATTENTION_KERNEL = 'FidkdT5Attention';
+/** Its gradient: inputs dy, q, k, v (or qkv), probs; attrs numHeads, posGrad; outputs dq, dk, dv (or dqkv) (, dpos). */
+export const FUSED_ATTENTION_GRAD_KERNEL = 'FidkdT5AttentionGrad';
+
+/** True when the fused attention kernels are registered for the active backend (and fused kernels are on). */
+export function usesFusedAttention(): boolean {
+  return registered(FUSED_ATTENTION_KERNEL, FUSED_ATTENTION_GRAD_KERNEL);
+}
+
+/**
+ * T5 attention (no dropout) in the projections' layout: softmax(q·kᵀ + pos + mask) · v per head, for q
+ * [N, Lq, H·dkv] and k, v [N, Lk, H·dkv] → [N, Lq, H·dkv]. `pos` [1, H, Lq, Lk] (differentiable) or null;
+ * `mask` N·Lk 0/1 keys (0 = padded) or null; `causal` masks keys after the query. One kernel forward and one
+ * backward when {@link usesFusedAttention}; otherwise the same math in tf ops.
+ */
+export function t5Attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, pos: tf.Tensor | null, mask: Int32Array | null, causal: boolean, numHeads: number, min: number): tf.Tensor {
+  const [n, lq, width] = q.shape as [number, number, number];
+  const lk = k.shape[1]!;
+  const dkv = width / numHeads;
+  if (!usesFusedAttention()) {
+    const split = (x: tf.Tensor, l: number): tf.Tensor => permute0213(tf.reshape(x, [n, l, numHeads, dkv]));
+    const bias = attentionBias(pos, mask, n, numHeads, lq, lk, causal, min);
+    const probs = softmaxLast(tf.add(tf.matMul(split(q, lq), split(k, lk), false, true), bias));
+    return tf.reshape(permute0213(tf.matMul(probs, split(v, lk))), [n, lq, width]);
+  }
+  return fusedAttention({ q, k, v }, pos, mask, causal, numHeads, [n, lq, lk]);
+}
+
+/**
+ * Self-attention from one packed projection `qkv` [N, L, 3·H·dkv] (q, k, v side by side, i.e. x·[Wq; Wk; Wv]ᵀ):
+ * {@link t5Attention} without splitting it, so that the three projections are one matmul forward and backward.
+ */
+export function t5SelfAttentionPacked(qkv: tf.Tensor, pos: tf.Tensor | null, mask: Int32Array | null, causal: boolean, numHeads: number, min: number): tf.Tensor {
+  const [n, l] = qkv.shape as [number, number, number];
+  if (!usesFusedAttention()) {
+    const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    return t5Attention(q, k, v, pos, mask, causal, numHeads, min);
+  }
+  return fusedAttention({ qkv }, pos, mask, causal, numHeads, [n, l, l]);
+}
+
+/** The fused kernel pair as one differentiable op of the operand tensors (and of `pos` when given). */
+function fusedAttention(operands: Record<string, tf.Tensor>, pos: tf.Tensor | null, mask: Int32Array | null, causal: boolean, numHeads: number, [n, lq, lk]: [number, number, number]): tf.Tensor {
+  const names = Object.keys(operands);
+  const maskTensor = mask ? tf.tensor2d(mask, [n, lk], 'int32') : null;
+  const forward = (...args: unknown[]): { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } => {
+    const save = args[args.length - 1] as SaveFn;
+    const xs = args.slice(0, names.length) as tf.Tensor[];
+    const pp = pos ? (args[names.length] as tf.Tensor) : null;
+    const inputs: tf.NamedTensorMap = Object.fromEntries(names.map((name, i) => [name, xs[i]!]));
+    if (pp) inputs['pos'] = tf.reshape(pp, [numHeads, lq, lk]);
+    if (maskTensor) inputs['mask'] = maskTensor;
+    const [out, probs] = tf.engine().runKernel(FUSED_ATTENTION_KERNEL, inputs, { numHeads, causal }) as tf.Tensor[];
+    save([...xs, probs!]);
+    return {
+      value: out!,
+      gradFunc: (dy, saved) => {
+        const gradInputs: tf.NamedTensorMap = Object.fromEntries(names.map((name, i) => [name, saved[i]!]));
+        const grads = tf.engine().runKernel(FUSED_ATTENTION_GRAD_KERNEL, { ...gradInputs, dy, probs: saved[names.length]! }, { numHeads, posGrad: pp !== null }) as tf.Tensor[];
+        if (pp) grads[names.length] = tf.reshape(grads[names.length]!, [1, numHeads, lq, lk]);
+        return grads;
+      },
+    };
+  };
+  // customGrad calls forward with the inputs, then its save function.
+  const op = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...x: tf.Tensor[]) => tf.Tensor;
+  try {
+    return op(...names.map((name) => operands[name]!), ...(pos ? [pos] : []));
+  } finally {
+    maskTensor?.dispose();
+  }
 }

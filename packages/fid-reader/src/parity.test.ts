@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isFixtureTensor, type FixtureTensor } from '@fidkd/core';
 import { runReaderParity } from './parity.js';
-import { setFusedCpuKernels } from './kernels.js';
+import { FUSED_KERNEL_NAMES, isBlasAvailable, registerBlasKernels, unregisterBlasKernels } from '@fidkd/tfjs-blas';
+import { setFusedCpuKernels, usesFusedAttention } from './kernels.js';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/oracle/', import.meta.url));
 const tied = `${fixtures}t5-relu-tied`;
@@ -62,6 +63,19 @@ describe('runReaderParity against the HF / official FiD oracle', () => {
       for (const [name, e] of Object.entries(errors)) expect({ name, ok: e <= 1e-4 }).toEqual({ name, ok: true });
     } finally {
       setFusedCpuKernels(true);
+    }
+  });
+
+  test("with @fidkd/tfjs-blas's kernels registered (fused attention, native matmuls): every field within 1e-4", () => {
+    if (!isBlasAvailable()) throw new Error('@fidkd/tfjs-blas native addon is not built: run `npm run setup` (needs libopenblas-dev)');
+    registerBlasKernels();
+    try {
+      expect(usesFusedAttention()).toBe(true);
+      expect(FUSED_KERNEL_NAMES.length).toBeGreaterThan(0);
+      const errors = compareAll(runReaderParity(tied, inputsPath));
+      for (const [name, e] of Object.entries(errors)) expect({ name, ok: e <= 1e-4 }).toEqual({ name, ok: true });
+    } finally {
+      unregisterBlasKernels();
     }
   });
 

@@ -102,6 +102,14 @@ describe('config', () => {
 });
 
 describe('FiDReader on random-weight configs', () => {
+  test.each([0, 1, 7])('create with seed %i gives the same weights every time', (seed) => {
+    const a = FiDReader.create(reluTied, { seed });
+    const b = FiDReader.create(reluTied, { seed });
+    for (const [name, t] of a.stateDict()) expect({ name, same: Buffer.from(t.data.buffer).equals(Buffer.from(b.stateDict().get(name)!.data.buffer)) }).toEqual({ name, same: true });
+    a.dispose();
+    b.dispose();
+  });
+
   test.each([
     ['gated-gelu, untied, d_kv·heads ≠ d_model, eps 1e-5', gatedUntied],
     ['relu, tied', reluTied],

@@ -20,6 +20,7 @@ import {
   type ForwardOptions,
   type KeyValue,
 } from './t5.js';
+import { usesFusedAttention } from './kernels.js';
 import { aggregatePassageScores, resolveScoreOptions, type PassageScoreOptions } from './passage-scores.js';
 
 let nextModelId = 0;
@@ -231,7 +232,8 @@ export class FiDReader {
     const t = batch.answerLength!;
     const o: ForwardOptions = { dropoutRate: dropout };
     const enc = this.encodeTensors(batch, o);
-    const cross = crossKeyValues(this.variables, this.config, enc.hidden);
+    // The loss needs no cross-attention logits: with the fused kernel, keys/values stay as projected.
+    const cross = crossKeyValues(this.variables, this.config, enc.hidden, usesFusedAttention() && !(dropout > 0));
     const out = decoderForward(this.variables, this.config, tf.tensor2d(this.decoderInputs(batch), [b, t], 'int32'), cross, batch.attentionMask, o);
     return tokenCrossEntropy(lmLogits(this.variables, this.config, out.hidden), batch.labels!).loss;
   }

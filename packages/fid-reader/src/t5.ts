@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { T5Config } from './config.js';
 import { bucketTable } from './position-bucket.js';
-import { attentionBias, lookupRows, permute0213, rmsNorm, softmaxLast, tokenNll } from './kernels.js';
+import { attentionBias, lookupRows, permute0213, reluFeedForward, rmsNorm, softmaxLast, t5Attention, t5SelfAttentionPacked, tokenNll, usesFusedAttention } from './kernels.js';
 
 export { rmsNorm };
 
@@ -77,10 +77,14 @@ export function additiveMask(mask: tf.Tensor): tf.Tensor {
   return tf.reshape(tf.mul(tf.sub(1, tf.cast(mask, 'float32')), FLOAT32_MIN), [n, 1, 1, l]);
 }
 
-/** Precomputed keys and values of one attention layer: [N, H, Lk, dkv] each. */
+/**
+ * Precomputed keys and values of one attention layer: [N, H, Lk, dkv] each, or with `tokenLayout` the
+ * projections as they come, [N, Lk, H·dkv] (what the fused attention kernel reads).
+ */
 export interface KeyValue {
   k: tf.Tensor;
   v: tf.Tensor;
+  tokenLayout?: boolean;
 }
 
 /** Projects `x` [N, Lk, d] to the keys and values of attention `prefix`. */
@@ -112,6 +116,33 @@ function attention(
   return { out: linear(ctx, p(params, `${prefix}.o.weight`)), logits };
 }
 
+/**
+ * Self-attention block output [N, L, d] of `x` [N, L, d]. Without dropout and where the fused attention
+ * kernel is registered, q, k, v come from one matmul with [Wq; Wk; Wv] and stay in that layout, and attention
+ * is one op with its own gradient; otherwise {@link attention} with the additive `bias` (built once per
+ * forward by the caller).
+ */
+function selfAttention(
+  params: T5Params,
+  prefix: string,
+  x: tf.Tensor,
+  self: { pos: tf.Tensor; mask: Int32Array | null; causal: boolean; bias: () => tf.Tensor },
+  c: T5Config,
+  o: ForwardOptions,
+): tf.Tensor {
+  if (usesFusedAttention() && !(o.dropoutRate && o.dropoutRate > 0)) {
+    const qkv = linear(x, tf.concat((['q', 'k', 'v'] as const).map((w) => p(params, `${prefix}.${w}.weight`)), 0));
+    return linear(t5SelfAttentionPacked(qkv, self.pos, self.mask, self.causal, c.num_heads, FLOAT32_MIN), p(params, `${prefix}.o.weight`));
+  }
+  return attention(params, prefix, x, projectKeyValue(params, prefix, x, c), self.bias(), c, o).out;
+}
+
+/** Builds `make()` once, on first use. */
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
 /** Gaussian error linear unit, tanh approximation (HF gelu_new). */
 function geluNew(x: tf.Tensor): tf.Tensor {
   const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
@@ -122,6 +153,11 @@ function feedForward(params: T5Params, prefix: string, x: tf.Tensor, c: T5Config
   let h: tf.Tensor;
   if (c.feed_forward_proj === 'gated-gelu') {
     h = tf.mul(geluNew(linear(x, p(params, `${prefix}.DenseReluDense.wi_0.weight`))), linear(x, p(params, `${prefix}.DenseReluDense.wi_1.weight`)));
+  } else if (!(o.dropoutRate && o.dropoutRate > 0)) {
+    const shape = x.shape;
+    const wi = p(params, `${prefix}.DenseReluDense.wi.weight`) as tf.Tensor2D;
+    const y = reluFeedForward(tf.reshape(x, [-1, shape[shape.length - 1]!]), wi, p(params, `${prefix}.DenseReluDense.wo.weight`) as tf.Tensor2D);
+    return tf.reshape(y, shape);
   } else {
     h = tf.relu(linear(x, p(params, `${prefix}.DenseReluDense.wi.weight`)));
   }
@@ -138,26 +174,37 @@ export function encoderForward(params: T5Params, c: T5Config, ids: tf.Tensor, ma
   const eps = c.layer_norm_epsilon;
   let h = dropout(embed(params, ids), o);
   const pos = positionBias(p(params, 'encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), c, l, l, true);
-  const bias = attentionBias(pos, mask, n, c.num_heads, l, l, false, FLOAT32_MIN);
+  const self = { pos, mask, causal: false, bias: lazy(() => attentionBias(pos, mask, n, c.num_heads, l, l, false, FLOAT32_MIN)) };
   for (let i = 0; i < c.num_layers; i++) {
     const b = `encoder.block.${i}`;
     const n0 = rmsNorm(h, p(params, `${b}.layer.0.layer_norm.weight`), eps);
-    const sa = `${b}.layer.0.SelfAttention`;
-    h = tf.add(h, dropout(attention(params, sa, n0, projectKeyValue(params, sa, n0, c), bias, c, o).out, o));
+    h = tf.add(h, dropout(selfAttention(params, `${b}.layer.0.SelfAttention`, n0, self, c, o), o));
     const n1 = rmsNorm(h, p(params, `${b}.layer.1.layer_norm.weight`), eps);
     h = tf.add(h, dropout(feedForward(params, `${b}.layer.1`, n1, c, o), o));
   }
   return dropout(rmsNorm(h, p(params, 'encoder.final_layer_norm.weight'), eps), o);
 }
 
-/** Cross-attention keys/values of every decoder layer for an encoder output [B, S, d] (reused while generating). */
-export function crossKeyValues(params: T5Params, c: T5Config, encoderHidden: tf.Tensor): KeyValue[] {
+/**
+ * Cross-attention keys/values of every decoder layer for an encoder output [B, S, d] (reused while generating).
+ * `tokenLayout` keeps them as projected ([B, S, H·dkv]) for the fused attention kernel: the decoder then
+ * returns no cross-attention logits (a training loss does not need them).
+ */
+export function crossKeyValues(params: T5Params, c: T5Config, encoderHidden: tf.Tensor, tokenLayout = false): KeyValue[] {
   const out: KeyValue[] = [];
-  for (let i = 0; i < c.num_decoder_layers; i++) out.push(projectKeyValue(params, `decoder.block.${i}.layer.1.EncDecAttention`, encoderHidden, c));
+  for (let i = 0; i < c.num_decoder_layers; i++) {
+    const prefix = `decoder.block.${i}.layer.1.EncDecAttention`;
+    out.push(tokenLayout
+      ? { k: linear(encoderHidden, p(params, `${prefix}.k.weight`)), v: linear(encoderHidden, p(params, `${prefix}.v.weight`)), tokenLayout }
+      : projectKeyValue(params, prefix, encoderHidden, c));
+  }
   return out;
 }
 
-/** Decoder output: last hidden state [B, T, d] and, per layer, the cross-attention logits [B, H, T, S]. */
+/**
+ * Decoder output: last hidden state [B, T, d] and, per layer, the cross-attention logits [B, H, T, S] (none
+ * when the cross keys/values came in token layout).
+ */
 export interface DecoderOutput {
   hidden: tf.Tensor;
   crossLogits: tf.Tensor[];
@@ -176,22 +223,29 @@ export function decoderForward(
   o: ForwardOptions = {},
 ): DecoderOutput {
   const [b, t] = decoderIds.shape as [number, number];
-  const s = cross[0]!.k.shape[2]!;
+  const s = cross[0]!.k.shape[cross[0]!.tokenLayout ? 1 : 2]!;
   const eps = c.layer_norm_epsilon;
   let h = dropout(embed(params, decoderIds), o);
   const pos = positionBias(p(params, 'decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), c, t, t, false);
-  const selfBias = attentionBias(pos, null, b, c.num_heads, t, t, true, FLOAT32_MIN);
-  const crossBias = attentionBias(null, encoderMask, b, c.num_heads, t, s, false, FLOAT32_MIN);
+  const self = { pos, mask: null, causal: true, bias: lazy(() => attentionBias(pos, null, b, c.num_heads, t, t, true, FLOAT32_MIN)) };
+  const crossBias = lazy(() => attentionBias(null, encoderMask, b, c.num_heads, t, s, false, FLOAT32_MIN));
   const crossLogits: tf.Tensor[] = [];
   for (let i = 0; i < c.num_decoder_layers; i++) {
     const b = `decoder.block.${i}`;
     const n0 = rmsNorm(h, p(params, `${b}.layer.0.layer_norm.weight`), eps);
-    const sa = `${b}.layer.0.SelfAttention`;
-    h = tf.add(h, dropout(attention(params, sa, n0, projectKeyValue(params, sa, n0, c), selfBias, c, o).out, o));
+    h = tf.add(h, dropout(selfAttention(params, `${b}.layer.0.SelfAttention`, n0, self, c, o), o));
     const n1 = rmsNorm(h, p(params, `${b}.layer.1.layer_norm.weight`), eps);
-    const ca = attention(params, `${b}.layer.1.EncDecAttention`, n1, cross[i]!, crossBias, c, o);
-    crossLogits.push(ca.logits);
-    h = tf.add(h, dropout(ca.out, o));
+    const ea = `${b}.layer.1.EncDecAttention`;
+    const kv = cross[i]!;
+    if (kv.tokenLayout) {
+      if (o.dropoutRate && o.dropoutRate > 0) throw new Error('decoderForward: token-layout cross keys/values (the fused kernel) take no attention dropout');
+      const q = linear(n1, p(params, `${ea}.q.weight`));
+      h = tf.add(h, dropout(linear(t5Attention(q, kv.k, kv.v, null, encoderMask, false, c.num_heads, FLOAT32_MIN), p(params, `${ea}.o.weight`)), o));
+    } else {
+      const ca = attention(params, ea, n1, kv, crossBias(), c, o);
+      crossLogits.push(ca.logits);
+      h = tf.add(h, dropout(ca.out, o));
+    }
     const n2 = rmsNorm(h, p(params, `${b}.layer.2.layer_norm.weight`), eps);
     h = tf.add(h, dropout(feedForward(params, `${b}.layer.2`, n2, c, o), o));
   }

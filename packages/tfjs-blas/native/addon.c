@@ -59,6 +59,10 @@ static int get_array(napi_env env, napi_value v, napi_typedarray_type want, void
   int32_t *ptr;                                                                               \
   size_t n;                                                                                   \
   if (!get_array(env, argv[i], napi_int32_array, (void **)&ptr, &n, 0)) FAIL("fidkd_blas: argument " #i " must be an Int32Array")
+#define I32_OPT(i, ptr, n)                                                                    \
+  int32_t *ptr;                                                                               \
+  size_t n;                                                                                   \
+  if (!get_array(env, argv[i], napi_int32_array, (void **)&ptr, &n, 1)) FAIL("fidkd_blas: argument " #i " must be an Int32Array or null")
 #define F64(i, ptr, n)                                                                        \
   double *ptr;                                                                                \
   size_t n;                                                                                   \
@@ -188,6 +192,104 @@ static napi_value js_softmax(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* attention(q | qkv, k | null, v | null, pos | null, mask | null, out, probs, n, h, lq, lk, dkv, causal, packed):
+ * packed: argument 0 is one [n, l, 3*h*dkv] projection holding q, k, v side by side (self-attention, lq = lk). */
+static napi_value js_attention(napi_env env, napi_callback_info info) {
+  ARGS(14);
+  F32(0, q, nq);
+  F32_OPT(1, k, nk);
+  F32_OPT(2, v, nv);
+  F32_OPT(3, pos, npos);
+  I32_OPT(4, mask, nmask);
+  F32(5, out, nout);
+  F32(6, probs, nprobs);
+  INT(7, n);
+  INT(8, h);
+  INT(9, lq);
+  INT(10, lk);
+  INT(11, dkv);
+  INT(12, causal);
+  INT(13, packed);
+  size_t width = (size_t)(h * dkv);
+  if (packed) {
+    if (lq != lk || nq != (size_t)(n * lq) * width * 3) FAIL("fidkd_blas.attention: packed qkv must be [n, l, 3*h*dkv]");
+    k = q + width;
+    v = q + 2 * width;
+  } else if (!k || !v || nq != (size_t)(n * lq) * width || nk != (size_t)(n * lk) * width || nv != nk) {
+    FAIL("fidkd_blas.attention: q, k, v lengths do not match n, h, lq, lk, dkv");
+  }
+  size_t ldq = packed ? 3 * width : width, ldk = ldq;
+  if (nout != (size_t)(n * lq) * width || nprobs != (size_t)(n * h * lq * lk) || (pos && npos != (size_t)(h * lq * lk)) ||
+      (mask && nmask != (size_t)(n * lk)))
+    FAIL("fidkd_blas.attention: lengths do not match n, h, lq, lk, dkv");
+  fidkd_attention(q, k, v, ldq, ldk, pos, mask, out, probs, (int)n, (int)h, (int)lq, (int)lk, (int)dkv, causal != 0);
+  return undefined(env);
+}
+
+/* attentionGrad(dy, q | qkv, k | null, v | null, probs, dq | dqkv, dk | null, dv | null, dpos | null,
+ *               n, h, lq, lk, dkv, packed) */
+static napi_value js_attention_grad(napi_env env, napi_callback_info info) {
+  ARGS(15);
+  F32(0, dy, ndy);
+  F32(1, q, nq);
+  F32_OPT(2, k, nk);
+  F32_OPT(3, v, nv);
+  F32(4, probs, nprobs);
+  F32(5, dq, ndq);
+  F32_OPT(6, dk, ndk);
+  F32_OPT(7, dv, ndv);
+  F32_OPT(8, dpos, ndpos);
+  INT(9, n);
+  INT(10, h);
+  INT(11, lq);
+  INT(12, lk);
+  INT(13, dkv);
+  INT(14, packed);
+  size_t width = (size_t)(h * dkv), np = (size_t)(n * h * lq * lk);
+  if (packed) {
+    if (lq != lk || nq != (size_t)(n * lq) * width * 3 || ndq != nq) FAIL("fidkd_blas.attentionGrad: packed qkv and dqkv must be [n, l, 3*h*dkv]");
+    k = q + width;
+    v = q + 2 * width;
+    dk = dq + width;
+    dv = dq + 2 * width;
+  } else if (!k || !v || !dk || !dv || nq != (size_t)(n * lq) * width || ndq != nq || nk != (size_t)(n * lk) * width ||
+             nv != nk || ndk != nk || ndv != nk) {
+    FAIL("fidkd_blas.attentionGrad: q, k, v lengths do not match n, h, lq, lk, dkv");
+  }
+  size_t ldq = packed ? 3 * width : width, ldk = ldq;
+  if (ndy != (size_t)(n * lq) * width || nprobs != np || (dpos && ndpos != (size_t)(h * lq * lk)))
+    FAIL("fidkd_blas.attentionGrad: lengths do not match n, h, lq, lk, dkv");
+  fidkd_attention_grad(dy, q, k, v, ldq, ldk, probs, dq, dk, dv, dpos, (int)n, (int)h, (int)lq, (int)lk, (int)dkv);
+  return undefined(env);
+}
+
+/* rmsNorm(x, w, y, rinv, eps) */
+static napi_value js_rms_norm(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  F32(0, x, nx);
+  F32(1, w, d);
+  F32(2, y, ny);
+  F32(3, rinv, rows);
+  DBL(4, eps);
+  if (d == 0 || nx != rows * d || ny != nx) FAIL("fidkd_blas.rmsNorm: lengths do not match rows*d");
+  fidkd_rms_norm(x, w, y, rinv, rows, d, eps);
+  return undefined(env);
+}
+
+/* rmsNormGrad(dy, x, w, rinv, dx, dw) */
+static napi_value js_rms_norm_grad(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  F32(0, dy, ndy);
+  F32(1, x, nx);
+  F32(2, w, d);
+  F32(3, rinv, rows);
+  F32(4, dx, ndx);
+  F32(5, dw, ndw);
+  if (d == 0 || nx != rows * d || ndy != nx || ndx != nx || ndw != d) FAIL("fidkd_blas.rmsNormGrad: lengths do not match rows*d");
+  fidkd_rms_norm_grad(dy, x, w, rinv, dx, dw, rows, d);
+  return undefined(env);
+}
+
 /* reduce(op, x, out, outer, r, inner) */
 static napi_value js_reduce(napi_env env, napi_callback_info info) {
   ARGS(6);
@@ -305,6 +407,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"binary", NULL, js_binary, NULL, NULL, NULL, napi_default, NULL},
       {"softmax", NULL, js_softmax, NULL, NULL, NULL, napi_default, NULL},
       {"reduce", NULL, js_reduce, NULL, NULL, NULL, napi_default, NULL},
+      {"attention", NULL, js_attention, NULL, NULL, NULL, napi_default, NULL},
+      {"rmsNorm", NULL, js_rms_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"rmsNormGrad", NULL, js_rms_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionGrad", NULL, js_attention_grad, NULL, NULL, NULL, napi_default, NULL},
       {"transpose", NULL, js_transpose, NULL, NULL, NULL, napi_default, NULL},
       {"gather", NULL, js_gather, NULL, NULL, NULL, napi_default, NULL},
       {"segmentSum", NULL, js_segment_sum, NULL, NULL, NULL, napi_default, NULL},

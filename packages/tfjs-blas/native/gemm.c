@@ -3,6 +3,7 @@
 #include "kernels.h"
 #include "pool.h"
 #include <cblas.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +38,37 @@ static void gemm_range(void *ctx, size_t begin, size_t end) {
   for (size_t i = begin; i < end; i++) gemm_one((const gemm_ctx *)ctx, i);
 }
 
+/* Rows [begin, end) of the single product (batch 1): op(A)'s rows start at row `begin` of A, or at column
+ * `begin` when A is transposed (lda stays m). */
+static void gemm_rows(void *ctx, size_t begin, size_t end) {
+  const gemm_ctx *g = (const gemm_ctx *)ctx;
+  int lda = g->ta ? g->m : g->k;
+  int ldb = g->tb ? g->k : g->n;
+  const float *a = g->a + g->a_off[0] + (g->ta ? begin : begin * (size_t)g->k);
+  cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, (int)(end - begin),
+              g->n, g->k, 1.0f, a, lda, g->b + g->b_off[0], ldb, 0.0f, g->c + begin * (size_t)g->n, g->n);
+}
+
+static pthread_mutex_t ksplit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The share of inner indices [begin, end) of the single product, summed into C (zeroed by the caller) under a
+ * lock: a small C over a long inner dimension (a weight gradient, Σ over thousands of tokens). */
+static void gemm_inner(void *ctx, size_t begin, size_t end) {
+  const gemm_ctx *g = (const gemm_ctx *)ctx;
+  int lda = g->ta ? g->m : g->k;
+  int ldb = g->tb ? g->k : g->n;
+  size_t mn = (size_t)g->m * g->n;
+  float *part = malloc(sizeof(float) * mn);
+  const float *a = g->a + g->a_off[0] + (g->ta ? begin * (size_t)g->m : begin);
+  const float *b = g->b + g->b_off[0] + (g->tb ? begin : begin * (size_t)g->n);
+  cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, g->m, g->n,
+              (int)(end - begin), 1.0f, a, lda, b, ldb, 0.0f, part, g->n);
+  pthread_mutex_lock(&ksplit_lock);
+  for (size_t i = 0; i < mn; i++) g->c[i] += part[i];
+  pthread_mutex_unlock(&ksplit_lock);
+  free(part);
+}
+
 void fidkd_gemm_batched(const float *a, const float *b, float *c, const int64_t *a_off, const int64_t *b_off,
                         int batch, int m, int n, int k, int trans_a, int trans_b) {
   gemm_ctx g = {a, b, c, a_off, b_off, m, n, k, trans_a, trans_b};
@@ -51,6 +83,36 @@ void fidkd_gemm_batched(const float *a, const float *b, float *c, const int64_t 
     int saved = openblas_get_num_threads();
     openblas_set_num_threads(1);
     fidkd_parallel_for((size_t)batch, 2, gemm_range, &g);
+    openblas_set_num_threads(saved);
+    return;
+  }
+  /* One small product (< 20 MFLOP, e.g. 32×96 · 96×128): in the calling thread. OpenBLAS would hand it to its
+   * threads above ~0.26 M multiply-adds, and waking a sleeping thread costs more than the product. */
+  if (batch == 1 && flops < 2e7) {
+    int saved = openblas_get_num_threads();
+    if (saved > 1) openblas_set_num_threads(1);
+    gemm_range(&g, 0, 1);
+    if (saved > 1) openblas_set_num_threads(saved);
+    return;
+  }
+  /* One tall, thin product (the projections of a tiny transformer over thousands of tokens, tens of MFLOP):
+   * blocks of rows as single-threaded sgemm calls over the pool. OpenBLAS's own threads wait for each other,
+   * which costs a scheduler time slice whenever one of them is preempted on a busy machine; the pool's caller
+   * takes the chunks a preempted worker has not started. */
+  if (batch == 1 && m >= 256 && flops < 4e8 && fidkd_pool_threads() > 1) {
+    int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    fidkd_parallel_for((size_t)m, 128, gemm_rows, &g);
+    openblas_set_num_threads(saved);
+    return;
+  }
+  /* Few outputs over a long inner dimension (weight gradients of the same projections): blocks of the inner
+   * dimension over the pool, each into a private buffer, summed at the end. */
+  if (batch == 1 && m < 256 && (size_t)m * n <= 65536 && k >= 2048 && flops < 4e8 && fidkd_pool_threads() > 1) {
+    int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    memset(c, 0, sizeof(float) * (size_t)m * n);
+    fidkd_parallel_for((size_t)k, 1024, gemm_inner, &g);
     openblas_set_num_threads(saved);
     return;
   }

@@ -48,4 +48,24 @@ int64_t fidkd_gather(const float *x, const int32_t *idx, float *out, size_t oute
 /* out [nseg, slice] = sum of rows of x [nids, slice] by segment id (ids outside [0, nseg) are dropped). */
 void fidkd_unsorted_segment_sum(const float *x, const int32_t *ids, float *out, size_t nids, size_t slice,
                                 size_t nseg);
+
+/* ---- attention.c ---- */
+/* T5 attention of q [n, lq, h*dkv] over k, v [n, lk, h*dkv] (rows ldq, ldk floats apart: h*dkv, or 3*h*dkv
+ * when q, k, v are the thirds of one packed projection) with optional position bias pos [h, lq, lk] and key
+ * mask [n, lk] (0 = padded), causal when set: out [n, lq, h*dkv], probs [n, h, lq, lk]. */
+void fidkd_attention(const float *q, const float *k, const float *v, size_t ldq, size_t ldk, const float *pos,
+                     const int32_t *mask, float *out, float *probs, int n, int h, int lq, int lk, int dkv,
+                     int causal);
+/* Gradients of fidkd_attention given dy [n, lq, h*dkv] and its probs, dq with q's row stride, dk, dv with k's
+ * (every element written), and dpos [h, lq, lk] when not NULL. */
+void fidkd_attention_grad(const float *dy, const float *q, const float *k, const float *v, size_t ldq, size_t ldk,
+                          const float *probs, float *dq, float *dk, float *dv, float *dpos, int n, int h, int lq,
+                          int lk, int dkv);
+
+/* ---- rmsnorm.c ---- */
+/* y [rows, d] = x / sqrt(mean(x²) + eps) · w; rinv [rows] = the 1/sqrt(...) of each row (for the gradient). */
+void fidkd_rms_norm(const float *x, const float *w, float *y, float *rinv, size_t rows, size_t d, double eps);
+/* Gradients of fidkd_rms_norm: dx [rows, d], dw [d]. */
+void fidkd_rms_norm_grad(const float *dy, const float *x, const float *w, const float *rinv, float *dx, float *dw,
+                         size_t rows, size_t d);
 #endif

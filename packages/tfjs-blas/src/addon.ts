@@ -15,6 +15,14 @@ export interface BlasAddon {
   transpose(x: Float32Array, out: Float32Array, inShape: Float64Array, perm: Int32Array): void;
   gather(x: Float32Array, indices: Int32Array, out: Float32Array, outer: number, dim: number, slice: number): number;
   segmentSum(x: Float32Array, ids: Int32Array, out: Float32Array, slice: number, numSegments: number): void;
+  /** packed = 1: q is one [n, l, 3·h·dkv] projection holding q, k, v (k, v null). */
+  attention(q: Float32Array, k: Float32Array | null, v: Float32Array | null, pos: Float32Array | null, mask: Int32Array | null,
+    out: Float32Array, probs: Float32Array, n: number, h: number, lq: number, lk: number, dkv: number, causal: number, packed: number): void;
+  /** packed = 1: q and dq are packed [n, l, 3·h·dkv] (k, v, dk, dv null). */
+  attentionGrad(dy: Float32Array, q: Float32Array, k: Float32Array | null, v: Float32Array | null, probs: Float32Array,
+    dq: Float32Array, dk: Float32Array | null, dv: Float32Array | null, dpos: Float32Array | null, n: number, h: number, lq: number, lk: number, dkv: number, packed: number): void;
+  rmsNorm(x: Float32Array, w: Float32Array, y: Float32Array, rinv: Float32Array, eps: number): void;
+  rmsNormGrad(dy: Float32Array, x: Float32Array, w: Float32Array, rinv: Float32Array, dx: Float32Array, dw: Float32Array): void;
   benchSgemm(m: number, n: number, k: number, reps: number): Float64Array;
   info(): { blasThreads: number; poolThreads: number; config: string; corename: string };
   setThreads(n: number): void;

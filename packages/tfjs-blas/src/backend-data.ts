@@ -15,6 +15,13 @@ export function f32(backend: CpuBackendLike, t: tf.TensorInfo | undefined): Floa
   return types.isFloat32Array(v) ? v : undefined;
 }
 
+/** The Float32Array behind input `name` of a fused kernel; throws (naming the kernel) when it is not one. */
+export function denseInput(backend: CpuBackendLike, t: tf.TensorInfo | undefined, name: string, kernel: string): Float32Array {
+  const v = f32(backend, t);
+  if (!v) throw new Error(`${kernel}: input ${name} must be a dense float32 tensor`);
+  return v;
+}
+
 /** The Int32Array behind an int32 tensor, or undefined. */
 export function i32(backend: CpuBackendLike, t: tf.TensorInfo | undefined): Int32Array | undefined {
   if (!t || t.dtype !== 'int32') return undefined;

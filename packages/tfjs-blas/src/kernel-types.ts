@@ -12,3 +12,6 @@ export interface BlasKernelArgs {
 }
 
 export type BlasKernelImpl = (args: BlasKernelArgs) => tf.TensorInfo | undefined;
+
+/** A fused kernel with a name of its own (no stock kernel behind it): throws on inputs it cannot run. */
+export type FusedKernelImpl = (args: BlasKernelArgs) => tf.TensorInfo[];

@@ -2,7 +2,7 @@
 // each case runs once with the stock kernels (unregistered) and once with ours, and compares.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BLAS_KERNELS, isBlasAvailable, registerBlasKernels, registeredBlasKernels, unregisterBlasKernels } from './index.js';
+import { BLAS_KERNELS, FUSED_KERNEL_NAMES, isBlasAvailable, registerBlasKernels, registeredBlasKernels, unregisterBlasKernels } from './index.js';
 
 const maxErr = new Map<string, number>();
 const maxRelErr = new Map<string, number>();
@@ -95,6 +95,16 @@ describe('BatchMatMul', () => {
     [[3, 4, 5], [1, 2, 5], false, true],
     [[8, 12, 16, 8], [8, 12, 16, 8], false, true],
     [[64, 200], [200, 300], false, false],
+    // tall, thin single products: split by rows over the pool
+    [[600, 40], [40, 24], false, false],
+    [[40, 600], [40, 24], true, false],
+    [[600, 40], [24, 40], false, true],
+    [[40, 600], [24, 40], true, true],
+    // few outputs over a long inner dimension: split by inner blocks over the pool
+    [[24, 3000], [3000, 16], false, false],
+    [[3000, 24], [3000, 16], true, false],
+    [[24, 3000], [16, 3000], false, true],
+    [[3000, 24], [16, 3000], true, true],
   ] as [number[], number[], boolean, boolean][])('%j x %j tA=%s tB=%s', (as, bs, ta, tb) => {
     // tfjs's BatchMatMul gradient does not reduce broadcast batch dims (fails with the stock kernel too):
     // gradients are compared when both sides have the same batch dims.
@@ -282,7 +292,7 @@ describe('registry', () => {
     const first = registerBlasKernels().registered;
     const second = registerBlasKernels().registered;
     expect(second).toEqual(first);
-    expect(first.sort()).toEqual(Object.keys(BLAS_KERNELS).sort());
+    expect(first.sort()).toEqual([...Object.keys(BLAS_KERNELS), ...FUSED_KERNEL_NAMES].sort());
     expect(tf.getKernel('Add', 'cpu').kernelFunc).not.toBe(stockAdd);
     unregisterBlasKernels();
     expect(registeredBlasKernels()).toEqual([]);
@@ -304,7 +314,7 @@ describe('registry', () => {
   });
 
   it('every registered kernel is covered by a comparison above', () => {
-    // Runs last (jest keeps declaration order within a file).
+    // Runs last (jest keeps declaration order within a file). The fused kernels are compared in attention.test.ts.
     expect([...Object.keys(BLAS_KERNELS)].filter((k) => !covered.has(k))).toEqual([]);
   });
 });

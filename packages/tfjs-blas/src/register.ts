@@ -3,10 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import { loadAddon } from './addon.js';
 import type { CpuBackendLike } from './backend-data.js';
 import { BINARY_OPS, UNARY_OPS, binaryKernel, softmax, unaryKernel } from './elementwise.js';
-import type { BlasKernelImpl } from './kernel-types.js';
+import type { BlasKernelImpl, FusedKernelImpl } from './kernel-types.js';
+import { ATTENTION_KERNELS } from './attention.js';
 import { gatherV2, transpose, unsortedSegmentSum } from './layout.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
 import { REDUCE_OPS, reduceKernel } from './reductions.js';
+import { RMS_NORM_KERNELS } from './rms-norm.js';
 
 const BACKEND = 'cpu';
 
@@ -28,14 +30,25 @@ export const BLAS_KERNELS: Readonly<Record<string, BlasKernelImpl>> = {
 
 /** Options of {@link registerBlasKernels}. */
 export interface RegisterBlasOptions {
-  /** Register only these kernels (names from {@link BLAS_KERNELS}); default all. */
+  /** Register only these kernels (names from {@link BLAS_KERNELS} or {@link FUSED_KERNEL_NAMES}); default all. */
   kernels?: readonly string[];
   /** Threads for OpenBLAS and the element-wise pool; default: OpenBLAS's own default (the core count). */
   threads?: number;
 }
 
+/** Kernels with names of their own (no stock kernel to replace), which libraries use when registered. */
+const FUSED_KERNELS: Readonly<Record<string, FusedKernelImpl>> = { ...ATTENTION_KERNELS, ...RMS_NORM_KERNELS };
+
+/**
+ * Names of the fused kernels: `FidkdT5Attention` / `FidkdT5AttentionGrad` (T5 attention) and `FidkdRmsNorm` /
+ * `FidkdRmsNormGrad` (T5 layer norm), each with its gradient, used by @fidkd/fid-reader when registered.
+ */
+export const FUSED_KERNEL_NAMES: readonly string[] = Object.keys(FUSED_KERNELS);
+
 /** Stock kernel configs we replaced, to fall back to and to restore. */
 const stock = new Map<string, tf.KernelConfig>();
+/** Fused kernels we added, to remove again. */
+const fused = new Set<string>();
 
 /**
  * Replaces the tfjs `cpu` backend's kernels by native OpenBLAS / C ones. Idempotent: a second call adds
@@ -51,11 +64,27 @@ export function registerBlasKernels(options: RegisterBlasOptions = {}): { regist
     }
     addon.setThreads(options.threads);
   }
-  const names = options.kernels ?? Object.keys(BLAS_KERNELS);
+  const names = options.kernels ?? [...Object.keys(BLAS_KERNELS), ...FUSED_KERNEL_NAMES];
   for (const name of names) {
+    const fusedImpl = FUSED_KERNELS[name];
+    if (fusedImpl) {
+      if (fused.has(name)) continue;
+      fused.add(name);
+      tf.registerKernel({
+        kernelName: name,
+        backendName: BACKEND,
+        kernelFunc: (args) => fusedImpl({
+          inputs: args.inputs as Record<string, tf.TensorInfo | undefined>,
+          backend: args.backend as CpuBackendLike,
+          attrs: (args.attrs ?? {}) as Record<string, unknown>,
+          addon,
+        }),
+      });
+      continue;
+    }
     const impl = BLAS_KERNELS[name];
     if (!impl) {
-      throw new Error(`registerBlasKernels: unknown kernel ${name}; known: ${Object.keys(BLAS_KERNELS).join(', ')}`);
+      throw new Error(`registerBlasKernels: unknown kernel ${name}; known: ${[...Object.keys(BLAS_KERNELS), ...FUSED_KERNEL_NAMES].join(', ')}`);
     }
     if (stock.has(name)) continue;
     const original = tf.getKernel(name, BACKEND);
@@ -76,7 +105,7 @@ export function registerBlasKernels(options: RegisterBlasOptions = {}): { regist
       },
     });
   }
-  return { registered: [...stock.keys()] };
+  return { registered: [...stock.keys(), ...fused] };
 }
 
 /** Restores the stock cpu kernels replaced by {@link registerBlasKernels}. */
@@ -86,9 +115,11 @@ export function unregisterBlasKernels(): void {
     tf.registerKernel(original);
   }
   stock.clear();
+  for (const name of fused) tf.unregisterKernel(name, BACKEND);
+  fused.clear();
 }
 
 /** Names of the kernels currently replaced. */
 export function registeredBlasKernels(): string[] {
-  return [...stock.keys()];
+  return [...stock.keys(), ...fused];
 }

@@ -1,42 +1,50 @@
-// demo-steps: one training step of the tiny models `fidkd demo` trains, on every backend, so that the stock
-// tfjs kernels (cpu, wasm) and blas can be compared at the size the demo actually runs —
-//   * reader_train_step_ms_demo: ms per FiDReader.trainStep (16 questions x 10 passages x 40 tokens, 3-token
-//     answers, AdamW, clip 1, dropout 0);
-//   * retriever_train_step_ms_demo: ms per BiEncoder.trainStep (8 questions of 16 tokens x 10 passages of 40
-//     tokens, KL loss, AdamW, clip 1, dropout off) —
-// beside the stock `cpu` backend measured in the same run (the "before" of the README).
+// demo-steps: one training step of the tiny models `fidkd demo` trains, at the demo's shapes —
+//   * reader_train_step_ms_demo: ms per FiDReader.trainStep (AdamW, clip 1, dropout 0);
+//   * retriever_train_step_ms_demo: ms per BiEncoder.trainStep (KL loss, AdamW, clip 1, dropout off);
+//   * reader_train_step_ms_demo_v1: the reader at the demo's shapes before issue 11 (blas, blas-unfused), to
+//     compare with earlier measurements —
+// each beside the same model in plain PyTorch at the same shapes and threads (python/reader_step.py,
+// python/retriever_step.py, 2 threads), and as `*_gflops_*` rows: the step's FLOP (src/step-flops.ts) per
+// second as a fraction of OpenBLAS sgemm measured in the same run (interleaved with the steps).
 import * as tf from '@tensorflow/tfjs';
 import { AdamW } from '@fidkd/core';
 import { BiEncoder } from '@fidkd/bi-encoder';
 import { FiDReader } from '@fidkd/fid-reader';
 import { useBackend } from '../backends.js';
 import { randomReaderBatch, randomTokenBatch } from '../batches.js';
+import { findTorchPython, runPythonJson } from '../python.js';
+import { readerForwardFlop, retrieverForwardFlop, stepFlop, type ReaderStepShape, type RetrieverStepShape } from '../step-flops.js';
 import { errorRow, type BenchRow, type Suite } from '../suite.js';
-import { timeIt } from '../timing.js';
+import { median } from '../timing.js';
+import { SGEMM_REFERENCE, sgemmGflops } from './gemm.js';
 
-// These mirror DEMO_DEFAULTS in apps/reproduce/src/demo/config.ts (copied: a benchmark must not import the app).
-// Keep them in step when the demo changes.
-const VOCAB_SIZE = 2000;
-const READER_MODEL = { d_model: 64, d_kv: 16, num_heads: 4, d_ff: 128, num_layers: 2, num_decoder_layers: 1, dropout_rate: 0 };
-const RETRIEVER_BERT = {
-  hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128, maxPositionEmbeddings: 64,
-  hiddenDropoutProb: 0, attentionProbsDropoutProb: 0,
+/** A retriever step's shapes plus what the FLOP count does not need. */
+export interface RetrieverBenchShape extends RetrieverStepShape {
+  heads: number;
+  vocabSize: number;
+}
+
+// The demo's shapes (issue 11), the one place to adjust them. They mirror apps/reproduce/src/demo/config.ts
+// (copied: a benchmark must not import the app); keep them in step when the demo changes.
+export const DEMO_READER: ReaderStepShape = {
+  questions: 32, nContext: 10, textMaxlength: 32, answerLength: 3, vocabSize: 1000,
+  dModel: 32, numHeads: 4, dKv: 8, dFf: 128, encoderLayers: 2, decoderLayers: 2,
 };
-const N_CONTEXT = 10;
-const TEXT_MAXLENGTH = 40;
-const QUESTION_MAXLENGTH = 16;
-const PASSAGE_MAXLENGTH = 40;
-// The demo trains the reader with batch 8; the reader experiments of apps/reproduce/README.md use 16, measured here.
-const READER_BATCH = 16;
-const RETRIEVER_BATCH = 8;
-// Not a demo setting (answer_maxlength is a cap): a typical short answer.
-const ANSWER_LENGTH = 3;
-const WARMUP = 2;
+export const DEMO_RETRIEVER: RetrieverBenchShape = {
+  questions: 8, questionLength: 16, nContext: 10, passageLength: 32, vocabSize: 1000,
+  hidden: 64, layers: 2, heads: 4, intermediate: 128,
+};
+/** The demo's reader before issue 11 (d_model 64, 2+1 layers, 16 × 10 × 40, vocab 2000). */
+export const DEMO_READER_V1: ReaderStepShape = {
+  questions: 16, nContext: 10, textMaxlength: 40, answerLength: 3, vocabSize: 2000,
+  dModel: 64, numHeads: 4, dKv: 16, dFf: 128, encoderLayers: 2, decoderLayers: 1,
+};
 
-const READER = 'reader_train_step_ms_demo';
-const RETRIEVER = 'retriever_train_step_ms_demo';
-const REFERENCE_BACKEND = 'cpu';
-const REFERENCE_LABEL = 'tfjs-cpu (stock kernels)';
+const WARMUP = 2;
+const THREADS = 2;
+const STOCK_CPU = 'cpu';
+/** Backends that are the tfjs cpu backend with different kernels registered: one model serves them all. */
+const CPU_FAMILY: readonly string[] = ['blas', 'blas-unfused', 'cpu'];
 
 /** Throws when the timed steps left tensors behind (the warm-up steps create the optimizer state). */
 function assertNoLeak(before: number, what: string): void {
@@ -44,101 +52,221 @@ function assertNoLeak(before: number, what: string): void {
   if (after !== before) throw new Error(`tensor leak in ${what}: ${after - before} tensors`);
 }
 
-async function readerStepMs(reps: number): Promise<number> {
-  let reader: FiDReader | undefined;
-  let optimizer: AdamW | undefined;
-  try {
-    reader = FiDReader.create({ vocab_size: VOCAB_SIZE, ...READER_MODEL }, { seed: 0 });
-    optimizer = new AdamW({ lr: 1e-4 });
-    const r = reader;
-    const o = optimizer;
-    const batch = randomReaderBatch({ questions: READER_BATCH, nContext: N_CONTEXT, textMaxlength: TEXT_MAXLENGTH, answerLength: ANSWER_LENGTH, vocabSize: VOCAB_SIZE }, 1);
-    const step = (): void => void r.trainStep(batch, { optimizer: o, lr: 1e-4, maxGradNorm: 1, dropout: 0 });
-    for (let i = 0; i < WARMUP; i++) step();
-    const before = tf.memory().numTensors;
-    const { seconds } = await timeIt(step, reps, 0);
-    assertNoLeak(before, 'FiDReader.trainStep');
-    return seconds * 1000;
-  } finally {
-    optimizer?.dispose();
-    reader?.dispose();
-  }
+/** A FiD reader at shapes `s` with its optimizer and a random batch: `step()` runs one training step. */
+export function readerStep(s: ReaderStepShape): { step(): void; dispose(): void } {
+  const reader = FiDReader.create(
+    { vocab_size: s.vocabSize, d_model: s.dModel, d_kv: s.dKv, num_heads: s.numHeads, d_ff: s.dFf, num_layers: s.encoderLayers, num_decoder_layers: s.decoderLayers, dropout_rate: 0 },
+    { seed: 0 },
+  );
+  const optimizer = new AdamW({ lr: 1e-4 });
+  const batch = randomReaderBatch({ questions: s.questions, nContext: s.nContext, textMaxlength: s.textMaxlength, answerLength: s.answerLength, vocabSize: s.vocabSize }, 1);
+  return {
+    step: () => void reader.trainStep(batch, { optimizer, lr: 1e-4, maxGradNorm: 1, dropout: 0 }),
+    dispose: () => {
+      optimizer.dispose();
+      reader.dispose();
+    },
+  };
 }
 
-async function retrieverStepMs(reps: number): Promise<number> {
-  let model: BiEncoder | undefined;
-  try {
-    model = BiEncoder.create(
-      { bert: { vocabSize: VOCAB_SIZE, ...RETRIEVER_BERT }, retriever: { questionMaxlength: QUESTION_MAXLENGTH, passageMaxlength: PASSAGE_MAXLENGTH } },
-      { seed: 0 },
-    );
-    const m = model;
-    const batch = {
-      questions: randomTokenBatch(RETRIEVER_BATCH, QUESTION_MAXLENGTH, VOCAB_SIZE, 3),
-      passages: randomTokenBatch(RETRIEVER_BATCH * N_CONTEXT, PASSAGE_MAXLENGTH, VOCAB_SIZE, 4),
-      gold: Float32Array.from({ length: RETRIEVER_BATCH * N_CONTEXT }, (_, i) => Math.sin(i)),
-    };
-    // Same options as the retriever suite; the model owns its optimizer (disposed with it).
-    const opts = { lr: 1e-4, dropout: false };
-    const step = (): void => void m.trainStep(batch, opts);
-    for (let i = 0; i < WARMUP; i++) step();
-    const before = tf.memory().numTensors;
-    const { seconds } = await timeIt(step, reps, 0);
-    assertNoLeak(before, 'BiEncoder.trainStep');
-    return seconds * 1000;
-  } finally {
-    model?.dispose();
+/** A bi-encoder at shapes `s` (it owns its optimizer) and a random batch: `step()` runs one training step. */
+export function retrieverStep(s: RetrieverBenchShape): { step(): void; dispose(): void } {
+  const model = BiEncoder.create(
+    {
+      bert: {
+        vocabSize: s.vocabSize, hiddenSize: s.hidden, numHiddenLayers: s.layers, numAttentionHeads: s.heads, intermediateSize: s.intermediate,
+        maxPositionEmbeddings: Math.max(64, s.questionLength, s.passageLength), hiddenDropoutProb: 0, attentionProbsDropoutProb: 0,
+      },
+      retriever: { questionMaxlength: s.questionLength, passageMaxlength: s.passageLength },
+    },
+    { seed: 0 },
+  );
+  const batch = {
+    questions: randomTokenBatch(s.questions, s.questionLength, s.vocabSize, 3),
+    passages: randomTokenBatch(s.questions * s.nContext, s.passageLength, s.vocabSize, 4),
+    gold: Float32Array.from({ length: s.questions * s.nContext }, (_, i) => Math.sin(i)),
+  };
+  // KL loss and clip 1 are the trainer's defaults.
+  const opts = { lr: 1e-4, dropout: false };
+  return { step: () => void model.trainStep(batch, opts), dispose: () => model.dispose() };
+}
+
+/**
+ * ms per step on each of `backends`, median of `reps`. The cpu-backend variants (blas, blas-unfused, cpu)
+ * share one model and take turns step by step, so that a busy machine slows them alike; another backend
+ * (wasm) gets its own model and runs its steps in a row. `between` runs after every round (the sgemm samples).
+ */
+async function stepTimes(make: () => { step(): void; dispose(): void }, backends: readonly string[], reps: number, between: () => Promise<void>): Promise<Measured[]> {
+  const out: Measured[] = [];
+  const groups = [backends.filter((b) => CPU_FAMILY.includes(b)), ...backends.filter((b) => !CPU_FAMILY.includes(b)).map((b) => [b])];
+  for (const group of groups) {
+    if (group.length === 0) continue;
+    const usable: string[] = [];
+    for (const b of group) {
+      try {
+        await useBackend(b);
+        usable.push(b);
+      } catch (error) {
+        out.push({ backend: b, error });
+      }
+    }
+    if (usable.length === 0) continue;
+    let model: { step(): void; dispose(): void } | undefined;
+    try {
+      model = make();
+      const m = model;
+      const samples = new Map<string, number[]>(usable.map((b) => [b, []]));
+      for (const b of usable) {
+        await useBackend(b);
+        for (let i = 0; i < WARMUP; i++) m.step();
+      }
+      const before = tf.memory().numTensors;
+      for (let r = 0; r < reps; r++) {
+        for (const b of usable) {
+          await useBackend(b);
+          const t0 = performance.now();
+          m.step();
+          samples.get(b)!.push(performance.now() - t0);
+        }
+        await between();
+      }
+      assertNoLeak(before, 'the training step');
+      for (const b of usable) out.push({ backend: b, ms: median(samples.get(b)!) });
+    } catch (error) {
+      for (const b of usable) out.push({ backend: b, error });
+    } finally {
+      model?.dispose();
+    }
   }
+  return out;
+}
+
+function pytorchReaderMs(s: ReaderStepShape, reps: number): { ms: number; label: string } {
+  const r = runPythonJson<{ train_seconds: number; threads: number; torch: string }>('reader_step.py', [
+    '--batch', String(s.questions), '--n', String(s.nContext), '--L', String(s.textMaxlength), '--T', String(s.answerLength),
+    '--d', String(s.dModel), '--dkv', String(s.dKv), '--heads', String(s.numHeads), '--dff', String(s.dFf),
+    '--layers', String(s.encoderLayers), '--dec-layers', String(s.decoderLayers), '--vocab', String(s.vocabSize),
+    '--new-tokens', '0', '--clip', '1', '--reps', String(reps), '--threads', String(THREADS),
+  ]);
+  return { ms: r.train_seconds * 1000, label: `pytorch-${r.torch} (${r.threads} threads)` };
+}
+
+function pytorchRetrieverMs(s: RetrieverBenchShape, reps: number): { ms: number; label: string } {
+  const r = runPythonJson<{ step_seconds: number; threads: number; torch: string }>('retriever_step.py', [
+    '--vocab', String(s.vocabSize), '--hidden', String(s.hidden), '--layers', String(s.layers), '--heads', String(s.heads),
+    '--ffn', String(s.intermediate), '--plen', String(s.passageLength), '--qlen', String(s.questionLength),
+    '--embed-batch', '8', '--questions', String(s.questions), '--n-context', String(s.nContext),
+    '--reps', String(reps), '--threads', String(THREADS),
+  ]);
+  return { ms: r.step_seconds * 1000, label: `pytorch-${r.torch} (${r.threads} threads)` };
+}
+
+interface StepCase {
+  /** Row name of the ms/step rows; the FLOP-rate rows replace `_ms_` by `_gflops_`. */
+  name: string;
+  /** Backends this case runs on (intersected with the requested ones). */
+  backends: readonly string[] | 'all';
+  flop: number;
+  shape: string;
+  make(): { step(): void; dispose(): void };
+  reference(reps: number): { ms: number; label: string };
+}
+
+const CASES: readonly StepCase[] = [
+  {
+    name: 'reader_train_step_ms_demo', backends: 'all', flop: stepFlop(readerForwardFlop(DEMO_READER)), shape: readerShape(DEMO_READER),
+    make: () => readerStep(DEMO_READER), reference: (reps) => pytorchReaderMs(DEMO_READER, reps),
+  },
+  {
+    name: 'retriever_train_step_ms_demo', backends: 'all', flop: stepFlop(retrieverForwardFlop(DEMO_RETRIEVER)), shape: retrieverShape(DEMO_RETRIEVER),
+    make: () => retrieverStep(DEMO_RETRIEVER), reference: (reps) => pytorchRetrieverMs(DEMO_RETRIEVER, reps),
+  },
+  {
+    name: 'reader_train_step_ms_demo_v1', backends: ['blas', 'blas-unfused'], flop: stepFlop(readerForwardFlop(DEMO_READER_V1)), shape: readerShape(DEMO_READER_V1),
+    make: () => readerStep(DEMO_READER_V1), reference: (reps) => pytorchReaderMs(DEMO_READER_V1, reps),
+  },
+];
+
+function readerShape(s: ReaderStepShape): string {
+  return `T5 d ${s.dModel}, ${s.numHeads}x${s.dKv} heads, ff ${s.dFf}, ${s.encoderLayers}+${s.decoderLayers} layers, vocab ${s.vocabSize}; ` +
+    `${s.questions} questions x ${s.nContext} passages x ${s.textMaxlength} tokens, ${s.answerLength}-token answers; AdamW + clip 1, dropout 0`;
+}
+
+function retrieverShape(s: RetrieverBenchShape): string {
+  return `BERT h ${s.hidden}, ${s.layers} layers, ${s.heads} heads, ffn ${s.intermediate}, vocab ${s.vocabSize}; ` +
+    `${s.questions} questions x ${s.questionLength} tokens + ${s.nContext} passages each x ${s.passageLength} tokens; KL loss, AdamW + clip 1, dropout off`;
 }
 
 type Measured = { backend: string; ms: number } | { backend: string; error: unknown };
 
-/** Rows of one benchmark, each beside the stock cpu time of the same run when cpu was measured. */
-function rowsOf(name: string, measured: readonly Measured[], reps: number, shape: string): BenchRow[] {
-  const cpu = measured.find((m) => m.backend === REFERENCE_BACKEND && 'ms' in m);
-  const refMs = cpu && 'ms' in cpu ? cpu.ms : null;
-  return measured.map((m) => {
-    if (!('ms' in m)) return errorRow(name, m.backend, m.error);
-    return {
-      name, backend: m.backend, value: m.ms, unit: 'ms',
-      reference: refMs === null ? null : REFERENCE_LABEL, reference_value: refMs,
-      ratio: refMs === null ? null : m.ms / refMs, ratio_kind: 'time',
-      notes: `median of ${reps} reps after ${WARMUP} warm-up steps; ${shape}; ratio = time / stock cpu time` +
-        (refMs === null ? ' (cpu not measured in this run)' : ''),
-    };
+/** The ms rows (vs PyTorch) and the FLOP-rate rows (vs sgemm) of one case. */
+function rowsOf(c: StepCase, measured: readonly Measured[], ref: { ms: number; label: string } | { error: string }, sgemm: number | null, reps: number): BenchRow[] {
+  const gflopsName = c.name.replace('_ms_', '_gflops_');
+  const refNote = 'error' in ref ? `; PyTorch reference failed: ${ref.error}` : '';
+  const cpu = measured.find((m) => m.backend === STOCK_CPU && 'ms' in m);
+  const cpuMs = cpu && 'ms' in cpu ? cpu.ms : null;
+  const gflops = (ms: number): number => c.flop / (ms / 1000) / 1e9;
+  const rateRow = (backend: string, ms: number, extra: string): BenchRow => ({
+    name: gflopsName, backend, value: gflops(ms), unit: 'GFLOP/s',
+    reference: sgemm === null ? null : SGEMM_REFERENCE, reference_value: sgemm,
+    ratio: sgemm === null ? null : gflops(ms) / sgemm, ratio_kind: 'throughput',
+    notes: `${(c.flop / 1e9).toFixed(3)} GFLOP per step (forward + backward matmuls, src/step-flops.ts) / ${ms.toFixed(1)} ms; ratio = fraction of sgemm` +
+      (sgemm === null ? ' (sgemm needs the @fidkd/tfjs-blas addon)' : '') + extra,
   });
+  const rows: BenchRow[] = [];
+  for (const m of measured) {
+    if (!('ms' in m)) {
+      rows.push(errorRow(c.name, m.backend, m.error));
+      continue;
+    }
+    rows.push({
+      name: c.name, backend: m.backend, value: m.ms, unit: 'ms',
+      reference: 'error' in ref ? null : ref.label, reference_value: 'error' in ref ? null : ref.ms,
+      ratio: 'error' in ref ? null : m.ms / ref.ms, ratio_kind: 'time',
+      notes: `median of ${reps} reps after ${WARMUP} warm-up steps (blas, blas-unfused and cpu take turns step by step); ${c.shape}; ratio = time / PyTorch time` +
+        (cpuMs !== null && m.backend !== STOCK_CPU ? `; ${(m.ms / cpuMs).toFixed(3)} x the stock cpu time` : '') + refNote,
+    });
+  }
+  for (const m of measured) if ('ms' in m) rows.push(rateRow(m.backend, m.ms, ''));
+  if (!('error' in ref)) rows.push(rateRow('pytorch', ref.ms, ` (${ref.label})`));
+  return rows;
 }
 
 export const demoStepsSuite: Suite = {
   name: 'demo-steps',
-  description: `training steps at the demo's sizes (tiny T5 reader ${READER_BATCH}x${N_CONTEXT}x${TEXT_MAXLENGTH}, tiny BERT retriever ${RETRIEVER_BATCH}x${N_CONTEXT}), ms per step, vs the stock tfjs cpu kernels`,
-  // The demo models are small enough for the stock kernels: the before/after comparison is the point.
-  defaultBackends: ['blas', 'cpu', 'wasm'],
+  description: `training steps at the demo's shapes (tiny T5 FiD reader ${DEMO_READER.questions}x${DEMO_READER.nContext}x${DEMO_READER.textMaxlength}, tiny BERT retriever ${DEMO_RETRIEVER.questions}x${DEMO_RETRIEVER.nContext}), ms per step vs PyTorch, GFLOP/s vs sgemm`,
+  // The demo models are small enough for the stock kernels; blas-unfused is blas without the fused T5
+  // attention / RMS-norm kernels (the reader's path before them): the before/after comparisons are the point.
+  defaultBackends: ['blas', 'blas-unfused', 'cpu', 'wasm'],
   async run(ctx) {
-    const reader: Measured[] = [];
-    const retriever: Measured[] = [];
-    for (const backend of ctx.backends) {
+    const sgemmSamples: number[] = [];
+    const sampleSgemm = async (): Promise<void> => {
+      const g = await sgemmGflops();
+      if (g !== null) sgemmSamples.push(g);
+    };
+    const results: { c: StepCase; measured: Measured[]; ref: { ms: number; label: string } | { error: string } }[] = [];
+    for (const c of CASES) {
+      const backends = c.backends === 'all' ? ctx.backends : ctx.backends.filter((b) => c.backends.includes(b));
+      if (backends.length === 0) continue;
+      await sampleSgemm();
+      const measured = await stepTimes(c.make, backends, ctx.reps, sampleSgemm);
+      for (const m of measured) {
+        if ('ms' in m) ctx.log(`${c.name} ${m.backend}: ${m.ms.toFixed(1)} ms/step, ${(c.flop / m.ms / 1e6).toFixed(2)} GFLOP/s`);
+      }
+      let ref: { ms: number; label: string } | { error: string };
       try {
-        await useBackend(backend);
+        if (!findTorchPython()) throw new Error('python3 with torch not found (apt-get install -y python3-torch)');
+        await sampleSgemm();
+        ref = c.reference(ctx.reps);
+        ctx.log(`${c.name} pytorch: ${ref.ms.toFixed(1)} ms/step (${ref.label})`);
       } catch (error) {
-        reader.push({ backend, error });
-        retriever.push({ backend, error });
-        continue;
+        ref = { error: error instanceof Error ? error.message : String(error) };
       }
-      // Each model separately: a failure of one still leaves the other's row.
-      for (const [name, list, measure] of [[READER, reader, readerStepMs], [RETRIEVER, retriever, retrieverStepMs]] as const) {
-        try {
-          const ms = await measure(ctx.reps);
-          list.push({ backend, ms });
-          ctx.log(`${name} ${backend}: ${ms.toFixed(1)} ms/step`);
-        } catch (error) {
-          list.push({ backend, error });
-        }
-      }
+      results.push({ c, measured, ref });
     }
-    return [
-      ...rowsOf(READER, reader, ctx.reps, `${READER_BATCH} questions x ${N_CONTEXT} passages x ${TEXT_MAXLENGTH} tokens, ${ANSWER_LENGTH}-token answers, AdamW + clip 1, dropout 0`),
-      ...rowsOf(RETRIEVER, retriever, ctx.reps, `${RETRIEVER_BATCH} questions x ${QUESTION_MAXLENGTH} tokens, ${N_CONTEXT} passages each x ${PASSAGE_MAXLENGTH} tokens, KL loss, AdamW + clip 1, dropout off`),
-    ];
+    await sampleSgemm();
+    const sgemm = sgemmSamples.length > 0 ? median(sgemmSamples) : null;
+    if (sgemm !== null) ctx.log(`sgemm: ${sgemm.toFixed(1)} GFLOP/s (median of ${sgemmSamples.length}, interleaved)`);
+    return results.flatMap((r) => rowsOf(r.c, r.measured, r.ref, sgemm, ctx.reps));
   },
 };
