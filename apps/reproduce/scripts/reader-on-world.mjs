@@ -3,7 +3,8 @@
 // the tokenizer) and reports, every `every` steps, the held-out EM on dev questions and the teacher's gold@1 (how
 // often the highest relevance score G is the gold passage). For shaping the world and the reader, not a product.
 // Usage: node apps/reproduce/scripts/reader-on-world.mjs RUN_DIR '{"d":32,"layers":2,"dec":2,"lr":3e-3,"bs":32,"steps":500,"L":32}'
-// ("init": a reader checkpoint directory to start from instead of fresh weights; "every": report period)
+// ("init": a reader checkpoint directory to start from instead of fresh weights; "every": report period; "data":
+// the directory of train.json / dev.json relative to RUN_DIR, default prepare/bm25)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdamW, initBackend, linearWarmupDecay } from '@fidkd/core';
@@ -15,7 +16,7 @@ const c = { d: 32, kv: 8, heads: 4, ff: 128, layers: 2, dec: 2, lr: 3e-3, bs: 32
 console.log(JSON.stringify(c));
 await initBackend('auto');
 const t = tok.loadTokenizer(join(run, 'prepare/tokenizer/tokenizer.json'));
-const load = (s) => JSON.parse(readFileSync(join(run, `prepare/bm25/${s}.json`), 'utf8'));
+const load = (s) => JSON.parse(readFileSync(join(run, c.data ?? 'prepare/bm25', `${s}.json`), 'utf8'));
 const train = load('train');
 const dev = load('dev').slice(0, c.devN);
 const batchOf = (qs, withTarget) => tok.encodeReaderBatch(t, qs.map((q) => ({

@@ -121,4 +121,10 @@ test('pretrain-reader: a resumable run that exports the reader, its fixed vocabu
   const model = readFileSync(join(exported, 'model.safetensors'));
   expect((await run(args)).code).toBe(0); // every stage done: nothing retrained
   expect(readFileSync(join(exported, 'model.safetensors')).equals(model)).toBe(true);
+  // a further phase from that reader, with clozes whose other passages are namesakes' (the name picks the answer)
+  const phase2 = join(dir, 'pretrained-2');
+  const second = await run([...args.map((a) => (a === out ? `${out}-2` : a === exported ? phase2 : a)), '--init', exported, '--set', 'reader.contexts=mixed']);
+  expect(second).toEqual({ code: 0, stderr: '' });
+  expect(readFileSync(join(phase2, 'model.safetensors')).equals(model)).toBe(false);
+  expect(readFileSync(join(phase2, 'tokenizer.json')).equals(readFileSync(join(exported, 'tokenizer.json')))).toBe(true);
 });

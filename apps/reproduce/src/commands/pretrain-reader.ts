@@ -14,6 +14,7 @@ interface PretrainReaderOptions {
   config?: string;
   set?: string[];
   export?: string;
+  init?: string;
   quiet?: boolean;
 }
 
@@ -31,6 +32,7 @@ export function registerPretrainReader(program: Command): void {
     .option('--config <file>', 'JSON overriding any setting (see apps/reproduce/src/pretrain-reader/config.ts)')
     .option('--set <key=value>', 'override one setting, e.g. --set reader.total_steps=500 (repeatable)', collect)
     .option('--export <dir>', 'copy the pretrained reader and its log to this directory')
+    .option('--init <dir>', 'start from this pretrained reader (a further phase; same tokenizer settings)')
     .option('--quiet', 'no progress output')
     .action(action(async (opts: PretrainReaderOptions) => {
       const c = applySets(loadConfigFile(PRETRAIN_READER_DEFAULTS, opts.config), opts.set);
@@ -40,7 +42,7 @@ export function registerPretrainReader(program: Command): void {
       await selectBackend(opts.backend, renderer);
       const runner = createRunner(out, renderer);
       writeJsonAtomic(join(out, 'resolved-config.json'), c);
-      const { stages, reader } = readerPretrainingStages(c, out);
+      const { stages, reader } = readerPretrainingStages(c, out, opts.init ? resolve(opts.init) : undefined);
       let metrics: Record<string, number> = {};
       for (const s of stages) metrics = (await runner.run(s)).manifest.metrics;
       renderer.stop();

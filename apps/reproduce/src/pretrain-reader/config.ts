@@ -16,6 +16,7 @@ export const PRETRAIN_READER_DEFAULTS: ReaderPretrainingConfig = {
     // the demo's reader: tiny T5 v1.0 (relu), tied head; vocab_size from the tokenizer
     model: { d_model: 32, d_kv: 8, num_heads: 4, d_ff: 128, num_layers: 2, num_decoder_layers: 2, dropout_rate: 0 },
     n_context: 10,
+    contexts: 'subject',
     n_context_schedule: [[300, 2], [800, 5]],
     text_maxlength: 32,
     answer_maxlength: 4,

@@ -21,6 +21,8 @@ export interface PretrainReaderConfig {
   bm25: { k1: number; b: number };
   model: Record<string, unknown>;
   n_context: number;
+  /** Where a cloze's other passages come from (see ClozeOptions.contexts). Default 'subject'. */
+  contexts?: 'subject' | 'cloze' | 'mixed';
   /** Curriculum: [until_step, n] pairs — n passages per question until that step, then `n_context`. */
   n_context_schedule: Array<[number, number]>;
   text_maxlength: number;
@@ -42,7 +44,7 @@ export interface PretrainReaderConfig {
 async function clozeWorld(c: PretrainReaderConfig, seed: number): Promise<FidExample[]> {
   const w = generateSyntheticWorld({ ...c.world, seed });
   const index = await Bm25Index.build(w.passages, { k1: c.bm25.k1, b: c.bm25.b });
-  return clozeExamples(w.passages, index, { nContext: c.n_context, seed });
+  return clozeExamples(w.passages, index, { nContext: c.n_context, seed, contexts: c.contexts });
 }
 
 /** The example with n of its passages: one passage that answers kept, at a seeded random position. */
@@ -88,7 +90,8 @@ export async function pretrainReaderStage(ctx: StageContext<PretrainReaderConfig
     return { em: em / heldOut.length, gold_at_1: teacherGoldAt1(scored).gold_at_1 ?? 0 };
   };
   let last = { em: 0, gold_at_1: 0 };
-  const create = (): FiDReader => FiDReader.create({ vocab_size: tokenizerVocabSize(tokenizer), ...c.model } as Parameters<typeof FiDReader.create>[0], { seed: c.seed });
+  // `init`: continue from an earlier pretrained reader (a second phase with other settings)
+  const create = (): FiDReader => ctx.inputs.init ? FiDReader.load(ctx.inputs.init) : FiDReader.create({ vocab_size: tokenizerVocabSize(tokenizer), ...c.model } as Parameters<typeof FiDReader.create>[0], { seed: c.seed });
   const trainLoss = await runReaderLoop(ctx, c, 'reader', create, async (reader, optimizer, step) => {
     const n = nAt(step);
     const idx = batchIndices(train.length, c.batch_size, c.seed, step);

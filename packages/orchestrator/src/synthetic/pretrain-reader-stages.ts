@@ -16,10 +16,11 @@ export const PRETRAIN_READER_KEYS = { tokenizer: 'pretrain-reader/tokenizer', re
 /**
  * The reader pretraining as resumable stages: a WordPiece vocabulary trained on the pretraining worlds (their
  * passages and question texts, so that every world of the generator, of any seed, tokenizes into whole words), then
- * the self-supervised cloze pretraining (pretrain-reader). The reader directory holds the checkpoint and the
- * tokenizer a demo loads.
+ * the self-supervised cloze pretraining (pretrain-reader), from fresh weights or from `init` (a reader pretrained
+ * before, for a further phase with other settings). The reader directory holds the checkpoint and the tokenizer a
+ * demo loads.
  */
-export function readerPretrainingStages(c: ReaderPretrainingConfig, runDir: string): { stages: StageDefinition<unknown>[]; reader: string } {
+export function readerPretrainingStages(c: ReaderPretrainingConfig, runDir: string, init?: string): { stages: StageDefinition<unknown>[]; reader: string } {
   const tokDir = join(runDir, PRETRAIN_READER_KEYS.tokenizer);
   const tokenizer: StageDefinition<{ vocab_size: number; worlds: number[]; world: PretrainReaderConfig['world'] }> = {
     stage: 'tokenizer', iteration: 'prepare', key: PRETRAIN_READER_KEYS.tokenizer,
@@ -37,7 +38,7 @@ export function readerPretrainingStages(c: ReaderPretrainingConfig, runDir: stri
   };
   const reader: StageDefinition<PretrainReaderConfig> = {
     stage: 'pretrain-reader', iteration: 'prepare', key: PRETRAIN_READER_KEYS.reader, config: c.reader,
-    inputs: { tokenizer: join(tokDir, 'tokenizer.json') }, run: pretrainReaderStage,
+    inputs: { tokenizer: join(tokDir, 'tokenizer.json'), ...(init ? { init } : {}) }, run: pretrainReaderStage,
   };
   return { stages: [tokenizer as StageDefinition<unknown>, reader as StageDefinition<unknown>], reader: join(runDir, PRETRAIN_READER_KEYS.reader) };
 }

@@ -15,6 +15,12 @@ export interface ClozeOptions {
   seed: number;
   /** Probability of leaving the source passage out when another passage of its subject names the same city. Default 0.5. */
   dropSourceRate?: number;
+  /**
+   * Where the other passages come from: 'subject' (default) — BM25 for the subject's name, so the relation words
+   * pick the answer; 'cloze' — BM25 for the cloze itself, mostly namesakes' passages of the same kind, so the name
+   * picks it; 'mixed' — each cloze one of the two at random.
+   */
+  contexts?: 'subject' | 'cloze' | 'mixed';
 }
 
 const CITY_SET = new Set(CITIES.map((c) => c.toLowerCase()));
@@ -47,7 +53,8 @@ export function clozeExamples(passages: readonly Passage[], index: Bm25Index, o:
     // The other passages are what BM25 finds for the subject's name (its own other passages first, then
     // namesakes'), as a question about the subject retrieves them: the cloze's relation words, not the name, pick
     // the answering passage among them.
-    const hits = index.search(p.title, o.nContext + 1).map((h) => h.id).filter((id) => id !== p.id);
+    const byCloze = o.contexts === 'cloze' || (o.contexts === 'mixed' && rng.chance(0.5));
+    const hits = index.search(byCloze ? cloze.question : p.title, o.nContext + 1).map((h) => h.id).filter((id) => id !== p.id);
     // When another passage about the same subject names the same city (a restatement, in other words), half of
     // the time the cloze must be answered from it: the source passage is left out.
     const alsoStating = hits.filter((id) => byId.get(id)!.title === p.title && clozes[ordinal.get(id)!]?.answer === cloze.answer);
