@@ -13,7 +13,7 @@ export interface SyntheticWorldOptions {
   seed?: number;
   /** People in the world (each with one fact per relation). Default 800 (≈ 13k passages). */
   numEntities?: number;
-  /** Questions per split (distinct (entity, relation) pairs, never shared between splits). Defaults 3000 / 200 / 200. */
+  /** Questions per split (distinct (entity, relation) pairs, never shared between splits). Defaults 3000 / 400 / 400. */
   numTrain?: number;
   numDev?: number;
   numTest?: number;
@@ -35,7 +35,7 @@ export interface SyntheticWorldOptions {
   sharedAnswerRate?: number;
   /** Probability that a visit passage's city is one of the entity's own answer cities. Default 0.3. */
   visitOwnCityRate?: number;
-  /** Size of the city pool every answer is drawn from (real QA answers come from small typed sets too), at most 48. Default 24. */
+  /** Size of the city pool every answer is drawn from (real QA answers come from small typed sets too), at most 48. Default 32. */
   numCities?: number;
   /**
    * 'shared' (default): surnames from a small pool, so BM25's top passages mix the entity with its namesakes;
@@ -81,8 +81,8 @@ function resolveOptions(options: SyntheticWorldOptions): Required<SyntheticWorld
     seed: options.seed ?? 0,
     numEntities: options.numEntities ?? 800,
     numTrain: options.numTrain ?? 3000,
-    numDev: options.numDev ?? 200,
-    numTest: options.numTest ?? 200,
+    numDev: options.numDev ?? 400,
+    numTest: options.numTest ?? 400,
     fillersPerEntity: options.fillersPerEntity ?? [3, 5],
     trapRate: options.trapRate ?? 1,
     hintRate: options.hintRate ?? 0.1,
@@ -90,7 +90,7 @@ function resolveOptions(options: SyntheticWorldOptions): Required<SyntheticWorld
     sameCityRate: options.sameCityRate ?? 0.15,
     sharedAnswerRate: options.sharedAnswerRate ?? 0.2,
     visitOwnCityRate: options.visitOwnCityRate ?? 0.3,
-    numCities: options.numCities ?? 24,
+    numCities: options.numCities ?? 32,
     surnames: options.surnames ?? 'shared',
   };
 }
