@@ -22,7 +22,7 @@ function reproduceConfig(name: string, data: Partial<Record<'passages' | 'train'
       dev: join(ref, 'prepare/bm25/dev.json'), test: join(ref, 'prepare/bm25/test.json'), ...data,
     },
     tokenizer: { reader: join(ref, 'prepare/tokenizer/tokenizer.json'), retriever: join(ref, 'prepare/tokenizer/tokenizer.json') },
-    reader: { ...p.reader, accumulation_steps: 1 },
+    reader: { ...p.reader, init: undefined, accumulation_steps: 1 }, // the tiny demo's "" (train from scratch) is a demo flag
     retriever: { ...p.retriever, indexing_dimension: 0, scheduler_steps: 6, init: join(ref, 'prepare/pretrain-retriever') },
     ...extra,
   };

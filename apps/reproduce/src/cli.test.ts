@@ -128,3 +128,13 @@ test('pretrain-reader: a resumable run that exports the reader, its fixed vocabu
   expect(readFileSync(join(phase2, 'model.safetensors')).equals(model)).toBe(false);
   expect(readFileSync(join(phase2, 'tokenizer.json')).equals(readFileSync(join(exported, 'tokenizer.json')))).toBe(true);
 });
+
+test('demo defaults: the reader starts from the shipped pretrained checkpoint with its vocabulary; empty paths unset them', () => {
+  const c = resolveDemoConfig({ baseline: true });
+  expect(readFileSync(join(c.pipeline.reader.init!, 'model.safetensors')).length).toBeGreaterThan(0);
+  expect(readFileSync(c.prepare.tokenizer.file!, 'utf8')).toContain('"vocab"');
+  const scratch = resolveDemoConfig({ baseline: true, set: ['pipeline.reader.init=', 'prepare.tokenizer.file='] });
+  expect(scratch.pipeline.reader.init).toBeUndefined();
+  expect(scratch.prepare.tokenizer.file).toBeUndefined();
+  expect(scratch.pipeline.reader.model).toEqual(DEMO_DEFAULTS.pipeline.reader.model);
+});

@@ -49,24 +49,35 @@ static void gemm_rows(void *ctx, size_t begin, size_t end) {
               g->n, g->k, 1.0f, a, lda, g->b + g->b_off[0], ldb, 0.0f, g->c + begin * (size_t)g->n, g->n);
 }
 
-static pthread_mutex_t ksplit_lock = PTHREAD_MUTEX_INITIALIZER;
+/* A fixed number of blocks of the inner dimension, whatever the thread count: each block's partial product goes to
+ * its own buffer and the buffers are summed in block order, so the result is the same float for float on every
+ * run (summing into C as threads finish would make it depend on their timing). */
+#define KSPLIT_BLOCKS 8
 
-/* The share of inner indices [begin, end) of the single product, summed into C (zeroed by the caller) under a
- * lock: a small C over a long inner dimension (a weight gradient, Σ over thousands of tokens). */
+typedef struct {
+  const gemm_ctx *g;
+  float *parts; /* KSPLIT_BLOCKS × m × n */
+} ksplit_ctx;
+
+/* Blocks [begin, end) of the inner dimension of the single product, each into its own part. */
 static void gemm_inner(void *ctx, size_t begin, size_t end) {
-  const gemm_ctx *g = (const gemm_ctx *)ctx;
+  const ksplit_ctx *ks = (const ksplit_ctx *)ctx;
+  const gemm_ctx *g = ks->g;
   int lda = g->ta ? g->m : g->k;
   int ldb = g->tb ? g->k : g->n;
   size_t mn = (size_t)g->m * g->n;
-  float *part = malloc(sizeof(float) * mn);
-  const float *a = g->a + g->a_off[0] + (g->ta ? begin * (size_t)g->m : begin);
-  const float *b = g->b + g->b_off[0] + (g->tb ? begin : begin * (size_t)g->n);
-  cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, g->m, g->n,
-              (int)(end - begin), 1.0f, a, lda, b, ldb, 0.0f, part, g->n);
-  pthread_mutex_lock(&ksplit_lock);
-  for (size_t i = 0; i < mn; i++) g->c[i] += part[i];
-  pthread_mutex_unlock(&ksplit_lock);
-  free(part);
+  for (size_t blk = begin; blk < end; blk++) {
+    size_t k0 = (size_t)g->k * blk / KSPLIT_BLOCKS, k1 = (size_t)g->k * (blk + 1) / KSPLIT_BLOCKS;
+    float *part = ks->parts + blk * mn;
+    if (k1 == k0) {
+      memset(part, 0, sizeof(float) * mn);
+      continue;
+    }
+    const float *a = g->a + g->a_off[0] + (g->ta ? k0 * (size_t)g->m : k0);
+    const float *b = g->b + g->b_off[0] + (g->tb ? k0 : k0 * (size_t)g->n);
+    cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, g->m, g->n,
+                (int)(k1 - k0), 1.0f, a, lda, b, ldb, 0.0f, part, g->n);
+  }
 }
 
 void fidkd_gemm_batched(const float *a, const float *b, float *c, const int64_t *a_off, const int64_t *b_off,
@@ -106,15 +117,25 @@ void fidkd_gemm_batched(const float *a, const float *b, float *c, const int64_t 
     openblas_set_num_threads(saved);
     return;
   }
-  /* Few outputs over a long inner dimension (weight gradients of the same projections): blocks of the inner
-   * dimension over the pool, each into a private buffer, summed at the end. */
+  /* Few outputs over a long inner dimension (weight gradients of the same projections): fixed blocks of the
+   * inner dimension over the pool, each into a private buffer, summed in block order (deterministic). */
   if (batch == 1 && m < 256 && (size_t)m * n <= 65536 && k >= 2048 && flops < 4e8 && fidkd_pool_threads() > 1) {
-    int saved = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    memset(c, 0, sizeof(float) * (size_t)m * n);
-    fidkd_parallel_for((size_t)k, 1024, gemm_inner, &g);
-    openblas_set_num_threads(saved);
-    return;
+    size_t mn = (size_t)m * n;
+    float *parts = malloc(sizeof(float) * mn * KSPLIT_BLOCKS);
+    if (parts) {
+      int saved = openblas_get_num_threads();
+      openblas_set_num_threads(1);
+      ksplit_ctx ks = {&g, parts};
+      fidkd_parallel_for(KSPLIT_BLOCKS, 2, gemm_inner, &ks);
+      openblas_set_num_threads(saved);
+      memcpy(c, parts, sizeof(float) * mn);
+      for (size_t blk = 1; blk < KSPLIT_BLOCKS; blk++) {
+        const float *part = parts + blk * mn;
+        for (size_t i = 0; i < mn; i++) c[i] += part[i];
+      }
+      free(parts);
+      return;
+    }
   }
   gemm_range(&g, 0, (size_t)batch);
 }

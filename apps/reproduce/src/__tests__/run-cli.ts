@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 export const ROOT = join(here, '..', '..', '..', '..');
-const CLI = join(here, '..', 'cli.ts');
+const CLI = join(here, 'fidkd-src.ts');
 const HOOKS = join(ROOT, 'packages', 'orchestrator', 'src', '__tests__', 'register-ts.mjs');
 /** A demo config small enough for a whole run in a few seconds. */
 export const TINY_DEMO = join(here, 'tiny-demo.json');

@@ -37,6 +37,10 @@ export function resolveDemoConfig(opts: Pick<DemoOptions, 'config' | 'set' | 'se
   const iterations = intFlag(opts.iterations, '--iterations', 1);
   if (iterations !== undefined) c.pipeline.iterations = iterations;
   if (opts.baseline === false) c.pipeline.baseline = { has_answer: false, shuffled_teacher: false, oracle_teacher: false };
+  // An empty path unsets a default one: `--set pipeline.reader.init=` trains the reader from scratch (with
+  // `pipeline.reader.model`), `--set prepare.tokenizer.file=` trains the world's own vocabulary.
+  if (c.pipeline.reader.init === '') delete c.pipeline.reader.init;
+  if (c.prepare.tokenizer.file === '') delete c.prepare.tokenizer.file;
   return c;
 }
 
