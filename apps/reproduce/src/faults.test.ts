@@ -59,7 +59,14 @@ test('SIGKILL inside each stage, then the same command: identical results.json a
   if (/resuming from step/.test(final.stderr)) resumed++;
   expect(resumed).toBeGreaterThanOrEqual(3);
   expect(readFileSync(join(out, 'results.json'), 'utf8')).toBe(readFileSync(join(ref, 'results.json'), 'utf8'));
-  expect(trainLosses(out)).toEqual(trainLosses(ref));
+  // The reported train_loss is the checkpointed window's mean, so a resume reports the uninterrupted run's value;
+  // compared to 1e-6 relative because the native kernels' thread-parallel float sums can differ in the last bits
+  // between two runs on a busy machine (seen once in the 8th digit of a retriever loss; results.json stays
+  // byte-identical). Before the window was checkpointed, a resumed stage reported a different mean altogether.
+  const resumedLosses = trainLosses(out);
+  for (const [key, loss] of Object.entries(trainLosses(ref))) {
+    expect([key, Math.abs(resumedLosses[key]! - loss) <= 1e-6 * Math.abs(loss)]).toEqual([key, true]);
+  }
   expect(leftovers(out)).toEqual([]);
 }, 600000);
 
