@@ -44,7 +44,11 @@ export async function streamToFileAtomic(
     await Promise.race([once(out, 'finish'), failed]);
     await rename(tmp, file);
   } catch (err) {
+    // The stream opens its file asynchronously: wait until it is closed, or the open may land after the rm and
+    // leave the temp file behind.
+    const closed = out.closed ? Promise.resolve() : once(out, 'close').then(() => undefined, () => undefined);
     out.destroy();
+    await closed;
     await rm(tmp, { force: true });
     throw err;
   }
