@@ -29,7 +29,8 @@ export async function scoreStage(ctx: StageContext<ScoreStageConfig>): Promise<R
     for (let s = 0; s < all.length; s += c.batch_size) {
       const chunk = all.slice(s, s + c.batch_size);
       const targets = c.positions === 'all' ? chunk.map((ex, i) => trainingTarget(ex, s + i)) : undefined;
-      const batch = await readerBatch(tokenizer, chunk, targets, c, ctx.inputs.train);
+      // errors name the file of the chunk's first question (train, then dev)
+      const batch = await readerBatch(tokenizer, chunk, targets, c, s < train.length ? ctx.inputs.train : ctx.inputs.dev);
       const g = reader.passageScores(batch, { softmax: c.softmax, positions: c.positions, layers: c.layers });
       if (c.log_mass) {
         // mean probability per real token → log of the attention mass on the passage
@@ -47,7 +48,8 @@ export async function scoreStage(ctx: StageContext<ScoreStageConfig>): Promise<R
           throw new CheckpointError(ctx.inputs.reader!, `the reader gives question ${JSON.stringify(ex.id)}'s passage ${bad} the non-finite relevance score ${g[b * c.n_context + bad]} (its weights hold non-finite values?)`);
         }
         ex.ctxs = ex.ctxs.slice(0, c.n_context).map((p, j) => ({ ...p, score: g[b * c.n_context + j]! }));
-        // entropy of softmax(G): how peaked the teacher is (reported, not used)
+        // entropy of softmax(G) over the training questions: how peaked the teacher is (reported, not used)
+        if (s + b >= train.length) return;
         const row = ex.ctxs.map((p) => p.score!);
         const m = Math.max(...row);
         const e = row.map((x) => Math.exp(x - m));
@@ -62,7 +64,7 @@ export async function scoreStage(ctx: StageContext<ScoreStageConfig>): Promise<R
     reader.dispose();
   }
   await writeQuestions(join(ctx.outDir, OUTPUTS.scoredTrain), train);
-  const metrics: Record<string, number> = { questions: train.length, teacher_entropy: entropy / Math.max(1, all.length) };
+  const metrics: Record<string, number> = { questions: train.length, teacher_entropy: entropy / Math.max(1, train.length) };
   for (const [split, qs] of [['train', train], ['dev', dev]] as const) {
     const t = teacherGoldAt1(qs);
     if (t.gold_at_1 !== null) {
