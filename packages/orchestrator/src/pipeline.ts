@@ -167,24 +167,19 @@ export function planPipeline(config: PipelineConfig, runDir: string, impl: Stage
     for (const s of evalSplits) evalInputs[s] = d[s]!;
     evaluateStage(t, evalInputs, config.evaluate.reader_em);
   }
-  if (config.baseline.has_answer) {
-    const d0 = D(0);
-    const evalSplitsB = evalSplits;
-    retrieverBranch('baseline', d0.train!, config.retriever.init, 'has_answer', evalSplitsB, d0);
-    const out = dir(stageDirKey('baseline', 'retrieve'));
-    const evalInputs: Record<string, string> = {};
-    for (const s of evalSplitsB) evalInputs[s] = join(out, OUTPUTS.split(s));
-    evaluateStage('baseline', evalInputs, false);
-  }
-  // Teacher controls: iteration 0's retriever training (same init, loss and seed) on transformed scores.
-  for (const [branch, teacher] of [['shuffled_teacher', 'shuffled'], ['oracle_teacher', 'oracle']] as const) {
-    if (!config.baseline[branch] || config.iterations < 1) continue;
-    const d0 = D(0);
-    retrieverBranch(branch, join(dir(stageDirKey(0, 'score')), OUTPUTS.scoredTrain), config.retriever.init, config.retriever.loss, evalSplits, d0, { teacher, seedOf: 0 });
+  // A baseline: a retriever branch on D⁰'s queries, evaluated on the dev/test passages it retrieves.
+  const baselineBranch = (branch: Exclude<Branch, number>, trainInput: string, loss: RetrieverConfig['loss'], control?: { teacher: TeacherControl; seedOf: number }): void => {
+    retrieverBranch(branch, trainInput, config.retriever.init, loss, evalSplits, D(0), control);
     const out = dir(stageDirKey(branch, 'retrieve'));
     const evalInputs: Record<string, string> = {};
     for (const s of evalSplits) evalInputs[s] = join(out, OUTPUTS.split(s));
     evaluateStage(branch, evalInputs, false);
+  };
+  if (config.baseline.has_answer) baselineBranch('baseline', D(0).train!, 'has_answer');
+  // Teacher controls: iteration 0's retriever training (same init, loss and seed) on transformed scores.
+  for (const [branch, teacher] of [['shuffled_teacher', 'shuffled'], ['oracle_teacher', 'oracle']] as const) {
+    if (!config.baseline[branch] || config.iterations < 1) continue;
+    baselineBranch(branch, join(dir(stageDirKey(0, 'score')), OUTPUTS.scoredTrain), config.retriever.loss, { teacher, seedOf: 0 });
   }
   return plan;
 }
