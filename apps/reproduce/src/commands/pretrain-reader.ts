@@ -1,10 +1,10 @@
-import { cpSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { readerPretrainingStages, writeJsonAtomic } from '@fidkd/orchestrator';
+import { readerPretrainingStages, writeFileAtomic, writeJsonAtomic } from '@fidkd/orchestrator';
 import { applySets, collect, loadConfigFile } from '../config-files.js';
 import { PRETRAIN_READER_DEFAULTS } from '../pretrain-reader/config.js';
-import { BACKEND_HELP, createRunner, selectBackend } from '../run-context.js';
+import { BACKEND_HELP, createRunner, lockRun, selectBackend } from '../run-context.js';
 import { action } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 
@@ -40,20 +40,28 @@ export function registerPretrainReader(program: Command): void {
       mkdirSync(out, { recursive: true });
       const renderer = new Renderer({ quiet: opts.quiet });
       await selectBackend(opts.backend, renderer);
-      const runner = createRunner(out, renderer);
-      writeJsonAtomic(join(out, 'resolved-config.json'), c);
-      const { stages, reader } = readerPretrainingStages(c, out, opts.init ? resolve(opts.init) : undefined);
-      let metrics: Record<string, number> = {};
-      for (const s of stages) metrics = (await runner.run(s)).manifest.metrics;
-      renderer.stop();
-      process.stdout.write(`pretrained reader: ${reader} (${Object.entries(metrics).map(([k, v]) => `${k}=${Number(v.toPrecision(4))}`).join(' ')})\n`);
-      if (opts.export) {
-        const dest = resolve(opts.export);
-        mkdirSync(dest, { recursive: true });
-        for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) cpSync(join(reader, f), join(dest, f));
-        cpSync(join(out, 'metrics.jsonl'), join(dest, 'metrics.jsonl'));
-        cpSync(join(out, 'resolved-config.json'), join(dest, 'pretrain-config.json'));
-        process.stdout.write(`exported to ${dest}\n`);
+      // one run per directory at a time, as demo and reproduce
+      const release = lockRun(out, renderer);
+      try {
+        const runner = createRunner(out, renderer);
+        writeJsonAtomic(join(out, 'resolved-config.json'), c);
+        const { stages, reader } = readerPretrainingStages(c, out, opts.init ? resolve(opts.init) : undefined);
+        let metrics: Record<string, number> = {};
+        for (const s of stages) metrics = (await runner.run(s)).manifest.metrics;
+        renderer.stop();
+        process.stdout.write(`pretrained reader: ${reader} (${Object.entries(metrics).map(([k, v]) => `${k}=${Number(v.toPrecision(4))}`).join(' ')})\n`);
+        if (opts.export) {
+          const dest = resolve(opts.export);
+          // written atomically: an export interrupted midway never leaves a half-copied checkpoint
+          const files: Array<[string, string]> = [
+            ...['config.json', 'model.safetensors', 'tokenizer.json'].map((f): [string, string] => [join(reader, f), f]),
+            [join(out, 'metrics.jsonl'), 'metrics.jsonl'], [join(out, 'resolved-config.json'), 'pretrain-config.json'],
+          ];
+          for (const [from, to] of files) writeFileAtomic(join(dest, to), readFileSync(from));
+          process.stdout.write(`exported to ${dest}\n`);
+        }
+      } finally {
+        release();
       }
     }));
 }
