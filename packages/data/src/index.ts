@@ -18,6 +18,7 @@ export { bm25Tokenize, LUCENE_ENGLISH_STOP_WORDS } from './bm25-tokenize.js';
 export { buildInitialContexts, type InitialContextsOptions, type PassageLookup } from './initial-contexts.js';
 export {
   generateSyntheticWorld, type SyntheticWorld, type SyntheticWorldOptions, type SyntheticFact,
+  resolveSyntheticWorldOptions, SYNTHETIC_WORLD_VERSION,
 } from './synthetic-world.js';
 export { writeSyntheticWorld, type WriteSyntheticWorldOptions, type SyntheticWorldFiles } from './synthetic-world-files.js';
 export type { Retriever, RetrieverFactory, RetrieverContext, RetrievalQuestion, RetrievedPassage } from './retriever.js';

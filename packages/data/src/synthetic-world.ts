@@ -76,6 +76,18 @@ interface Entity {
   restated: Map<RelationName, number>;
 }
 
+/**
+ * Version of what {@link generateSyntheticWorld} writes for given options: raised whenever a change (templates,
+ * name pools, draw order, defaults) changes the world of some seed, so that caches keyed on the options and this
+ * version (the demo's prepare stage) never serve a world of an older generator.
+ */
+export const SYNTHETIC_WORLD_VERSION = 3;
+
+/** The options with every default filled in (what a world of these options is made from). */
+export function resolveSyntheticWorldOptions(options: SyntheticWorldOptions): Required<SyntheticWorldOptions> {
+  return resolveOptions(options);
+}
+
 function resolveOptions(options: SyntheticWorldOptions): Required<SyntheticWorldOptions> {
   return {
     seed: options.seed ?? 0,

@@ -1,6 +1,6 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Bm25Index, generateSyntheticWorld, writePassagesTsv, type SyntheticWorldOptions } from '@fidkd/data';
+import { Bm25Index, generateSyntheticWorld, resolveSyntheticWorldOptions, SYNTHETIC_WORLD_VERSION, writePassagesTsv, type SyntheticWorldOptions } from '@fidkd/data';
 import { hasAnswer } from '@fidkd/eval';
 import * as tok from '@fidkd/tokenization';
 import type { StageDefinition } from '../runner/stage-runner.js';
@@ -53,8 +53,11 @@ export function syntheticPrepareStages(c: SyntheticPrepareConfig, runDir: string
   const worldDir = join(runDir, PREPARE_KEYS.world);
   const tokDir = join(runDir, PREPARE_KEYS.tokenizer);
   const bm25Dir = join(runDir, PREPARE_KEYS.bm25);
-  const world: StageDefinition<{ seed: number; world: SyntheticPrepareConfig['world'] }> = {
-    stage: 'world', iteration: 'prepare', key: PREPARE_KEYS.world, config: { seed: c.seed, world: c.world }, inputs: {},
+  // keyed on the resolved options and the generator's version: a run directory made by an older generator (or
+  // with other defaults) is regenerated, not reused
+  const { seed: _seed, ...resolved } = resolveSyntheticWorldOptions({ ...c.world, seed: c.seed });
+  const world: StageDefinition<{ seed: number; world: SyntheticPrepareConfig['world']; generator: number }> = {
+    stage: 'world', iteration: 'prepare', key: PREPARE_KEYS.world, config: { seed: c.seed, world: resolved, generator: SYNTHETIC_WORLD_VERSION }, inputs: {},
     async run(ctx) {
       const w = generateSyntheticWorld({ ...ctx.config.world, seed: ctx.config.seed });
       await writePassagesTsv(join(ctx.outDir, 'passages.tsv'), w.passages);
