@@ -32,7 +32,7 @@ export function registerPretrainReader(program: Command): void {
     .option('--config <file>', 'JSON overriding any setting (see apps/reproduce/src/pretrain-reader/config.ts)')
     .option('--set <key=value>', 'override one setting, e.g. --set reader.total_steps=500 (repeatable)', collect)
     .option('--export <dir>', 'copy the pretrained reader and its log to this directory')
-    .option('--init <dir>', 'start from this pretrained reader (a further phase; same tokenizer settings)')
+    .option('--init <dir>', 'start from this pretrained reader (a further phase; keeps its tokenizer)')
     .option('--quiet', 'no progress output')
     .action(action(async (opts: PretrainReaderOptions) => {
       const c = applySets(loadConfigFile(PRETRAIN_READER_DEFAULTS, opts.config), opts.set);

@@ -36,3 +36,28 @@ test('cloze examples: n passages of the subject, the source or a restatement amo
   expect(noGold).toBeLessThan(0.02 * ex.length);
   expect(clozeExamples(w.passages, index, { nContext: 6, seed: 3 })).toEqual(ex); // deterministic
 });
+
+test("clozeExamples with 'namesakes' contexts: the source among other people's passages only, so the name picks it", async () => {
+  const w = generateSyntheticWorld({ seed: 5, numEntities: 60, numTrain: 10, numDev: 5, numTest: 5, restateRate: 0.5 });
+  const index = await Bm25Index.build(w.passages, { k1: 0.9, b: 0.4 });
+  const byId = new Map(w.passages.map((p) => [p.id, p]));
+  const ex = clozeExamples(w.passages, index, { nContext: 6, seed: 3, contexts: 'namesakes' });
+  expect(ex.length).toBeGreaterThan(200);
+  let sharesName = 0;
+  for (const e of ex) {
+    const source = byId.get(e.id.replace(/^cloze-/, ''))!;
+    expect(e.gold_passage_ids).toEqual([source.id]);
+    expect(e.ctxs.filter((c) => c.id === source.id)).toHaveLength(1);
+    const others = e.ctxs.filter((c) => c.id !== source.id);
+    for (const c of others) expect(c.title).not.toBe(source.title);
+    const tokens = source.title.split(' ');
+    if (others.some((c) => c.title.split(' ').some((t) => tokens.includes(t)))) sharesName++;
+  }
+  expect(sharesName).toBeGreaterThan(0.9 * ex.length); // BM25 for the cloze brings namesakes
+  // a list draws one kind per cloze: some clozes get the subject's own passages, some only other people's
+  const mixed = clozeExamples(w.passages, index, { nContext: 6, seed: 3, contexts: ['subject', 'namesakes'] });
+  const ownOthers = mixed.map((e) => e.ctxs.filter((c) => c.title === byId.get(e.id.replace(/^cloze-/, ''))!.title).length);
+  expect(ownOthers.filter((k) => k === 1).length).toBeGreaterThan(0.3 * mixed.length);
+  expect(ownOthers.filter((k) => k > 1).length).toBeGreaterThan(0.3 * mixed.length);
+  expect(() => clozeExamples(w.passages, index, { nContext: 6, seed: 3, contexts: ['nope' as 'subject'] })).toThrow(/unknown contexts kind "nope"/);
+});

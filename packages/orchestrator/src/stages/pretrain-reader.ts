@@ -1,9 +1,9 @@
 import { SeededRandom } from '@fidkd/core';
-import { Bm25Index, generateSyntheticWorld, type FidExample, type SyntheticWorldOptions } from '@fidkd/data';
+import { Bm25Index, DataFormatError, generateSyntheticWorld, type FidExample, type SyntheticWorldOptions } from '@fidkd/data';
 import { exactMatch } from '@fidkd/eval';
 import { FiDReader } from '@fidkd/fid-reader';
 import type { StageContext } from '../runner/stage-runner.js';
-import { clozeExamples } from '../synthetic/reader-cloze.js';
+import { clozeExamples, type ClozeContexts } from '../synthetic/reader-cloze.js';
 import { runReaderLoop } from './reader-loop.js';
 import { batchIndices } from './seeded.js';
 import { decodeAnswers, loadStageTokenizer, readerBatch, tokenizerVocabSize } from './text.js';
@@ -22,7 +22,7 @@ export interface PretrainReaderConfig {
   model: Record<string, unknown>;
   n_context: number;
   /** Where a cloze's other passages come from (see ClozeOptions.contexts). Default 'subject'. */
-  contexts?: 'subject' | 'cloze' | 'mixed';
+  contexts?: ClozeContexts | ClozeContexts[];
   /** Curriculum: [until_step, n] pairs — n passages per question until that step, then `n_context`. */
   n_context_schedule: Array<[number, number]>;
   text_maxlength: number;
@@ -91,7 +91,14 @@ export async function pretrainReaderStage(ctx: StageContext<PretrainReaderConfig
   };
   let last = { em: 0, gold_at_1: 0 };
   // `init`: continue from an earlier pretrained reader (a second phase with other settings)
-  const create = (): FiDReader => ctx.inputs.init ? FiDReader.load(ctx.inputs.init) : FiDReader.create({ vocab_size: tokenizerVocabSize(tokenizer), ...c.model } as Parameters<typeof FiDReader.create>[0], { seed: c.seed });
+  const create = (): FiDReader => {
+    if (!ctx.inputs.init) return FiDReader.create({ vocab_size: tokenizerVocabSize(tokenizer), ...c.model } as Parameters<typeof FiDReader.create>[0], { seed: c.seed });
+    const reader = FiDReader.load(ctx.inputs.init);
+    if (reader.config.vocab_size < tokenizerVocabSize(tokenizer)) {
+      throw new DataFormatError(ctx.inputs.tokenizer!, undefined, `tokenizer has ${tokenizerVocabSize(tokenizer)} tokens, more than the vocab_size ${reader.config.vocab_size} of the init reader ${ctx.inputs.init}`);
+    }
+    return reader;
+  };
   const trainLoss = await runReaderLoop(ctx, c, 'reader', create, async (reader, optimizer, step) => {
     const n = nAt(step);
     const idx = batchIndices(train.length, c.batch_size, c.seed, step);

@@ -17,11 +17,12 @@ export const PRETRAIN_READER_KEYS = { tokenizer: 'pretrain-reader/tokenizer', re
  * The reader pretraining as resumable stages: a WordPiece vocabulary trained on the pretraining worlds (their
  * passages and question texts, so that every world of the generator, of any seed, tokenizes into whole words), then
  * the self-supervised cloze pretraining (pretrain-reader), from fresh weights or from `init` (a reader pretrained
- * before, for a further phase with other settings). The reader directory holds the checkpoint and the tokenizer a
- * demo loads.
+ * before, for a further phase with other settings; it keeps that reader's own tokenizer, whose vocabulary its
+ * embeddings were made for). The reader directory holds the checkpoint and the tokenizer a demo loads.
  */
 export function readerPretrainingStages(c: ReaderPretrainingConfig, runDir: string, init?: string): { stages: StageDefinition<unknown>[]; reader: string } {
   const tokDir = join(runDir, PRETRAIN_READER_KEYS.tokenizer);
+  const tokenizerFile = init ? join(init, 'tokenizer.json') : join(tokDir, 'tokenizer.json');
   const tokenizer: StageDefinition<{ vocab_size: number; worlds: number[]; world: PretrainReaderConfig['world'] }> = {
     stage: 'tokenizer', iteration: 'prepare', key: PRETRAIN_READER_KEYS.tokenizer,
     config: { vocab_size: c.tokenizer.vocab_size, worlds: [...c.reader.worlds, c.reader.eval_world], world: c.reader.world }, inputs: {},
@@ -38,7 +39,8 @@ export function readerPretrainingStages(c: ReaderPretrainingConfig, runDir: stri
   };
   const reader: StageDefinition<PretrainReaderConfig> = {
     stage: 'pretrain-reader', iteration: 'prepare', key: PRETRAIN_READER_KEYS.reader, config: c.reader,
-    inputs: { tokenizer: join(tokDir, 'tokenizer.json'), ...(init ? { init } : {}) }, run: pretrainReaderStage,
+    inputs: { tokenizer: tokenizerFile, ...(init ? { init } : {}) }, run: pretrainReaderStage,
   };
-  return { stages: [tokenizer as StageDefinition<unknown>, reader as StageDefinition<unknown>], reader: join(runDir, PRETRAIN_READER_KEYS.reader) };
+  const stages = init ? [reader] : [tokenizer, reader];
+  return { stages: stages as StageDefinition<unknown>[], reader: join(runDir, PRETRAIN_READER_KEYS.reader) };
 }

@@ -17,11 +17,16 @@ export interface ClozeOptions {
   dropSourceRate?: number;
   /**
    * Where the other passages come from: 'subject' (default) — BM25 for the subject's name, so the relation words
-   * pick the answer; 'cloze' — BM25 for the cloze itself, mostly namesakes' passages of the same kind, so the name
-   * picks it; 'mixed' — each cloze one of the two at random.
+   * pick the answer; 'cloze' — BM25 for the cloze itself (the subject's other passages first, then namesakes');
+   * 'namesakes' — BM25 for the cloze with the subject's other passages left out, so only the name picks the answer
+   * (what a question meets among passages a dense retriever brings: one relation, many namesakes). A list: each
+   * cloze draws one of its kinds at random.
    */
-  contexts?: 'subject' | 'cloze' | 'mixed';
+  contexts?: ClozeContexts | readonly ClozeContexts[];
 }
+
+/** A kind of other passages of a cloze (see ClozeOptions.contexts). */
+export type ClozeContexts = 'subject' | 'cloze' | 'namesakes';
 
 const CITY_SET = new Set(CITIES.map((c) => c.toLowerCase()));
 
@@ -40,6 +45,11 @@ export function clozeOf(text: string): { question: string; answer: string } | un
 /** Every cloze example of a passage collection (FiD format with ctxs; `gold_passage_ids` holds the source passage). */
 export function clozeExamples(passages: readonly Passage[], index: Bm25Index, o: ClozeOptions): FidExample[] {
   const rng = new SeededRandom(o.seed);
+  const kinds: readonly ClozeContexts[] = typeof o.contexts === 'string' ? [o.contexts] : o.contexts ?? ['subject'];
+  for (const k of kinds) {
+    if (k !== 'subject' && k !== 'cloze' && k !== 'namesakes') throw new RangeError(`clozeExamples: unknown contexts kind ${JSON.stringify(k)}`);
+  }
+  if (kinds.length === 0) throw new RangeError('clozeExamples: contexts is an empty list');
   const byId = new Map(passages.map((p) => [p.id, p]));
   // A cloze whose words several passages share ("… gave a lecture in which city?" twice) has no single answer.
   const clozes = passages.map((p) => clozeOf(p.text));
@@ -53,8 +63,10 @@ export function clozeExamples(passages: readonly Passage[], index: Bm25Index, o:
     // The other passages are what BM25 finds for the subject's name (its own other passages first, then
     // namesakes'), as a question about the subject retrieves them: the cloze's relation words, not the name, pick
     // the answering passage among them.
-    const byCloze = o.contexts === 'cloze' || (o.contexts === 'mixed' && rng.chance(0.5));
-    const hits = index.search(byCloze ? cloze.question : p.title, o.nContext + 1).map((h) => h.id).filter((id) => id !== p.id);
+    const kind = kinds.length === 1 ? kinds[0]! : rng.pick(kinds);
+    let hits = index.search(kind === 'subject' ? p.title : cloze.question, kind === 'namesakes' ? 4 * o.nContext : o.nContext + 1)
+      .map((h) => h.id).filter((id) => id !== p.id);
+    if (kind === 'namesakes') hits = hits.filter((id) => byId.get(id)!.title !== p.title);
     // When another passage about the same subject names the same city (a restatement, in other words), half of
     // the time the cloze must be answered from it: the source passage is left out.
     const alsoStating = hits.filter((id) => byId.get(id)!.title === p.title && clozes[ordinal.get(id)!]?.answer === cloze.answer);
