@@ -78,6 +78,12 @@ export interface RetrieverConfig extends OptimConfig {
    * helps a retriever trained from scratch, as in the demo). Ignored by MSE. Default false.
    */
   in_batch_negatives: boolean;
+  /**
+   * With in_batch_negatives: batches made of groups of this many questions whose first passages' titles share a
+   * word (namesakes), so the other questions' passages are hard negatives (same words, another name) rather than
+   * random ones (not in the paper; titles only, no labels). Default 1: random batches.
+   */
+  namesake_group?: number;
 }
 
 export interface EmbedConfig {
@@ -258,6 +264,7 @@ export function validatePipelineConfig(c: PipelineConfig, source = 'config', opt
   if (c.retriever.indexing_dimension !== undefined && c.retriever.indexing_dimension !== 0) posInt(c.retriever.indexing_dimension, 'retriever.indexing_dimension');
   oneOf(c.retriever.loss, 'retriever.loss', ['kl', 'mse', 'margin', 'has_answer']);
   oneOf(c.retriever.in_batch_negatives, 'retriever.in_batch_negatives', [true, false]);
+  if (c.retriever.namesake_group !== undefined) posInt(c.retriever.namesake_group, 'retriever.namesake_group');
   for (const t of ['gamma', 'temperature_gold', 'temperature_score'] as const) if (c.retriever[t] !== undefined) pos(c.retriever[t], `retriever.${t}`);
   oneOf(c.score.softmax, 'score.softmax', ['pre', 'post']);
   oneOf(c.score.positions, 'score.positions', ['first', 'all']);

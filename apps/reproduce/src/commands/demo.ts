@@ -95,7 +95,7 @@ function validateDemoSettings(c: DemoConfig, problems: string[]): void {
     if (typeof n === 'number' && c.prepare.bm25.n_passages < n) problems.push(`prepare.bm25.n_passages (${c.prepare.bm25.n_passages}) must be ≥ pipeline.${section}.n_context (${n})`);
   }
   if (c.pretrain_retriever.enabled) {
-    for (const k of ['total_steps', 'batch_size'] as const) posInt(c.pretrain_retriever[k], `pretrain_retriever.${k}`);
+    for (const k of ['total_steps', 'batch_size', 'namesake_group'] as const) posInt(c.pretrain_retriever[k], `pretrain_retriever.${k}`);
     if (!(c.pretrain_retriever.lr > 0 && Number.isFinite(c.pretrain_retriever.lr))) problems.push(`pretrain_retriever.lr must be a positive number (got ${JSON.stringify(c.pretrain_retriever.lr)})`);
   }
 }

@@ -20,7 +20,11 @@ export interface DemoConfig {
    * pretrained BERT of the paper); the distilled retrievers and the has_answer baseline both start from it.
    * Model dims and max lengths are the retriever's.
    */
-  pretrain_retriever: { enabled: boolean; lr: number; weight_decay: number; warmup_steps: number; total_steps: number; batch_size: number; clip: number; checkpoint_every: number };
+  pretrain_retriever: {
+    enabled: boolean; lr: number; weight_decay: number; warmup_steps: number; total_steps: number; batch_size: number; clip: number; checkpoint_every: number;
+    /** Batches made of groups of this many namesakes' passages (hard negatives: whole names, not one word); 1: random batches. */
+    namesake_group: number;
+  };
   pipeline: Omit<PipelineConfig, 'data' | 'tokenizer' | 'seed' | 'name'>;
 }
 
@@ -39,7 +43,7 @@ export const DEMO_DEFAULTS: DemoConfig = {
     tokenizer: { vocab_size: 1000, file: `${PRETRAINED_READER_DIR}/tokenizer.json` },
     bm25: { k1: 0.9, b: 0.4, n_passages: 20 },
   },
-  pretrain_retriever: { enabled: true, lr: 1e-3, weight_decay: 0.01, warmup_steps: 20, total_steps: 300, batch_size: 32, clip: 1, checkpoint_every: 100 },
+  pretrain_retriever: { enabled: true, lr: 1e-3, weight_decay: 0.01, warmup_steps: 20, total_steps: 300, batch_size: 32, clip: 1, checkpoint_every: 100, namesake_group: 1 },
   pipeline: {
     iterations: 1,
     reader: {
@@ -78,6 +82,7 @@ export const DEMO_DEFAULTS: DemoConfig = {
       continue_from_previous: true,
       // not in the paper: lets the from-scratch tiny BERT also learn to tell entities apart (see RetrieverConfig)
       in_batch_negatives: true,
+      namesake_group: 1,
     },
     embed: { num_shards: 1, batch_size: 64 },
     index: { factory: 'Flat' },

@@ -3,6 +3,7 @@ import type { StageContext } from '../runner/stage-runner.js';
 import { streamPassages, type Passage } from './io.js';
 import { retrieverStep } from './retriever-step.js';
 import { runRetrieverLoop } from './retriever-loop.js';
+import { NamesakeBatches } from './namesake-batches.js';
 import { batchIndices } from './seeded.js';
 import { loadStageTokenizer, passageBatch, questionBatch, tokenizerVocabSize } from './text.js';
 import { scheduleOf } from './train-reader.js';
@@ -20,14 +21,19 @@ export interface PretrainRetrieverConfig {
   checkpoint_every: number;
   question_maxlength: number;
   passage_maxlength: number;
+  /**
+   * Hard negatives: the batch is made of groups of this many passages whose titles share a word (namesakes), so
+   * the bi-encoder learns to match a whole name, not one of its words. Default 1: random batches.
+   */
+  namesake_group?: number;
 }
 
 /**
  * pretrain-retriever: the stand-in for the pretrained BERT the paper starts from, for a world whose retriever is
  * trained from scratch. Unsupervised (no question, no answer): each passage's title is a query for its passage,
  * the other passages of the batch are negatives (softmax over the batch, `answerSupervisedLoss` with the
- * identity as positives). It teaches the bi-encoder to match names; which relation a question asks for is left
- * to the distillation. Inputs: passages, tokenizer. Output: a bi-encoder checkpoint (+ tokenizer).
+ * identity as positives; with `namesake_group`, groups of namesakes' passages as hard negatives). It teaches the
+ * bi-encoder to match names; which relation a question asks for is left to the distillation. Inputs: passages, tokenizer. Output: a bi-encoder checkpoint (+ tokenizer).
  */
 export async function pretrainRetrieverStage(ctx: StageContext<PretrainRetrieverConfig>): Promise<Record<string, number>> {
   const c = ctx.config;
@@ -35,6 +41,8 @@ export async function pretrainRetrieverStage(ctx: StageContext<PretrainRetriever
   const passages: Passage[] = [];
   for await (const p of streamPassages(ctx.inputs.passages!)) passages.push(p);
   const schedule = scheduleOf({ ...c, scheduler: 'linear' });
+  const group = c.namesake_group ?? 1;
+  const namesakes = group > 1 ? new NamesakeBatches(passages.map((p) => p.title), group) : undefined;
   const create = (): BiEncoder => {
     const m = c.model as { bert?: Record<string, unknown>; retriever?: Record<string, unknown> };
     return BiEncoder.create({
@@ -43,7 +51,8 @@ export async function pretrainRetrieverStage(ctx: StageContext<PretrainRetriever
     } as Parameters<typeof BiEncoder.create>[0], { seed: c.seed });
   };
   const trainLoss = await runRetrieverLoop(ctx, c, 'pretrain_retriever', create, async (model, optimizer, step) => {
-    const batch = batchIndices(passages.length, c.batch_size, c.seed, step).map((i) => passages[i]!);
+    const indices = namesakes ? namesakes.batch(c.batch_size, c.seed, step) : batchIndices(passages.length, c.batch_size, c.seed, step);
+    const batch = indices.map((i) => passages[i]!);
     const r = retrieverStep(model, optimizer, {
       questions: await questionBatch(tokenizer, batch.map((p) => p.title), c.question_maxlength),
       passages: await passageBatch(tokenizer, batch, c.passage_maxlength),

@@ -9,6 +9,7 @@ import type { StageContext } from '../runner/stage-runner.js';
 import type { TrainRetrieverStageConfig } from '../pipeline.js';
 import { readQuestions, readQuestionsWithHasAnswer, type FidExample } from './io.js';
 import { loadStageTokenizer, passageBatch, questionBatch, tokenizerVocabSize } from './text.js';
+import { NamesakeBatches } from './namesake-batches.js';
 import { batchIndices } from './seeded.js';
 import { applyTeacherControl } from './teacher-controls.js';
 
@@ -67,8 +68,13 @@ export async function trainRetrieverStage(ctx: StageContext<TrainRetrieverStageC
   };
   const schedule = scheduleOf(c);
   const n = c.n_context;
+  const group = c.namesake_group ?? 1;
+  // a question's title is its first passage's (BM25's best match for its words: mostly the asked entity's)
+  const namesakes = group > 1
+    ? new NamesakeBatches(train.map((q) => q.ctxs[0]!.title ?? ''), group, train.map((q) => q.ctxs.slice(0, n).map((p) => p.id)))
+    : undefined;
   const trainLoss = await runRetrieverLoop(ctx, c, 'retriever', create, async (model, optimizer, step) => {
-    const idx = batchIndices(train.length, c.batch_size, c.seed, step);
+    const idx = namesakes ? namesakes.batch(c.batch_size, c.seed, step) : batchIndices(train.length, c.batch_size, c.seed, step);
     const qs = idx.map((i) => train[i]!);
     const ctxs = qs.flatMap((q) => q.ctxs.slice(0, n));
     const r = retrieverStep(model, optimizer, {
