@@ -75,6 +75,11 @@ export const DEMO_DEFAULTS: DemoConfig = {
       passage_maxlength: 40,
       n_context: 10,
       loss: 'kl',
+      // softmax(G / 2) in the KL: the tiny reader's attention is so peaked on the passage it reads that at
+      // temperature 1 the retriever learns only the asked relation and ranks namesakes' passages of that relation
+      // above the person's own (the last reader's D¹ then asks it to tell names apart, which it cannot); at 2 the
+      // person's other passages keep some mass (apps/reproduce/README.md, "The teacher's temperature")
+      temperature_gold: 2,
       lr: 1e-3,
       warmup_steps: 20,
       total_steps: 300,
