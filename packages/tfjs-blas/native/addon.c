@@ -290,6 +290,59 @@ static napi_value js_rms_norm_grad(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* layerNorm(x, g, b, y, mean, rstd, eps) */
+static napi_value js_layer_norm(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  F32(0, x, nx);
+  F32(1, g, d);
+  F32(2, b, nb);
+  F32(3, y, ny);
+  F32(4, mean, rows);
+  F32(5, rstd, nr);
+  DBL(6, eps);
+  if (d == 0 || nb != d || nx != rows * d || ny != nx || nr != rows) FAIL("fidkd_blas.layerNorm: lengths do not match rows*d");
+  fidkd_layer_norm(x, g, b, y, mean, rstd, rows, d, eps);
+  return undefined(env);
+}
+
+/* layerNormGrad(dy, x, g, mean, rstd, dx, dg, db) */
+static napi_value js_layer_norm_grad(napi_env env, napi_callback_info info) {
+  ARGS(8);
+  F32(0, dy, ndy);
+  F32(1, x, nx);
+  F32(2, g, d);
+  F32(3, mean, rows);
+  F32(4, rstd, nr);
+  F32(5, dx, ndx);
+  F32(6, dg, ndg);
+  F32(7, db, ndb);
+  if (d == 0 || nx != rows * d || ndy != nx || ndx != nx || nr != rows || ndg != d || ndb != d)
+    FAIL("fidkd_blas.layerNormGrad: lengths do not match rows*d");
+  fidkd_layer_norm_grad(dy, x, g, mean, rstd, dx, dg, db, rows, d);
+  return undefined(env);
+}
+
+/* gelu(x, y) */
+static napi_value js_gelu(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  F32(0, x, nx);
+  F32(1, y, ny);
+  if (ny != nx) FAIL("fidkd_blas.gelu: x and y lengths differ");
+  fidkd_gelu(x, y, nx);
+  return undefined(env);
+}
+
+/* geluGrad(dy, x, dx) */
+static napi_value js_gelu_grad(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  F32(0, dy, ndy);
+  F32(1, x, nx);
+  F32(2, dx, ndx);
+  if (ndy != nx || ndx != nx) FAIL("fidkd_blas.geluGrad: dy, x and dx lengths differ");
+  fidkd_gelu_grad(dy, x, dx, nx);
+  return undefined(env);
+}
+
 /* reduce(op, x, out, outer, r, inner) */
 static napi_value js_reduce(napi_env env, napi_callback_info info) {
   ARGS(6);
@@ -410,6 +463,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"attention", NULL, js_attention, NULL, NULL, NULL, napi_default, NULL},
       {"rmsNorm", NULL, js_rms_norm, NULL, NULL, NULL, napi_default, NULL},
       {"rmsNormGrad", NULL, js_rms_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNorm", NULL, js_layer_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNormGrad", NULL, js_layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"gelu", NULL, js_gelu, NULL, NULL, NULL, napi_default, NULL},
+      {"geluGrad", NULL, js_gelu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"attentionGrad", NULL, js_attention_grad, NULL, NULL, NULL, napi_default, NULL},
       {"transpose", NULL, js_transpose, NULL, NULL, NULL, napi_default, NULL},
       {"gather", NULL, js_gather, NULL, NULL, NULL, napi_default, NULL},

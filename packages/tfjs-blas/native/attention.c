@@ -5,6 +5,7 @@
  * plus (position bias + mask value) added in float32, where the mask value is finfo(float32).min for padded
  * keys (mask 0) or, when causal, keys after the query. */
 #include "kernels.h"
+#include "vmath.h"
 #include "pool.h"
 #include <float.h>
 #include <pthread.h>
@@ -19,24 +20,6 @@ typedef struct {
   int n, h, lq, lk, dkv, causal;
   size_t ldq, ldk; /* row strides of q (and dq), of k, v (and dk, dv): h*dkv, or 3*h*dkv when packed */
 } attn_ctx;
-
-/* e^x in float32 for x <= 0 (softmax after the max shift), within ~2 ulp, written so that the compiler
- * vectorises it (libm's expf does not vectorise without -ffast-math): x = n·ln2 + r, |r| <= ln2/2, Cephes'
- * degree-6 polynomial for e^r, 2^n from the exponent bits. Exactly 0 below -87 (masked keys), as expf. */
-static inline float exp_nonpos(float x) {
-  const float n = nearbyintf(x * 1.44269504088896341f);
-  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  union { int32_t i; float f; } scale;
-  scale.i = ((int32_t)n + 127) << 23;
-  return x < -87.0f ? 0.0f : p * scale.f;
-}
 
 /* s[j] += fl(pos + mask value) for query i of sequence b, head hd: what tfjs/HF add to q·kᵀ. */
 static inline void add_bias(const attn_ctx *c, int b, int hd, int i, float *restrict s) {

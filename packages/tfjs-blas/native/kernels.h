@@ -68,4 +68,17 @@ void fidkd_rms_norm(const float *x, const float *w, float *y, float *rinv, size_
 /* Gradients of fidkd_rms_norm: dx [rows, d], dw [d]. */
 void fidkd_rms_norm_grad(const float *dy, const float *x, const float *w, const float *rinv, float *dx, float *dw,
                          size_t rows, size_t d);
+
+/* ---- layernorm.c ---- */
+/* y [rows, d] = (x − mean)/sqrt(var + eps)·g + b; mean, rstd [rows] saved for the gradient. */
+void fidkd_layer_norm(const float *x, const float *g, const float *b, float *y, float *mean, float *rstd, size_t rows,
+                      size_t d, double eps);
+/* Gradients of fidkd_layer_norm: dx [rows, d], dg, db [d]. */
+void fidkd_layer_norm_grad(const float *dy, const float *x, const float *g, const float *mean, const float *rstd,
+                           float *dx, float *dg, float *db, size_t rows, size_t d);
+
+/* ---- gelu.c ---- */
+/* y = x·Φ(x) (erf GELU) over n elements; fidkd_gelu_grad: dx = dy·(Φ(x) + x·φ(x)). */
+void fidkd_gelu(const float *x, float *y, size_t n);
+void fidkd_gelu_grad(const float *dy, const float *x, float *dx, size_t n);
 #endif
