@@ -12,7 +12,8 @@
         "native/attention.c",
         "native/rmsnorm.c",
         "native/layernorm.c",
-        "native/gelu.c"
+        "native/gelu.c",
+        "native/adamw.c"
       ],
       "include_dirs": ["/usr/include/x86_64-linux-gnu", "/usr/include/openblas"],
       "libraries": ["-lopenblas", "-lpthread", "-lm"],

@@ -27,6 +27,10 @@ export interface BlasAddon {
   layerNormGrad(dy: Float32Array, x: Float32Array, g: Float32Array, mean: Float32Array, rstd: Float32Array, dx: Float32Array, dg: Float32Array, db: Float32Array): void;
   gelu(x: Float32Array, y: Float32Array): void;
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /** Updates m and v in place and writes the new parameter into pOut. */
+  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, decay: number, beta1: number,
+    oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, stepSize: number, bc2Sqrt: number, gradScale: number): void;
+  sumSquares(x: Float32Array): number;
   benchSgemm(m: number, n: number, k: number, reps: number): Float64Array;
   info(): { blasThreads: number; poolThreads: number; config: string; corename: string };
   setThreads(n: number): void;
