@@ -24,6 +24,23 @@ const QUESTIONS = 1;
 const fullBatch = (seed: number): ReaderBatch =>
   randomReaderBatch({ questions: QUESTIONS, nContext: N_CONTEXT, textMaxlength: TEXT_MAXLENGTH, answerLength: ANSWER_LENGTH, vocabSize: T5_SMALL.vocab_size }, seed);
 
+const TRAIN_OPTIONS = { lr: 1e-4, maxGradNorm: 1, dropout: 0 };
+
+/** The training row's workload alone (for profile.js): one t5-small FiD trainStep. */
+export function readerT5SmallWorkload(): { label: string; step(): void; dispose(): void } {
+  const reader = FiDReader.create({ ...T5_SMALL, eos_token_id: T5_SMALL.vocab_size - 1 }, { seed: 0 });
+  const optimizer = new AdamW({ lr: 1e-4 });
+  const batch = fullBatch(1);
+  return {
+    label: `t5-small FiD trainStep, ${QUESTIONS} x ${N_CONTEXT} x ${TEXT_MAXLENGTH} tokens`,
+    step: () => void reader.trainStep(batch, { optimizer, ...TRAIN_OPTIONS }),
+    dispose: () => {
+      optimizer.dispose();
+      reader.dispose();
+    },
+  };
+}
+
 const TRAIN = 'reader_train_tokens_per_s_t5_small_10x200';
 const GEN = 'reader_generate_ms_t5_small_10x200_20tok';
 
@@ -51,7 +68,7 @@ export const readerSuite: Suite = {
         const o = optimizer;
         const entry: (typeof measured)[number] = { backend, reps };
         measured.push(entry);
-        const step = await timeIt(() => void r.trainStep(batch, { optimizer: o, lr: 1e-4, maxGradNorm: 1, dropout: 0 }), reps, 1);
+        const step = await timeIt(() => void r.trainStep(batch, { optimizer: o, ...TRAIN_OPTIONS }), reps, 1);
         entry.tokensPerS = tokens / step.seconds;
         ctx.log(`${TRAIN} ${backend}: ${entry.tokensPerS.toFixed(0)} tokens/s (${(step.seconds * 1000).toFixed(0)} ms/step)`);
         const before = tf.memory().numTensors;

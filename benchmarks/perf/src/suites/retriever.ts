@@ -22,6 +22,34 @@ const N_CONTEXT = 4;
 
 const fullBatch = (count: number, length: number, seed: number): TokenBatch => randomTokenBatch(count, length, BERT_BASE.vocabSize, seed);
 
+/** The embedding row's workload alone (for profile.js): embedPassages of one batch of 200-token passages. */
+export function embedWorkload(): { label: string; step(): Promise<void>; dispose(): void } {
+  const model = BiEncoder.create({ bert: BERT_BASE }, { seed: 0 });
+  const passages = fullBatch(EMBED_BATCH, PASSAGE_LEN, 1);
+  return {
+    label: `bert-base embedPassages, ${EMBED_BATCH} x ${PASSAGE_LEN} tokens`,
+    step: async () => void (await model.embedPassages(passages, { batchSize: EMBED_BATCH })),
+    dispose: () => model.dispose(),
+  };
+}
+
+function trainBatch() {
+  return { questions: fullBatch(QUESTIONS, QUESTION_LEN, 2), passages: fullBatch(QUESTIONS * N_CONTEXT, PASSAGE_LEN, 3), gold: Float32Array.from({ length: QUESTIONS * N_CONTEXT }, (_, i) => Math.sin(i)) };
+}
+
+const TRAIN_OPTIONS = { lr: 1e-4, dropout: false };
+
+/** The training-step row's workload alone (for profile.js). */
+export function retrieverStepWorkload(): { label: string; step(): void; dispose(): void } {
+  const model = BiEncoder.create({ bert: BERT_BASE }, { seed: 0 });
+  const batch = trainBatch();
+  return {
+    label: `bert-base retriever trainStep, ${QUESTIONS} x ${QUESTION_LEN} + ${QUESTIONS} x ${N_CONTEXT} x ${PASSAGE_LEN} tokens`,
+    step: () => void model.trainStep(batch, TRAIN_OPTIONS),
+    dispose: () => model.dispose(),
+  };
+}
+
 const EMBED = 'retriever_embed_passages_bert_base_200tok';
 const STEP = 'retriever_train_step_bert_base_2x4x200';
 
@@ -52,8 +80,8 @@ export const retrieverSuite: Suite = {
         const entry: (typeof measured)[number] = { backend, embed: perS, reps, embedCount };
         measured.push(entry);
         if (!slow || ctx.backends.length === 1) {
-          const batch = { questions: fullBatch(QUESTIONS, QUESTION_LEN, 2), passages: fullBatch(QUESTIONS * N_CONTEXT, PASSAGE_LEN, 3), gold: Float32Array.from({ length: QUESTIONS * N_CONTEXT }, (_, i) => Math.sin(i)) };
-          const opts = { lr: 1e-4, dropout: false };
+          const batch = trainBatch();
+          const opts = TRAIN_OPTIONS;
           // Untimed warm-up step (it also creates the optimizer state); later steps must not add tensors.
           if (!slow) m.trainStep(batch, opts);
           const afterWarmup = tf.memory().numTensors;
