@@ -15,7 +15,7 @@ beforeAll(async () => {
 it('FidkdAdamW: one update of p, m, v as the float32 formula', () => {
   const n = 100000;
   const [p, g, m, v] = [1, 2, 3, 4].map((s) => tf.randomUniform([n], s === 4 ? 0 : -1, 1, 'float32', s));
-  const [pv, gv, mv, vv] = [p, g, m, v].map((t) => Float32Array.from(t!.dataSync()));
+  const [pv, gv, mv, vv] = [p, g, m, v].map((t) => Float32Array.from(t!.dataSync())) as [Float32Array, Float32Array, Float32Array, Float32Array];
   const f = Math.fround;
   const a = { decay: 1 - 1e-3 * 0.1, beta1: 0.9, oneMinusBeta1: 1 - 0.9, beta2: 0.999, oneMinusBeta2: 1 - 0.999, eps: 1e-8, stepSize: 1e-3 / (1 - 0.9 ** 2), bc2Sqrt: Math.sqrt(1 - 0.999 ** 2), gradScale: 0.5 };
   const [out] = tf.engine().runKernel(ADAMW_KERNEL, { p: p!, g: g!, m: m!, v: v! }, a) as tf.Tensor[];
