@@ -3,18 +3,7 @@
 // @fidkd/core's wrappers) where they are registered (backend blas), else in plain tfjs ops (blas-unfused, cpu,
 // wasm). Used by the bert-layer suite and mirrored by python/bert_layer.py.
 import * as tf from '@tensorflow/tfjs';
-import {
-  FUSED_ATTENTION_GRAD_KERNEL,
-  FUSED_ATTENTION_KERNEL,
-  FUSED_GELU_GRAD_KERNEL,
-  FUSED_GELU_KERNEL,
-  FUSED_LAYER_NORM_GRAD_KERNEL,
-  FUSED_LAYER_NORM_KERNEL,
-  fusedAttention,
-  fusedGelu,
-  fusedLayerNorm,
-  hasFusedKernels,
-} from '@fidkd/core';
+import { FUSED_BERT_KERNELS, fusedAttention, fusedGelu, fusedLayerNorm, hasFusedKernels } from '@fidkd/core';
 
 export interface BertLayerConfig {
   batch: number;
@@ -71,14 +60,17 @@ export function bertLayerForward(c: BertLayerConfig, w: Map<string, tf.Tensor>, 
   const { batch: B, seqLen: L, hidden: H, heads: N } = c;
   const D = H / N;
   const x2 = tf.reshape(x, [B * L, H]);
-  const fused = hasFusedKernels(FUSED_ATTENTION_KERNEL, FUSED_ATTENTION_GRAD_KERNEL, FUSED_LAYER_NORM_KERNEL, FUSED_LAYER_NORM_GRAD_KERNEL, FUSED_GELU_KERNEL, FUSED_GELU_GRAD_KERNEL);
+  const fused = hasFusedKernels(...FUSED_BERT_KERNELS);
   if (fused) {
     // As the bi-encoder: one product for q|k|v with 1/√D folded into the query weights; keys whose additive mask
     // is negative count as padded (the kernel adds finfo.min there instead of the mask value).
     const scale = 1 / Math.sqrt(D);
-    const w = tf.concat([tf.mul(get('q_w'), scale), get('k_w'), get('v_w')], 1) as tf.Tensor2D;
+    // Stacked as rows of [3H, H] (the bi-encoder's [out, in] layout): the gradient of a row concat is a cheap
+    // split, that of a column concat of [in, out] matrices a slow strided one on the cpu backend.
+    const rows = (n: string): tf.Tensor => tf.transpose(get(`${n}_w`));
+    const w = tf.concat([tf.mul(rows('q'), scale), rows('k'), rows('v')], 0) as tf.Tensor2D;
     const b = tf.concat([tf.mul(get('q_b'), scale), get('k_b'), get('v_b')], 0);
-    const qkv = tf.reshape(tf.fused.matMul({ a: x2 as tf.Tensor2D, b: w, bias: b }), [B, L, 3 * H]);
+    const qkv = tf.reshape(tf.fused.matMul({ a: x2 as tf.Tensor2D, b: w, transposeB: true, bias: b }), [B, L, 3 * H]);
     const m = mask.dataSync();
     const keys = Int32Array.from({ length: B * L }, (_, i) => (m[i]! < 0 ? 0 : 1));
     const ctx = tf.reshape(fusedAttention({ qkv }, null, keys, false, N, [B, L, L]), [B * L, H]) as tf.Tensor2D;

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { BenchRow } from './suite.js';
 
 /** The process's peak resident set (VmHWM) in MB, or null where /proc is not available. */
 export function peakRssMb(): number | null {
@@ -27,4 +28,13 @@ export function probePeakRss(model: ProbeModel, backend: string): number {
   const out = JSON.parse(lines[lines.length - 1]!) as { peak_rss_mb: number | null };
   if (out.peak_rss_mb === null) throw new Error('rss-probe: /proc/self/status has no VmHWM here');
   return out.peak_rss_mb;
+}
+
+/** A peak-RSS row (MB, lower is better) beside PyTorch's figure when there is one. */
+export function rssRow(name: string, backend: string, mb: number, ref: { label: string; rssMb: number | null } | null, notes: string): BenchRow {
+  const refMb = ref?.rssMb ?? null;
+  return {
+    name, backend, value: mb, unit: 'MB', reference: ref?.label ?? null, reference_value: refMb,
+    ratio: refMb ? mb / refMb : null, ratio_kind: 'memory', notes,
+  };
 }

@@ -9,6 +9,7 @@
 // t5-small FiD step over 10 x 200 tokens). Time spent outside kernels (the tfjs engine, the gradient
 // tape, JS loops of custom-gradient ops) is the step time minus the kernel time; `node --cpu-prof` shows it.
 import * as tf from '@tensorflow/tfjs';
+import { option } from './args.js';
 import { useBackend } from './backends.js';
 import { BERT_BASE_LAYER, bertLayerStep, initBertLayer } from './bert-layer-model.js';
 import { DEMO_READER, readerStep } from './suites/demo-steps.js';
@@ -43,10 +44,7 @@ function reader(): Profiled {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const opt = (name: string, dflt: string): string => {
-    const i = argv.indexOf(name);
-    return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
-  };
+  const opt = (name: string, dflt: string): string => option(argv, name, dflt);
   const backend = opt('--backend', 'blas');
   const top = Number(opt('--top', '20'));
   const model = opt('--model', 'bert-layer');

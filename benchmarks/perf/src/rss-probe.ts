@@ -2,6 +2,7 @@
 // Child process of peak-rss.ts: builds one workload (embed | reader-t5-small), runs it twice (warm-up + one run)
 // and prints {"peak_rss_mb": VmHWM in MB} as its last line.
 //   node benchmarks/perf/dist/rss-probe.js --model embed|reader-t5-small [--backend blas]
+import { option } from './args.js';
 import { useBackend } from './backends.js';
 import { peakRssMb } from './peak-rss.js';
 import { embedWorkload } from './suites/retriever.js';
@@ -9,10 +10,7 @@ import { readerT5SmallWorkload } from './suites/reader.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const opt = (name: string, dflt: string): string => {
-    const i = argv.indexOf(name);
-    return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
-  };
+  const opt = (name: string, dflt: string): string => option(argv, name, dflt);
   const model = opt('--model', 'embed');
   const make = { embed: embedWorkload, 'reader-t5-small': readerT5SmallWorkload }[model];
   if (!make) throw new Error(`--model must be embed or reader-t5-small, got ${model}`);

@@ -3,16 +3,11 @@
 //   FidkdLayerNorm     inputs x [..., d], gamma, beta [d] float32; attrs eps
 //                      → [y [..., d], mean [rows], rstd [rows]] (saved for the gradient)
 //   FidkdLayerNormGrad inputs dy [..., d], x, gamma, mean, rstd → [dx [..., d], dgamma [d], dbeta [d]]
-import { denseInput as dense } from './backend-data.js';
+import { denseInput as dense, rowsOf } from './backend-data.js';
 import type { FusedKernelImpl } from './kernel-types.js';
 
 export const LAYER_NORM_KERNEL = 'FidkdLayerNorm';
 export const LAYER_NORM_GRAD_KERNEL = 'FidkdLayerNormGrad';
-
-function rowsOf(shape: readonly number[], d: number, kernel: string): number {
-  if (shape[shape.length - 1] !== d || d === 0) throw new Error(`${kernel}: last axis of x (${shape.join('x')}) must equal the length of gamma (${d})`);
-  return shape.reduce((a, b) => a * b, 1) / d;
-}
 
 const layerNorm: FusedKernelImpl = ({ inputs, backend, attrs, addon }) => {
   const K = LAYER_NORM_KERNEL;
@@ -23,7 +18,7 @@ const layerNorm: FusedKernelImpl = ({ inputs, backend, attrs, addon }) => {
   const eps = attrs['eps'];
   if (typeof eps !== 'number' || !(eps >= 0)) throw new Error(`${K}: eps must be a non-negative number, got ${String(eps)}`);
   if (bv.length !== gv.length) throw new Error(`${K}: gamma and beta lengths differ (${gv.length}, ${bv.length})`);
-  const rows = rowsOf(x!.shape, gv.length, K);
+  const rows = rowsOf(x!.shape, gv.length, K, 'gamma');
   const y = new Float32Array(xv.length);
   const mean = new Float32Array(rows);
   const rstd = new Float32Array(rows);
@@ -36,7 +31,7 @@ const layerNormGrad: FusedKernelImpl = ({ inputs, backend, addon }) => {
   const x = inputs['x'];
   const xv = dense(backend, x, 'x', K);
   const gv = dense(backend, inputs['gamma'], 'gamma', K);
-  rowsOf(x!.shape, gv.length, K);
+  rowsOf(x!.shape, gv.length, K, 'gamma');
   const dx = new Float32Array(xv.length);
   const dg = new Float32Array(gv.length);
   const db = new Float32Array(gv.length);

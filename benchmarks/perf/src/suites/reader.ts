@@ -13,7 +13,7 @@ import { randomReaderBatch } from '../batches.js';
 import { findTorchPython, runPythonJson } from '../python.js';
 import { errorRow, type BenchRow, type Suite } from '../suite.js';
 import { timeIt } from '../timing.js';
-import { probePeakRss } from '../peak-rss.js';
+import { probePeakRss, rssRow } from '../peak-rss.js';
 
 const T5_SMALL = { vocab_size: 32128, d_model: 512, d_kv: 64, num_heads: 8, d_ff: 2048, num_layers: 6, num_decoder_layers: 6, dropout_rate: 0 };
 const N_CONTEXT = 10;
@@ -132,13 +132,8 @@ export const readerSuite: Suite = {
         });
       }
       if (m.rssMb !== undefined) {
-        const refRss = ref?.rssMb ?? null;
-        rows.push({
-          name: TRAIN_RSS, backend: m.backend, value: m.rssMb, unit: 'MB',
-          reference: ref?.label ?? null, reference_value: refRss,
-          ratio: refRss ? m.rssMb / refRss : null, ratio_kind: 'memory',
-          notes: 'peak RSS (VmHWM) of a fresh process that builds the reader and runs 2 training steps; PyTorch: its process after building the model and its training steps' + refNote,
-        });
+        rows.push(rssRow(TRAIN_RSS, m.backend, m.rssMb, ref,
+          'peak RSS (VmHWM) of a fresh process that builds the reader and runs 2 training steps; PyTorch: its process after building the model and its training steps' + refNote));
       }
     }
     return rows;

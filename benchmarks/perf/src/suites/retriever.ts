@@ -14,7 +14,7 @@ import { randomTokenBatch } from '../batches.js';
 import { findTorchPython, runPythonJson } from '../python.js';
 import { errorRow, type BenchRow, type Suite } from '../suite.js';
 import { median, timeIt } from '../timing.js';
-import { probePeakRss } from '../peak-rss.js';
+import { probePeakRss, rssRow } from '../peak-rss.js';
 import { bertSequenceFlop } from '../step-flops.js';
 import { SGEMM_REFERENCE, sgemmGflops } from './gemm.js';
 
@@ -159,13 +159,8 @@ export const retrieverSuite: Suite = {
         });
       }
       if (m.rssMb !== undefined) {
-        const refRss = ref?.rssMb ?? null;
-        rows.push({
-          name: EMBED_RSS, backend: m.backend, value: m.rssMb, unit: 'MB',
-          reference: ref?.label ?? null, reference_value: refRss,
-          ratio: refRss ? m.rssMb / refRss : null, ratio_kind: 'memory',
-          notes: `peak RSS (VmHWM) of a fresh process that builds the model and embeds ${EMBED_BATCH} passages twice; PyTorch: its process after building the model and embedding${note}`,
-        });
+        rows.push(rssRow(EMBED_RSS, m.backend, m.rssMb, ref,
+          `peak RSS (VmHWM) of a fresh process that builds the model and embeds ${EMBED_BATCH} passages twice; PyTorch: its process after building the model and embedding${note}`));
       }
     }
     return rows;

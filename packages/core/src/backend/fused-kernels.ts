@@ -25,6 +25,11 @@ export const FUSED_ADAMW_KERNEL = 'FidkdAdamW';
 /** Σ x² of a tensor as a scalar, summed in double in a fixed order. */
 export const FUSED_SUM_SQUARES_KERNEL = 'FidkdSumSquares';
 
+/** Every kernel of a BERT layer's fused path (attention, LayerNorm, GELU, each with its gradient). */
+export const FUSED_BERT_KERNELS: readonly string[] = [
+  FUSED_ATTENTION_KERNEL, FUSED_ATTENTION_GRAD_KERNEL, FUSED_LAYER_NORM_KERNEL, FUSED_LAYER_NORM_GRAD_KERNEL, FUSED_GELU_KERNEL, FUSED_GELU_GRAD_KERNEL,
+];
+
 /** True when every named kernel (e.g. a kernel and its gradient) is registered for the active backend. */
 export function hasFusedKernels(...names: string[]): boolean {
   const backend = tf.getBackend();
