@@ -10,7 +10,10 @@
         "native/reduce.c",
         "native/layout.c",
         "native/attention.c",
-        "native/rmsnorm.c"
+        "native/rmsnorm.c",
+        "native/layernorm.c",
+        "native/gelu.c",
+        "native/adamw.c"
       ],
       "include_dirs": ["/usr/include/x86_64-linux-gnu", "/usr/include/openblas"],
       "libraries": ["-lopenblas", "-lpthread", "-lm"],

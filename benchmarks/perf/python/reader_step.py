@@ -7,11 +7,14 @@
    recomputing the decoder prefix (as the tfjs reader does; no self-attention KV cache).
 --dec-layers sets the decoder depth (default: --layers), --clip a gradient-norm clip, --new-tokens 0 skips
 generation (generate_seconds null).
-Prints one JSON line: {"train_seconds", "generate_seconds", "tokens_per_step", "threads", "torch"}."""
+Prints one JSON line: {"train_seconds", "generate_seconds", "train_peak_rss_mb", "tokens_per_step", "threads", "torch"}
+(train_peak_rss_mb: the process's peak RSS after building the model and the training steps, before generation)."""
 import argparse, json, math, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from peak_rss import peak_rss_mb
 
 
 def bucket(rp, bidirectional, nb, maxd):
@@ -171,8 +174,9 @@ def main():
         return sorted(xs)[len(xs) // 2]
 
     train = timed(step)
+    train_peak_rss = peak_rss_mb()  # model + training steps only: generation comes later
     gen = timed(generate) if a.new_tokens > 0 else None
-    print(json.dumps({"train_seconds": train, "generate_seconds": gen, "tokens_per_step": a.batch * a.n * a.L,
+    print(json.dumps({"train_seconds": train, "generate_seconds": gen, "train_peak_rss_mb": train_peak_rss, "tokens_per_step": a.batch * a.n * a.L,
                       "threads": a.threads, "torch": torch.__version__}))
 
 

@@ -5,7 +5,8 @@ installed here. Measures
   * embed: passages/s of no-grad passage embedding, batches of --embed-batch passages of --plen real tokens;
   * step:  seconds per retriever training step (forward + backward + AdamW) on --questions questions of --qlen
            tokens with --n-context passages each of --plen tokens.
-Prints one JSON line: {"embed_passages_per_s", "embed_samples", "step_seconds", "step_samples", "threads", "torch"}.
+Prints one JSON line: {"embed_passages_per_s", "embed_samples", "step_seconds", "step_samples", "threads", "torch",
+"embed_peak_rss_mb"} (the process's peak RSS after building the model and embedding, before the training step).
 """
 import argparse
 import json
@@ -15,6 +16,8 @@ import time
 
 import torch
 import torch.nn.functional as F
+
+from peak_rss import peak_rss_mb
 
 
 def make_params(vocab, hidden, layers, ffn, max_pos, type_vocab):
@@ -106,6 +109,7 @@ def main():
             t0 = time.perf_counter()
             embed(p, pids, pmask, args.heads)
             embed_samples.append(args.embed_batch / (time.perf_counter() - t0))
+    embed_peak_rss = peak_rss_mb()  # model + embedding only: the training step below comes later
 
     params = all_params(p)
     opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.1)
@@ -132,7 +136,7 @@ def main():
     print(json.dumps({
         "embed_passages_per_s": statistics.median(embed_samples), "embed_samples": embed_samples,
         "step_seconds": statistics.median(step_samples), "step_samples": step_samples,
-        "threads": args.threads, "torch": torch.__version__,
+        "threads": args.threads, "torch": torch.__version__, "embed_peak_rss_mb": embed_peak_rss,
     }))
 
 

@@ -1,7 +1,9 @@
-// A BERT-base encoder layer written with plain tfjs ops, as the bi-encoder and reader packages write theirs:
-// post-LayerNorm self-attention (12 heads) + GELU(erf) FFN, dropout off. Used by the bert-layer suite and
-// mirrored op for op by python/bert_layer.py.
+// A BERT-base encoder layer as the bi-encoder computes it: post-LayerNorm self-attention (12 heads) + GELU(erf)
+// FFN, dropout off — through @fidkd/tfjs-blas's fused kernels (packed q|k|v attention, LayerNorm, GELU, via
+// @fidkd/core's wrappers) where they are registered (backend blas), else in plain tfjs ops (blas-unfused, cpu,
+// wasm). Used by the bert-layer suite and mirrored by python/bert_layer.py.
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_BERT_KERNELS, fusedAttention, fusedGelu, fusedLayerNorm, hasFusedKernels } from '@fidkd/core';
 
 export interface BertLayerConfig {
   batch: number;
@@ -58,6 +60,25 @@ export function bertLayerForward(c: BertLayerConfig, w: Map<string, tf.Tensor>, 
   const { batch: B, seqLen: L, hidden: H, heads: N } = c;
   const D = H / N;
   const x2 = tf.reshape(x, [B * L, H]);
+  const fused = hasFusedKernels(...FUSED_BERT_KERNELS);
+  if (fused) {
+    // As the bi-encoder: one product for q|k|v with 1/√D folded into the query weights; keys whose additive mask
+    // is negative count as padded (the kernel adds finfo.min there instead of the mask value).
+    const scale = 1 / Math.sqrt(D);
+    // Stacked as rows of [3H, H] (the bi-encoder's [out, in] layout): the gradient of a row concat is a cheap
+    // split, that of a column concat of [in, out] matrices a slow strided one on the cpu backend.
+    const rows = (n: string): tf.Tensor => tf.transpose(get(`${n}_w`));
+    const w = tf.concat([tf.mul(rows('q'), scale), rows('k'), rows('v')], 0) as tf.Tensor2D;
+    const b = tf.concat([tf.mul(get('q_b'), scale), get('k_b'), get('v_b')], 0);
+    const qkv = tf.reshape(tf.fused.matMul({ a: x2 as tf.Tensor2D, b: w, transposeB: true, bias: b }), [B, L, 3 * H]);
+    const m = mask.dataSync();
+    const keys = Int32Array.from({ length: B * L }, (_, i) => (m[i]! < 0 ? 0 : 1));
+    const ctx = tf.reshape(fusedAttention({ qkv }, null, keys, false, N, [B, L, L]), [B * L, H]) as tf.Tensor2D;
+    const dense = (a: tf.Tensor, n: string): tf.Tensor2D => tf.fused.matMul({ a: a as tf.Tensor2D, b: get(`${n}_w`) as tf.Tensor2D, bias: get(`${n}_b`) }) as tf.Tensor2D;
+    const h1 = fusedLayerNorm(tf.add(dense(ctx, 'o'), x2), get('ln1_g'), get('ln1_b'), 1e-12);
+    const h2 = fusedLayerNorm(tf.add(dense(fusedGelu(dense(h1, 'i')), 'f'), h1), get('ln2_g'), get('ln2_b'), 1e-12);
+    return tf.reshape(h2, [B, L, H]);
+  }
   const proj = (n: string): tf.Tensor =>
     tf.transpose(tf.reshape(tf.add(tf.matMul(x2, get(`${n}_w`)), get(`${n}_b`)), [B, L, N, D]), [0, 2, 1, 3]);
   const q = proj('q');

@@ -1,19 +1,25 @@
 #!/usr/bin/env node
 // Per-kernel time of one training step (tf.profile), to see what dominates:
-//   node benchmarks/perf/dist/profile.js [--model bert-layer|reader] [--backend blas|cpu|wasm] [--small] [--top N]
+//   node benchmarks/perf/dist/profile.js [--model bert-layer|reader|embed|retriever-step|reader-t5-small]
+//        [--backend blas|cpu|wasm] [--small] [--top N]
 // bert-layer (default): one BERT-base layer forward + backward; --small uses 1 x 32 tokens (the stock cpu
 // backend needs about a minute for the full 8 x 128 step). reader: one FiDReader.trainStep at the demo's
-// shapes (DEMO_READER of suites/demo-steps.ts). Time spent outside kernels (the tfjs engine, the gradient
+// shapes (DEMO_READER of suites/demo-steps.ts). embed / retriever-step / reader-t5-small: the rows of the
+// retriever and reader suites (bert-base embedPassages of 8 x 200 tokens, the 2 x 4 x 200 KL step, the
+// t5-small FiD step over 10 x 200 tokens). Time spent outside kernels (the tfjs engine, the gradient
 // tape, JS loops of custom-gradient ops) is the step time minus the kernel time; `node --cpu-prof` shows it.
 import * as tf from '@tensorflow/tfjs';
+import { option } from './args.js';
 import { useBackend } from './backends.js';
 import { BERT_BASE_LAYER, bertLayerStep, initBertLayer } from './bert-layer-model.js';
 import { DEMO_READER, readerStep } from './suites/demo-steps.js';
+import { embedWorkload, retrieverStepWorkload } from './suites/retriever.js';
+import { readerT5SmallWorkload } from './suites/reader.js';
 
 /** One step to profile: a label, the step, and what to dispose afterwards. */
-interface Profiled {
+export interface Profiled {
   label: string;
-  step(): void;
+  step(): void | Promise<void>;
   dispose(): void;
 }
 
@@ -38,20 +44,25 @@ function reader(): Profiled {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const opt = (name: string, dflt: string): string => {
-    const i = argv.indexOf(name);
-    return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
-  };
+  const opt = (name: string, dflt: string): string => option(argv, name, dflt);
   const backend = opt('--backend', 'blas');
   const top = Number(opt('--top', '20'));
   const model = opt('--model', 'bert-layer');
-  if (model !== 'bert-layer' && model !== 'reader') throw new Error(`--model must be bert-layer or reader, got ${model}`);
+  const models: Record<string, () => Profiled> = {
+    'bert-layer': () => bertLayer(argv.includes('--small')),
+    reader,
+    embed: embedWorkload,
+    'retriever-step': retrieverStepWorkload,
+    'reader-t5-small': readerT5SmallWorkload,
+  };
+  const make = models[model];
+  if (!make) throw new Error(`--model must be one of ${Object.keys(models).join(', ')}, got ${model}`);
   await useBackend(backend);
-  const p = model === 'reader' ? reader() : bertLayer(argv.includes('--small'));
-  p.step(); // warm-up
-  p.step();
+  const p = make();
+  await p.step(); // warm-up
+  await p.step();
   const t0 = performance.now();
-  p.step();
+  await p.step();
   const stepMs = performance.now() - t0;
   const prof = await tf.profile(() => p.step());
   const by = new Map<string, { ms: number; calls: number }>();

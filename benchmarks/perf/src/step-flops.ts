@@ -54,11 +54,16 @@ export function readerForwardFlop(s: ReaderStepShape): number {
  * scores 2·B·n·h.
  */
 export function retrieverForwardFlop(s: RetrieverStepShape): number {
-  const seq = (l: number): number => s.layers * (2 * l * (4 * s.hidden * s.hidden + 2 * s.hidden * s.intermediate) + 4 * l * l * s.hidden);
+  const seq = (l: number): number => bertSequenceFlop(s, l);
   return s.questions * seq(s.questionLength) + s.questions * s.nContext * seq(s.passageLength) + 2 * s.questions * s.nContext * s.hidden;
 }
 
 /** Forward + backward: every product is followed by the two products of its operands' gradients. */
 export function stepFlop(forwardFlop: number): number {
   return 3 * forwardFlop;
+}
+
+/** Forward FLOP of one sequence of `length` tokens through the BERT encoder: layers · [2·L·(4·h² + 2·h·ffn) + 4·L²·h]. */
+export function bertSequenceFlop(s: Pick<RetrieverStepShape, 'layers' | 'hidden' | 'intermediate'>, length: number): number {
+  return s.layers * (2 * length * (4 * s.hidden * s.hidden + 2 * s.hidden * s.intermediate) + 4 * length * length * s.hidden);
 }

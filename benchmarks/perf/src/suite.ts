@@ -13,11 +13,11 @@ export interface BenchRow {
   reference: string | null;
   reference_value: number | null;
   /**
-   * value / reference_value. For a throughput (GFLOP/s) higher is better; for a time (ms) lower is better:
-   * `ratio_kind` says which.
+   * value / reference_value. For a throughput (GFLOP/s) higher is better; for a time (ms) or a memory (MB)
+   * lower is better: `ratio_kind` says which.
    */
   ratio: number | null;
-  ratio_kind?: 'throughput' | 'time';
+  ratio_kind?: 'throughput' | 'time' | 'memory';
   /** Set when the row could not be measured. */
   error?: string;
   /** Free-form details (repetitions, sizes, caveats). */

@@ -4,6 +4,18 @@
  * exact erf GELU. Every function is pure in its parameters so that tf.variableGrads can differentiate it.
  */
 import * as tf from '@tensorflow/tfjs';
+import {
+  FUSED_ATTENTION_GRAD_KERNEL,
+  FUSED_ATTENTION_KERNEL,
+  FUSED_GELU_GRAD_KERNEL,
+  FUSED_GELU_KERNEL,
+  FUSED_LAYER_NORM_GRAD_KERNEL,
+  FUSED_LAYER_NORM_KERNEL,
+  fusedAttention,
+  fusedGelu,
+  fusedLayerNorm,
+  hasFusedKernels,
+} from '@fidkd/core';
 import type { BertActivation, BertConfig } from './config.js';
 
 /** Canonical parameter name → tensor (tf.Variable when training). */
@@ -43,8 +55,14 @@ export function spreadColumn(v: tf.Tensor2D, width: number): tf.Tensor2D {
   return tf.matMul(v, tf.ones([1, width]));
 }
 
-/** LayerNorm over the last axis: (x − mean)/sqrt(var + eps)·γ + β (biased variance, as torch). */
+/**
+ * LayerNorm over the last axis: (x − mean)/sqrt(var + eps)·γ + β (biased variance, as torch). One native kernel
+ * forward and one backward where @fidkd/tfjs-blas registered them (else ~10 tf ops, each on the tape).
+ */
 export function layerNorm(x: tf.Tensor, params: ParameterMap, prefix: string, eps: number): tf.Tensor {
+  if (hasFusedKernels(FUSED_LAYER_NORM_KERNEL, FUSED_LAYER_NORM_GRAD_KERNEL)) {
+    return fusedLayerNorm(x, param(params, `${prefix}.weight`), param(params, `${prefix}.bias`), eps);
+  }
   const width = x.shape[x.shape.length - 1]!;
   const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, width]) as tf.Tensor2D;
   const centered = tf.sub(x2, spreadColumn(tf.mean(x2, -1, true) as tf.Tensor2D, width));
@@ -111,7 +129,7 @@ function geluTanh(x: tf.Tensor): tf.Tensor {
 
 export function activation(x: tf.Tensor, act: BertActivation): tf.Tensor {
   switch (act) {
-    case 'gelu': return geluErf(x);
+    case 'gelu': return hasFusedKernels(FUSED_GELU_KERNEL, FUSED_GELU_GRAD_KERNEL) ? fusedGelu(x) : geluErf(x);
     case 'gelu_new':
     case 'gelu_pytorch_tanh': return geluTanh(x);
     case 'relu': return tf.relu(x);
@@ -139,7 +157,6 @@ export function bertForward(params: ParameterMap, c: BertConfig, inputs: BertInp
   }
   const h = c.hiddenSize;
   const heads = c.numAttentionHeads;
-  const dh = h / heads;
   return tf.tidy(() => {
     const flatIds = tf.reshape(inputs.ids, [n * len]);
     let x: tf.Tensor = tf.reshape(embeddingLookup(param(params, 'embeddings.word_embeddings.weight') as tf.Tensor2D, flatIds as tf.Tensor1D), [n, len, h]);
@@ -153,35 +170,77 @@ export function bertForward(params: ParameterMap, c: BertConfig, inputs: BertInp
     x = dropout(x, drop?.hidden ?? 0, drop);
     let hidden = tf.reshape(x, [n * len, h]) as tf.Tensor2D;
 
-    // Additive mask (1 − m)·finfo.min, spread once to the full [N, heads, L, L] logits shape (a same-shape add is
-    // much faster than a broadcasting one on the cpu backend); null mask = no masking at all (not even padding).
-    const maskBias = inputs.mask
-      ? tf.reshape(
-          tf.matMul(tf.ones([n, heads * len, 1]), tf.reshape(tf.mul(tf.sub(1, tf.cast(inputs.mask, 'float32')), FLOAT32_MIN), [n, 1, len])),
-          [n, heads, len, len],
-        )
-      : null;
-    const scale = 1 / Math.sqrt(dh);
-    const toHeads = (t: tf.Tensor2D) => tf.transpose(tf.reshape(t, [n, len, heads, dh]), [0, 2, 1, 3]);
+    // One native kernel forward and one backward for the attention block where @fidkd/tfjs-blas registered them
+    // (not with attention dropout, which the kernel does not apply): q, k, v as one packed projection, no
+    // split-heads transposes, no [N, heads, L, L] bias tensor; else the same math in tf ops.
+    const fused = (drop?.attention ?? 0) === 0 && hasFusedKernels(FUSED_ATTENTION_KERNEL, FUSED_ATTENTION_GRAD_KERNEL);
+    const attend = fused ? packedAttention(params, inputs.mask, n, len, h, heads) : opsAttention(params, inputs.mask, n, len, h, heads, drop);
 
     for (let l = 0; l < c.numHiddenLayers; l++) {
       const p = `encoder.layer.${l}.`;
-      // Scaling q (L·dh values) instead of the logits (L·L values): same result, less work.
-      const q = toHeads(tf.mul(linear(hidden, params, `${p}attention.self.query`), scale) as tf.Tensor2D);
-      const k = toHeads(linear(hidden, params, `${p}attention.self.key`));
-      const v = toHeads(linear(hidden, params, `${p}attention.self.value`));
-      let logits = tf.matMul(q, k, false, true);
-      if (maskBias) logits = tf.add(logits, maskBias);
-      const probs = dropout(tf.softmax(logits), drop?.attention ?? 0, drop);
-      const ctx = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [n * len, h]) as tf.Tensor2D;
-      const attnOut = dropout(linear(ctx, params, `${p}attention.output.dense`), drop?.hidden ?? 0, drop);
-      hidden = layerNorm(tf.add(attnOut, hidden), params, `${p}attention.output.LayerNorm`, c.layerNormEps) as tf.Tensor2D;
-      const inter = activation(linear(hidden, params, `${p}intermediate.dense`), c.hiddenAct) as tf.Tensor2D;
-      const ffOut = dropout(linear(inter, params, `${p}output.dense`), drop?.hidden ?? 0, drop);
-      hidden = layerNorm(tf.add(ffOut, hidden), params, `${p}output.LayerNorm`, c.layerNormEps) as tf.Tensor2D;
+      const input = hidden;
+      // A scope per layer: without gradients its intermediates (~100 MB per layer for 8 bert-base passages) are
+      // released layer by layer instead of all at the end of the forward pass (what gradients need is kept).
+      hidden = tf.tidy(() => {
+        const ctx = attend(input, p);
+        const attnOut = dropout(linear(ctx, params, `${p}attention.output.dense`), drop?.hidden ?? 0, drop);
+        const mid = layerNorm(tf.add(attnOut, input), params, `${p}attention.output.LayerNorm`, c.layerNormEps) as tf.Tensor2D;
+        const inter = activation(linear(mid, params, `${p}intermediate.dense`), c.hiddenAct) as tf.Tensor2D;
+        const ffOut = dropout(linear(inter, params, `${p}output.dense`), drop?.hidden ?? 0, drop);
+        return layerNorm(tf.add(ffOut, mid), params, `${p}output.LayerNorm`, c.layerNormEps) as tf.Tensor2D;
+      });
+      if (l > 0) input.dispose(); // a previous layer's output (the first input belongs to the embedding scope)
     }
     return tf.reshape(hidden, [n, len, h]) as tf.Tensor3D;
   });
+}
+
+/** Self-attention context [N·L, hidden] of a layer (prefix `encoder.layer.{l}.`) from its input [N·L, hidden]. */
+type AttentionFn = (hidden: tf.Tensor2D, prefix: string) => tf.Tensor2D;
+
+/**
+ * Attention in tf ops: split heads, q·kᵀ/√d + additive mask, softmax (attention dropout), ·v, merge heads.
+ * The mask (1 − m)·finfo.min is spread once to the full [N, heads, L, L] logits shape (a same-shape add is much
+ * faster than a broadcasting one on the cpu backend); a null mask means no masking at all (not even padding).
+ */
+function opsAttention(params: ParameterMap, mask: tf.Tensor2D | null, n: number, len: number, h: number, heads: number, drop?: DropoutSpec): AttentionFn {
+  const dh = h / heads;
+  const maskBias = mask
+    ? tf.reshape(
+        tf.matMul(tf.ones([n, heads * len, 1]), tf.reshape(tf.mul(tf.sub(1, tf.cast(mask, 'float32')), FLOAT32_MIN), [n, 1, len])),
+        [n, heads, len, len],
+      )
+    : null;
+  const scale = 1 / Math.sqrt(dh);
+  const toHeads = (t: tf.Tensor2D) => tf.transpose(tf.reshape(t, [n, len, heads, dh]), [0, 2, 1, 3]);
+  return (hidden, p) => {
+    // Scaling q (L·dh values) instead of the logits (L·L values): same result, less work.
+    const q = toHeads(tf.mul(linear(hidden, params, `${p}attention.self.query`), scale) as tf.Tensor2D);
+    const k = toHeads(linear(hidden, params, `${p}attention.self.key`));
+    const v = toHeads(linear(hidden, params, `${p}attention.self.value`));
+    let logits = tf.matMul(q, k, false, true);
+    if (maskBias) logits = tf.add(logits, maskBias);
+    const probs = dropout(tf.softmax(logits), drop?.attention ?? 0, drop);
+    return tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [n * len, h]) as tf.Tensor2D;
+  };
+}
+
+/**
+ * Attention through the fused kernel: one product x·[Wq/√d; Wk; Wv]ᵀ + [bq/√d; bk; bv] gives q (already scaled,
+ * as in {@link opsAttention}), k and v side by side, which the kernel reads in place; padded keys (mask 0) get
+ * finfo.min as in HF.
+ */
+function packedAttention(params: ParameterMap, mask: tf.Tensor2D | null, n: number, len: number, h: number, heads: number): AttentionFn {
+  const scale = 1 / Math.sqrt(h / heads);
+  const keys = mask ? (tf.cast(mask, 'int32').dataSync() as Int32Array) : null;
+  return (hidden, p) => {
+    const w = (name: string) => param(params, `${p}attention.self.${name}`);
+    const weight = tf.concat([tf.mul(w('query.weight'), scale), w('key.weight'), w('value.weight')], 0) as tf.Tensor2D;
+    const bias = tf.concat([tf.mul(w('query.bias'), scale), w('key.bias'), w('value.bias')], 0);
+    const qkv = tf.fused.matMul({ a: hidden, b: weight, transposeB: true, bias });
+    const ctx = fusedAttention({ qkv: tf.reshape(qkv, [n, len, 3 * h]) }, null, keys, false, heads, [n, len, len]);
+    return tf.reshape(ctx, [n * len, h]) as tf.Tensor2D;
+  };
 }
 
 /** HF BertPooler: tanh(dense(last_hidden_state[:, 0])) (not used by FiD; exposed for parity). */

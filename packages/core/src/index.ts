@@ -19,4 +19,5 @@ export * from './training/gradient-accumulator.js';
 export * from './training/state-dict.js';
 export * from './training/training-checkpoint.js';
 export { registerFastKernels } from './backend/fast-kernels.js';
+export * from './backend/fused-kernels.js';
 export * from './random.js';

@@ -8,6 +8,7 @@
  * kernel registry, so this package does not depend on it), attention and the norm run natively instead.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_ATTENTION_GRAD_KERNEL, FUSED_ATTENTION_KERNEL, fusedAttention, hasFusedKernels } from '@fidkd/core';
 
 let fusedEnabled = true;
 
@@ -100,8 +101,7 @@ export const FUSED_RMS_NORM_GRAD_KERNEL = 'FidkdRmsNormGrad';
 
 /** True when kernel `name` and its gradient `gradName` are registered for the active backend (and fusing is on). */
 function registered(name: string, gradName: string): boolean {
-  const backend = tf.getBackend();
-  return fusedEnabled && tf.getKernel(name, backend) !== undefined && tf.getKernel(gradName, backend) !== undefined;
+  return fusedEnabled && hasFusedKernels(name, gradName);
 }
 
 /** T5LayerNorm: x / sqrt(mean(x²) + eps) · w over the last axis. */
@@ -318,15 +318,6 @@ export function tokenNll(logits: tf.Tensor, labels: Int32Array): tf.Tensor {
   return op(logits);
 }
 
-/**
- * Name of the fused T5 attention kernel that @fidkd/tfjs-blas registers on `cpu` (see its attention.ts for
- * the contract): inputs q [N, Lq, H·dkv], k, v [N, Lk, H·dkv] (or one packed qkv [N, L, 3·H·dkv]), pos?
- * [H, Lq, Lk], mask? [N, Lk] int32; attrs numHeads, causal; outputs out [N, Lq, H·dkv] and probs [N, H, Lq, Lk].
- */
-export const FUSED_ATTENTION_KERNEL = 'FidkdT5Attention';
-/** Its gradient: inputs dy, q, k, v (or qkv), probs; attrs numHeads, posGrad; outputs dq, dk, dv (or dqkv) (, dpos). */
-export const FUSED_ATTENTION_GRAD_KERNEL = 'FidkdT5AttentionGrad';
-
 /** True when the fused attention kernels are registered for the active backend (and fused kernels are on). */
 export function usesFusedAttention(): boolean {
   return registered(FUSED_ATTENTION_KERNEL, FUSED_ATTENTION_GRAD_KERNEL);
@@ -362,36 +353,4 @@ export function t5SelfAttentionPacked(qkv: tf.Tensor, pos: tf.Tensor | null, mas
     return t5Attention(q, k, v, pos, mask, causal, numHeads, min);
   }
   return fusedAttention({ qkv }, pos, mask, causal, numHeads, [n, l, l]);
-}
-
-/** The fused kernel pair as one differentiable op of the operand tensors (and of `pos` when given). */
-function fusedAttention(operands: Record<string, tf.Tensor>, pos: tf.Tensor | null, mask: Int32Array | null, causal: boolean, numHeads: number, [n, lq, lk]: [number, number, number]): tf.Tensor {
-  const names = Object.keys(operands);
-  const maskTensor = mask ? tf.tensor2d(mask, [n, lk], 'int32') : null;
-  const forward = (...args: unknown[]): { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } => {
-    const save = args[args.length - 1] as SaveFn;
-    const xs = args.slice(0, names.length) as tf.Tensor[];
-    const pp = pos ? (args[names.length] as tf.Tensor) : null;
-    const inputs: tf.NamedTensorMap = Object.fromEntries(names.map((name, i) => [name, xs[i]!]));
-    if (pp) inputs['pos'] = tf.reshape(pp, [numHeads, lq, lk]);
-    if (maskTensor) inputs['mask'] = maskTensor;
-    const [out, probs] = tf.engine().runKernel(FUSED_ATTENTION_KERNEL, inputs, { numHeads, causal }) as tf.Tensor[];
-    save([...xs, probs!]);
-    return {
-      value: out!,
-      gradFunc: (dy, saved) => {
-        const gradInputs: tf.NamedTensorMap = Object.fromEntries(names.map((name, i) => [name, saved[i]!]));
-        const grads = tf.engine().runKernel(FUSED_ATTENTION_GRAD_KERNEL, { ...gradInputs, dy, probs: saved[names.length]! }, { numHeads, posGrad: pp !== null }) as tf.Tensor[];
-        if (pp) grads[names.length] = tf.reshape(grads[names.length]!, [1, numHeads, lq, lk]);
-        return grads;
-      },
-    };
-  };
-  // customGrad calls forward with the inputs, then its save function.
-  const op = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...x: tf.Tensor[]) => tf.Tensor;
-  try {
-    return op(...names.map((name) => operands[name]!), ...(pos ? [pos] : []));
-  } finally {
-    maskTensor?.dispose();
-  }
 }

@@ -290,6 +290,91 @@ static napi_value js_rms_norm_grad(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* layerNorm(x, g, b, y, mean, rstd, eps) */
+static napi_value js_layer_norm(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  F32(0, x, nx);
+  F32(1, g, d);
+  F32(2, b, nb);
+  F32(3, y, ny);
+  F32(4, mean, rows);
+  F32(5, rstd, nr);
+  DBL(6, eps);
+  if (d == 0 || nb != d || nx != rows * d || ny != nx || nr != rows) FAIL("fidkd_blas.layerNorm: lengths do not match rows*d");
+  fidkd_layer_norm(x, g, b, y, mean, rstd, rows, d, eps);
+  return undefined(env);
+}
+
+/* layerNormGrad(dy, x, g, mean, rstd, dx, dg, db) */
+static napi_value js_layer_norm_grad(napi_env env, napi_callback_info info) {
+  ARGS(8);
+  F32(0, dy, ndy);
+  F32(1, x, nx);
+  F32(2, g, d);
+  F32(3, mean, rows);
+  F32(4, rstd, nr);
+  F32(5, dx, ndx);
+  F32(6, dg, ndg);
+  F32(7, db, ndb);
+  if (d == 0 || nx != rows * d || ndy != nx || ndx != nx || nr != rows || ndg != d || ndb != d)
+    FAIL("fidkd_blas.layerNormGrad: lengths do not match rows*d");
+  fidkd_layer_norm_grad(dy, x, g, mean, rstd, dx, dg, db, rows, d);
+  return undefined(env);
+}
+
+/* gelu(x, y) */
+static napi_value js_gelu(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  F32(0, x, nx);
+  F32(1, y, ny);
+  if (ny != nx) FAIL("fidkd_blas.gelu: x and y lengths differ");
+  fidkd_gelu(x, y, nx);
+  return undefined(env);
+}
+
+/* geluGrad(dy, x, dx) */
+static napi_value js_gelu_grad(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  F32(0, dy, ndy);
+  F32(1, x, nx);
+  F32(2, dx, ndx);
+  if (ndy != nx || ndx != nx) FAIL("fidkd_blas.geluGrad: dy, x and dx lengths differ");
+  fidkd_gelu_grad(dy, x, dx, nx);
+  return undefined(env);
+}
+
+/* adamw(p, g, m, v, pOut, decay, b1, b1c, b2, b2c, eps, stepSize, bc2Sqrt, gradScale): m, v in place */
+static napi_value js_adamw(napi_env env, napi_callback_info info) {
+  ARGS(14);
+  F32(0, p, np);
+  F32(1, g, ng);
+  F32(2, m, nm);
+  F32(3, v, nv);
+  F32(4, po, npo);
+  DBL(5, decay);
+  DBL(6, b1);
+  DBL(7, b1c);
+  DBL(8, b2);
+  DBL(9, b2c);
+  DBL(10, eps);
+  DBL(11, step_size);
+  DBL(12, bc2_sqrt);
+  DBL(13, gscale);
+  if (ng != np || nm != np || nv != np || npo != np) FAIL("fidkd_blas.adamw: p, g, m, v and pOut lengths differ");
+  fidkd_adamw(p, g, m, v, po, np, (float)decay, (float)b1, (float)b1c, (float)b2, (float)b2c, (float)eps,
+              (float)step_size, (float)bc2_sqrt, (float)gscale);
+  return undefined(env);
+}
+
+/* sumSquares(x) -> number */
+static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  F32(0, x, n);
+  napi_value out;
+  CHECK(napi_create_double(env, fidkd_sum_squares(x, n), &out));
+  return out;
+}
+
 /* reduce(op, x, out, outer, r, inner) */
 static napi_value js_reduce(napi_env env, napi_callback_info info) {
   ARGS(6);
@@ -410,6 +495,12 @@ static napi_value init(napi_env env, napi_value exports) {
       {"attention", NULL, js_attention, NULL, NULL, NULL, napi_default, NULL},
       {"rmsNorm", NULL, js_rms_norm, NULL, NULL, NULL, napi_default, NULL},
       {"rmsNormGrad", NULL, js_rms_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNorm", NULL, js_layer_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNormGrad", NULL, js_layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"adamw", NULL, js_adamw, NULL, NULL, NULL, napi_default, NULL},
+      {"sumSquares", NULL, js_sum_squares, NULL, NULL, NULL, napi_default, NULL},
+      {"gelu", NULL, js_gelu, NULL, NULL, NULL, napi_default, NULL},
+      {"geluGrad", NULL, js_gelu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"attentionGrad", NULL, js_attention_grad, NULL, NULL, NULL, napi_default, NULL},
       {"transpose", NULL, js_transpose, NULL, NULL, NULL, napi_default, NULL},
       {"gather", NULL, js_gather, NULL, NULL, NULL, napi_default, NULL},

@@ -5,6 +5,8 @@
  * plus (position bias + mask value) added in float32, where the mask value is finfo(float32).min for padded
  * keys (mask 0) or, when causal, keys after the query. */
 #include "kernels.h"
+#include "vmath.h"
+#include <cblas.h>
 #include "pool.h"
 #include <float.h>
 #include <pthread.h>
@@ -16,27 +18,10 @@ typedef struct {
   const float *q, *k, *v, *pos, *dy, *probs;
   const int32_t *mask;
   float *out, *p_out, *dq, *dk, *dv, *dpos;
+  float *ds_all; /* dS of every (sequence, head) [n·h, lq, lk], summed into dpos over sequences afterwards */
   int n, h, lq, lk, dkv, causal;
   size_t ldq, ldk; /* row strides of q (and dq), of k, v (and dk, dv): h*dkv, or 3*h*dkv when packed */
 } attn_ctx;
-
-/* e^x in float32 for x <= 0 (softmax after the max shift), within ~2 ulp, written so that the compiler
- * vectorises it (libm's expf does not vectorise without -ffast-math): x = n·ln2 + r, |r| <= ln2/2, Cephes'
- * degree-6 polynomial for e^r, 2^n from the exponent bits. Exactly 0 below -87 (masked keys), as expf. */
-static inline float exp_nonpos(float x) {
-  const float n = nearbyintf(x * 1.44269504088896341f);
-  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  union { int32_t i; float f; } scale;
-  scale.i = ((int32_t)n + 127) << 23;
-  return x < -87.0f ? 0.0f : p * scale.f;
-}
 
 /* s[j] += fl(pos + mask value) for query i of sequence b, head hd: what tfjs/HF add to q·kᵀ. */
 static inline void add_bias(const attn_ctx *c, int b, int hd, int i, float *restrict s) {
@@ -157,12 +142,56 @@ static void fwd_range(void *vctx, size_t begin, size_t end) {
   free(kt);
 }
 
+/* Scores of query row i (in s, q·kᵀ already there) → probabilities in place: bias and mask, max-shifted exp,
+ * normalised. */
+static inline void softmax_row(const attn_ctx *c, int b, int hd, int i, float *restrict s) {
+  const int lk = c->lk;
+  add_bias(c, b, hd, i, s);
+  const float max = row_max(s, lk);
+  for (int j = 0; j < lk; j++) s[j] = exp_nonpos(s[j] - max);
+  const float inv = (float)(1.0 / row_sum(s, lk));
+  for (int j = 0; j < lk; j++) s[j] *= inv;
+}
+
+/* Heads of a BERT / t5-small size (hundreds of tokens, d_kv 64): per (sequence, head) the two products as
+ * single-threaded sgemm calls reading q, k, v in place (their row strides are ldq, ldk), the softmax between. */
+static void fwd_range_gemm(void *vctx, size_t begin, size_t end) {
+  const attn_ctx *c = (const attn_ctx *)vctx;
+  const int lq = c->lq, lk = c->lk, dkv = c->dkv;
+  const size_t width = (size_t)c->h * dkv, ldq = c->ldq, ldk = c->ldk;
+  for (size_t t = begin; t < end; t++) {
+    int b = (int)(t / c->h), hd = (int)(t % c->h);
+    const float *q = c->q + (size_t)b * lq * ldq + hd * dkv;
+    const float *k = c->k + (size_t)b * lk * ldk + hd * dkv, *v = c->v + (size_t)b * lk * ldk + hd * dkv;
+    float *p = c->p_out + t * lq * lk;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, lq, lk, dkv, 1.0f, q, (int)ldq, k, (int)ldk, 0.0f, p, lk);
+    for (int i = 0; i < lq; i++) softmax_row(c, b, hd, i, p + (size_t)i * lk);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, lq, dkv, lk, 1.0f, p, lk, v, (int)ldk, 0.0f,
+                c->out + (size_t)b * lq * width + hd * dkv, (int)width);
+  }
+}
+
+/* Multiply-adds of one (sequence, head) product from which sgemm beats the register-blocked loops. */
+#define GEMM_MIN_MACS (64 * 64 * 32)
+
+static int use_gemm(int lq, int lk, int dkv) { return (size_t)lq * lk * dkv >= GEMM_MIN_MACS; }
+
+/* Runs fn over the (sequence, head) pairs on the pool; sgemm inside a task runs single-threaded (OpenBLAS's
+ * threads would compete with the pool's for the same cores). */
+static void over_heads(attn_ctx *c, fidkd_range_fn fn, int gemm) {
+  int saved = gemm ? fidkd_blas_threads() : 1;
+  if (saved > 1) fidkd_blas_set_threads(1);
+  fidkd_parallel_for((size_t)c->n * c->h, 2, fn, c);
+  if (saved > 1) fidkd_blas_set_threads(saved);
+}
+
 void fidkd_attention(const float *q, const float *k, const float *v, size_t ldq, size_t ldk, const float *pos,
                      const int32_t *mask, float *out, float *probs, int n, int h, int lq, int lk, int dkv,
                      int causal) {
   attn_ctx c = {.q = q, .k = k, .v = v, .pos = pos, .mask = mask, .out = out, .p_out = probs,
                 .n = n, .h = h, .lq = lq, .lk = lk, .dkv = dkv, .causal = causal, .ldq = ldq, .ldk = ldk};
-  fidkd_parallel_for((size_t)n * h, 2, fwd_range, &c);
+  int gemm = use_gemm(lq, lk, dkv);
+  over_heads(&c, gemm ? fwd_range_gemm : fwd_range, gemm);
 }
 
 /* One query row of the backward pass: dq[0..D) = Σ_j g[j]·k[j], dk[j] += g[j]·q, dv[j] += p[j]·dy, with k, dk,
@@ -189,8 +218,6 @@ static inline __attribute__((always_inline)) void grad_row(const float *restrict
   for (int d = 0; d < D; d++) dqi[d] = acc[d];
 }
 
-static pthread_mutex_t dpos_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static void bwd_range(void *vctx, size_t begin, size_t end) {
   const attn_ctx *c = (const attn_ctx *)vctx;
   const int lq = c->lq, lk = c->lk, dkv = c->dkv;
@@ -198,15 +225,13 @@ static void bwd_range(void *vctx, size_t begin, size_t end) {
   /* Packed per (sequence, head): k [lk, dkv], vᵀ [dkv, lk], and the dk, dv accumulators [lk, dkv]. */
   float *kp = malloc(sizeof(float) * (hsize * 5 + (size_t)lk));
   float *vt = kp + hsize, *dkp = vt + hsize, *dvp = dkp + hsize, *scratch = dvp + hsize, *g = scratch + hsize;
-  /* This range's share of dpos (the sum over sequences), added to the shared one once at the end. */
-  float *dpos = c->dpos ? calloc((size_t)c->h * lq * lk, sizeof(float)) : NULL;
   for (size_t t = begin; t < end; t++) {
     int b = (int)(t / c->h), hd = (int)(t % c->h);
     size_t qoff = (size_t)b * lq * ldq + hd * dkv, koff = (size_t)b * lk * ldk + hd * dkv;
     const float *q = c->q + qoff, *dy = c->dy + (size_t)b * lq * width + hd * dkv;
     float *dq = c->dq + qoff;
     const float *p = c->probs + t * lq * lk;
-    float *ds = dpos ? dpos + (size_t)hd * lq * lk : NULL;
+    float *ds = c->ds_all ? c->ds_all + t * lq * lk : NULL;
     pack_head(c->k + koff, ldk, lk, dkv, kp, NULL);
     pack_head(c->v + koff, ldk, lk, dkv, scratch, vt);
     memset(dkp, 0, sizeof(float) * hsize * 2);
@@ -217,10 +242,7 @@ static void bwd_range(void *vctx, size_t begin, size_t end) {
       for (int j = 0; j < lk; j++) scratch[j] = g[j] * p[j];
       const float fdot = (float)row_sum(scratch, lk);
       for (int j = 0; j < lk; j++) g[j] = p[j] * (g[j] - fdot);
-      if (ds) {
-        float *dsi = ds + (size_t)i * lk;
-        for (int j = 0; j < lk; j++) dsi[j] += g[j];
-      }
+      if (ds) memcpy(ds + (size_t)i * lk, g, sizeof(float) * (size_t)lk);
       WITH_DKV(dkv, grad_row, g, p, kp, qi, dyi, dkp, dvp, lk, dq + (size_t)i * ldq);
     }
     float *dk = c->dk + koff, *dv = c->dv + koff;
@@ -231,13 +253,52 @@ static void bwd_range(void *vctx, size_t begin, size_t end) {
       }
     }
   }
-  if (dpos) {
-    pthread_mutex_lock(&dpos_lock);
-    for (size_t e = 0, m = (size_t)c->h * lq * lk; e < m; e++) c->dpos[e] += dpos[e];
-    pthread_mutex_unlock(&dpos_lock);
-    free(dpos);
-  }
   free(kp);
+}
+
+/* The backward of fwd_range_gemm: dP = dy·vᵀ, dS = P∘(dP − Σ dP∘P) per row, then dq = dS·k, dk = dSᵀ·q,
+ * dv = Pᵀ·dy as sgemm calls writing every element of this head's columns. */
+static void bwd_range_gemm(void *vctx, size_t begin, size_t end) {
+  const attn_ctx *c = (const attn_ctx *)vctx;
+  const int lq = c->lq, lk = c->lk, dkv = c->dkv;
+  const size_t width = (size_t)c->h * dkv, ldq = c->ldq, ldk = c->ldk;
+  float *g = malloc(sizeof(float) * ((size_t)lq * lk + (size_t)lk));
+  float *scratch = g + (size_t)lq * lk;
+  for (size_t t = begin; t < end; t++) {
+    int b = (int)(t / c->h), hd = (int)(t % c->h);
+    size_t qoff = (size_t)b * lq * ldq + hd * dkv, koff = (size_t)b * lk * ldk + hd * dkv;
+    const float *q = c->q + qoff, *k = c->k + koff, *v = c->v + koff;
+    const float *dy = c->dy + (size_t)b * lq * width + hd * dkv;
+    const float *p = c->probs + t * lq * lk;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, lq, lk, dkv, 1.0f, dy, (int)width, v, (int)ldk, 0.0f, g, lk);
+    for (int i = 0; i < lq; i++) {
+      float *gi = g + (size_t)i * lk;
+      const float *pi = p + (size_t)i * lk;
+      for (int j = 0; j < lk; j++) scratch[j] = gi[j] * pi[j];
+      const float fdot = (float)row_sum(scratch, lk);
+      for (int j = 0; j < lk; j++) gi[j] = pi[j] * (gi[j] - fdot);
+    }
+    if (c->ds_all) memcpy(c->ds_all + t * lq * lk, g, sizeof(float) * (size_t)lq * lk);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, lq, dkv, lk, 1.0f, g, lk, k, (int)ldk, 0.0f, c->dq + qoff, (int)ldq);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, lk, dkv, lq, 1.0f, g, lk, q, (int)ldq, 0.0f, c->dk + koff, (int)ldk);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, lk, dkv, lq, 1.0f, p, lk, dy, (int)width, 0.0f, c->dv + koff, (int)ldk);
+  }
+  free(g);
+}
+
+/* dpos rows [begin, end) of the h·lq rows: the sum of dS over sequences in sequence order, whatever the threads. */
+static void dpos_range(void *vctx, size_t begin, size_t end) {
+  const attn_ctx *c = (const attn_ctx *)vctx;
+  const size_t lk = (size_t)c->lk, block = (size_t)c->lq * lk, heads = (size_t)c->h;
+  for (size_t r = begin; r < end; r++) {
+    size_t hd = r / (size_t)c->lq, i = r % (size_t)c->lq;
+    float *out = c->dpos + r * lk;
+    memset(out, 0, sizeof(float) * lk);
+    for (size_t b = 0; b < (size_t)c->n; b++) {
+      const float *ds = c->ds_all + (b * heads + hd) * block + i * lk;
+      for (size_t j = 0; j < lk; j++) out[j] += ds[j];
+    }
+  }
 }
 
 void fidkd_attention_grad(const float *dy, const float *q, const float *k, const float *v, size_t ldq, size_t ldk,
@@ -245,6 +306,13 @@ void fidkd_attention_grad(const float *dy, const float *q, const float *k, const
                           int lk, int dkv) {
   attn_ctx c = {.q = q, .k = k, .v = v, .dy = dy, .probs = probs, .dq = dq, .dk = dk, .dv = dv, .dpos = dpos,
                 .n = n, .h = h, .lq = lq, .lk = lk, .dkv = dkv, .ldq = ldq, .ldk = ldk};
-  if (dpos) memset(dpos, 0, sizeof(float) * (size_t)h * lq * lk);
-  fidkd_parallel_for((size_t)n * h, 2, bwd_range, &c);
+  /* dpos is a sum over sequences: every dS is kept and summed afterwards in sequence order, so that it does not
+   * depend on which thread finished first. */
+  if (dpos) c.ds_all = malloc(sizeof(float) * (size_t)n * h * lq * lk);
+  int gemm = use_gemm(lq, lk, dkv);
+  over_heads(&c, gemm ? bwd_range_gemm : bwd_range, gemm);
+  if (dpos) {
+    fidkd_parallel_for((size_t)h * lq, 2, dpos_range, &c);
+    free(c.ds_all);
+  }
 }

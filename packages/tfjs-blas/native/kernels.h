@@ -68,4 +68,25 @@ void fidkd_rms_norm(const float *x, const float *w, float *y, float *rinv, size_
 /* Gradients of fidkd_rms_norm: dx [rows, d], dw [d]. */
 void fidkd_rms_norm_grad(const float *dy, const float *x, const float *w, const float *rinv, float *dx, float *dw,
                          size_t rows, size_t d);
+
+/* ---- layernorm.c ---- */
+/* y [rows, d] = (x − mean)/sqrt(var + eps)·g + b; mean, rstd [rows] saved for the gradient. */
+void fidkd_layer_norm(const float *x, const float *g, const float *b, float *y, float *mean, float *rstd, size_t rows,
+                      size_t d, double eps);
+/* Gradients of fidkd_layer_norm: dx [rows, d], dg, db [d]. */
+void fidkd_layer_norm_grad(const float *dy, const float *x, const float *g, const float *mean, const float *rstd,
+                           float *dx, float *dg, float *db, size_t rows, size_t d);
+
+/* ---- gelu.c ---- */
+/* y = x·Φ(x) (erf GELU) over n elements; fidkd_gelu_grad: dx = dy·(Φ(x) + x·φ(x)). */
+void fidkd_gelu(const float *x, float *y, size_t n);
+void fidkd_gelu_grad(const float *dy, const float *x, float *dx, size_t n);
+
+/* ---- adamw.c ---- */
+/* p_out = p·decay − step_size·m'/(√v'/bc2_sqrt + eps) with g scaled by gscale, m' = b1·m + b1c·g,
+ * v' = b2·v + b2c·g² (b1c = 1 − b1, b2c = 1 − b2), m and v updated in place (torch.optim.AdamW's arithmetic). */
+void fidkd_adamw(const float *p, const float *g, float *m, float *v, float *p_out, size_t n, float decay, float b1,
+                 float b1c, float b2, float b2c, float eps, float step_size, float bc2_sqrt, float gscale);
+/* Σ x² in double, in a fixed order (deterministic whatever the thread count). */
+double fidkd_sum_squares(const float *x, size_t n);
 #endif

@@ -23,6 +23,14 @@ export interface BlasAddon {
     dq: Float32Array, dk: Float32Array | null, dv: Float32Array | null, dpos: Float32Array | null, n: number, h: number, lq: number, lk: number, dkv: number, packed: number): void;
   rmsNorm(x: Float32Array, w: Float32Array, y: Float32Array, rinv: Float32Array, eps: number): void;
   rmsNormGrad(dy: Float32Array, x: Float32Array, w: Float32Array, rinv: Float32Array, dx: Float32Array, dw: Float32Array): void;
+  layerNorm(x: Float32Array, g: Float32Array, b: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, eps: number): void;
+  layerNormGrad(dy: Float32Array, x: Float32Array, g: Float32Array, mean: Float32Array, rstd: Float32Array, dx: Float32Array, dg: Float32Array, db: Float32Array): void;
+  gelu(x: Float32Array, y: Float32Array): void;
+  geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /** Updates m and v in place and writes the new parameter into pOut. */
+  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, decay: number, beta1: number,
+    oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, stepSize: number, bc2Sqrt: number, gradScale: number): void;
+  sumSquares(x: Float32Array): number;
   benchSgemm(m: number, n: number, k: number, reps: number): Float64Array;
   info(): { blasThreads: number; poolThreads: number; config: string; corename: string };
   setThreads(n: number): void;

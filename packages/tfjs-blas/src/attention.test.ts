@@ -39,6 +39,9 @@ describe.each([
   { name: 'decoder self-attention, causal, position bias', n: 3, lq: 5, lk: 5, h: 2, d: 8, pos: true, pad: false, causal: true },
   { name: 'cross-attention shape (lq != lk), padding, no bias', n: 2, lq: 3, lk: 11, h: 4, d: 2, pos: false, pad: true, causal: false },
   { name: 'a fully padded sequence (uniform probabilities, as HF)', n: 2, lq: 3, lk: 4, h: 2, d: 3, pos: true, pad: 'all', causal: false },
+  // Heads past 64·64·32 multiply-adds run as sgemm calls (BERT / t5-small sizes).
+  { name: 'sgemm path: padding and position bias', n: 2, lq: 70, lk: 70, h: 2, d: 32, pos: true, pad: true, causal: false },
+  { name: 'sgemm path: causal, cross shape', n: 2, lq: 64, lk: 80, h: 3, d: 32, pos: false, pad: true, causal: true },
 ] as const)('$name', ({ n, lq, lk, h, d, pos, pad, causal }) => {
   it('forward and gradients match plain tf ops within float32 tolerance', () => {
     const width = h * d;
@@ -81,6 +84,25 @@ describe.each([
     }
     tf.dispose([q, k, v, dy, out!, probs!, ref, ...grads, ...refGrads, ...(p ? [p] : []), ...(maskT ? [maskT] : [])]);
   });
+});
+
+it.each([[3, 5, 8], [2, 70, 32]])('gradients (position bias included) are the same bit for bit on 1 and 2 threads: n %i, l %i, d %i', (n, l, d) => {
+  const h = 2;
+  const qkv = tf.randomNormal([n, l, 3 * h * d], 0, 1, 'float32', 11);
+  const pos = tf.randomNormal([h, l, l], 0, 1, 'float32', 12);
+  const dy = tf.randomNormal([n, l, h * d], 0, 1, 'float32', 13);
+  const run = (threads: number): Float32Array[] => {
+    registerBlasKernels({ kernels: [ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL], threads });
+    const [out, probs] = tf.engine().runKernel(ATTENTION_KERNEL, { qkv, pos }, { numHeads: h, causal: false }) as tf.Tensor[];
+    const grads = tf.engine().runKernel(ATTENTION_GRAD_KERNEL, { dy, qkv, probs: probs! }, { numHeads: h, posGrad: true }) as tf.Tensor[];
+    const values = [out!, ...grads].map((t) => Float32Array.from(t.dataSync()));
+    tf.dispose([out!, probs!, ...grads]);
+    return values;
+  };
+  const one = run(1);
+  const two = run(2);
+  one.forEach((a, i) => expect(Buffer.from(two[i]!.buffer).equals(Buffer.from(a.buffer))).toBe(true));
+  tf.dispose([qkv, pos, dy]);
 });
 
 it('registers and unregisters the fused kernels by name, and rejects a bad numHeads', () => {

@@ -57,3 +57,9 @@ export function normAxes(axis: number | number[] | undefined | null, rank: numbe
   }
   return out.sort((x, y) => x - y);
 }
+
+/** Rows of a [..., d] tensor normalised over its last axis by a [d] weight; throws naming the kernel otherwise. */
+export function rowsOf(shape: readonly number[], d: number, kernel: string, weight: string): number {
+  if (shape[shape.length - 1] !== d || d === 0) throw new Error(`${kernel}: last axis of x (${shape.join('x')}) must equal the length of ${weight} (${d})`);
+  return sizeOf(shape) / d;
+}

@@ -9,6 +9,9 @@ import { gatherV2, transpose, unsortedSegmentSum } from './layout.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
 import { REDUCE_OPS, reduceKernel } from './reductions.js';
 import { RMS_NORM_KERNELS } from './rms-norm.js';
+import { LAYER_NORM_KERNELS } from './layer-norm.js';
+import { GELU_KERNELS } from './gelu.js';
+import { OPTIMIZER_KERNELS } from './adamw.js';
 
 const BACKEND = 'cpu';
 
@@ -37,11 +40,14 @@ export interface RegisterBlasOptions {
 }
 
 /** Kernels with names of their own (no stock kernel to replace), which libraries use when registered. */
-const FUSED_KERNELS: Readonly<Record<string, FusedKernelImpl>> = { ...ATTENTION_KERNELS, ...RMS_NORM_KERNELS };
+const FUSED_KERNELS: Readonly<Record<string, FusedKernelImpl>> = { ...ATTENTION_KERNELS, ...RMS_NORM_KERNELS, ...LAYER_NORM_KERNELS, ...GELU_KERNELS, ...OPTIMIZER_KERNELS };
 
 /**
  * Names of the fused kernels: `FidkdT5Attention` / `FidkdT5AttentionGrad` (T5 attention) and `FidkdRmsNorm` /
- * `FidkdRmsNormGrad` (T5 layer norm), each with its gradient, used by @fidkd/fid-reader when registered.
+ * `FidkdRmsNormGrad` (T5 layer norm), each with its gradient, used by @fidkd/fid-reader when registered;
+ * `FidkdLayerNorm` / `FidkdLayerNormGrad` and `FidkdGelu` / `FidkdGeluGrad` (BERT's LayerNorm and erf GELU), and
+ * the attention kernels again (with the query scale folded into its projection), used by @fidkd/bi-encoder;
+ * `FidkdAdamW` and `FidkdSumSquares` (one-pass AdamW update and global-norm sum), used by @fidkd/core's training.
  */
 export const FUSED_KERNEL_NAMES: readonly string[] = Object.keys(FUSED_KERNELS);
 

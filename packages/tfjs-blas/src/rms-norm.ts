@@ -3,16 +3,11 @@
 //   FidkdRmsNorm     inputs x [..., d], w [d] float32; attrs eps → [y [..., d], rinv [rows]]
 //                    (y = x / sqrt(mean(x²) + eps) · w; rinv the per-row 1/sqrt(...), saved for the gradient)
 //   FidkdRmsNormGrad inputs dy [..., d], x, w, rinv → [dx [..., d], dw [d]]
-import { denseInput as dense } from './backend-data.js';
+import { denseInput as dense, rowsOf } from './backend-data.js';
 import type { FusedKernelImpl } from './kernel-types.js';
 
 export const RMS_NORM_KERNEL = 'FidkdRmsNorm';
 export const RMS_NORM_GRAD_KERNEL = 'FidkdRmsNormGrad';
-
-function rowsOf(shape: readonly number[], d: number, kernel: string): number {
-  if (shape[shape.length - 1] !== d || d === 0) throw new Error(`${kernel}: last axis of x (${shape.join('x')}) must equal the length of w (${d})`);
-  return shape.reduce((a, b) => a * b, 1) / d;
-}
 
 const rmsNorm: FusedKernelImpl = ({ inputs, backend, attrs, addon }) => {
   const x = inputs['x'];
@@ -20,7 +15,7 @@ const rmsNorm: FusedKernelImpl = ({ inputs, backend, attrs, addon }) => {
   const wv = dense(backend, inputs['w'], 'w', RMS_NORM_KERNEL);
   const eps = attrs['eps'];
   if (typeof eps !== 'number' || !(eps >= 0)) throw new Error(`${RMS_NORM_KERNEL}: eps must be a non-negative number, got ${String(eps)}`);
-  const rows = rowsOf(x!.shape, wv.length, RMS_NORM_KERNEL);
+  const rows = rowsOf(x!.shape, wv.length, RMS_NORM_KERNEL, 'w');
   const y = new Float32Array(xv.length);
   const rinv = new Float32Array(rows);
   addon.rmsNorm(xv, wv, y, rinv, eps);
@@ -32,7 +27,7 @@ const rmsNormGrad: FusedKernelImpl = ({ inputs, backend, addon }) => {
   const x = inputs['x'];
   const xv = dense(backend, x, 'x', K);
   const wv = dense(backend, inputs['w'], 'w', K);
-  rowsOf(x!.shape, wv.length, K);
+  rowsOf(x!.shape, wv.length, K, 'w');
   const dx = new Float32Array(xv.length);
   const dw = new Float32Array(wv.length);
   addon.rmsNormGrad(dense(backend, inputs['dy'], 'dy', K), xv, wv, dense(backend, inputs['rinv'], 'rinv', K), dx, dw);

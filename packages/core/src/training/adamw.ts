@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_ADAMW_KERNEL, hasFusedKernels } from '../backend/fused-kernels.js';
 import type { StateDict } from '../checkpoint/types.js';
 
 /** Hyper-parameters of {@link AdamW} (PyTorch names in comments). */
@@ -67,9 +68,11 @@ export class AdamW {
   /**
    * One update of every variable that has a gradient (variables without one are left alone, as PyTorch skips
    * parameters whose `.grad` is None). `lr` overrides the base learning rate for this step (scheduled value).
-   * Gradients are read, not disposed.
+   * Every gradient is first multiplied by `gradScale` (the global-norm clipping coefficient; 1 = as given).
+   * Gradients are read, not disposed. Where @fidkd/tfjs-blas registered `FidkdAdamW` each update is one native
+   * pass (same float32 arithmetic) instead of a dozen tf ops over the parameter.
    */
-  applyGradients(vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number = this.lr): void {
+  applyGradients(vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number = this.lr, gradScale = 1): void {
     if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`AdamW: invalid learning rate ${lr}`);
     for (const [name, g] of grads) {
       const p = vars.get(name);
@@ -87,7 +90,8 @@ export class AdamW {
     const t = this.t;
     const stepSize = lr / (1 - this.beta1 ** t);
     const bc2Sqrt = Math.sqrt(1 - this.beta2 ** t);
-    for (const [name, g] of grads) {
+    const fused = hasFusedKernels(FUSED_ADAMW_KERNEL);
+    for (const [name, grad] of grads) {
       const p = vars.get(name)!;
       let m = this.m.get(name);
       let v = this.v.get(name);
@@ -99,7 +103,19 @@ export class AdamW {
       }
       const mm = m;
       const vv = v;
+      if (fused && grad.dtype === 'float32') {
+        // The kernel updates the moments in place (they are this optimizer's own, shared with no other tensor).
+        const attrs = {
+          decay: 1 - lr * this.weightDecay, beta1: this.beta1, oneMinusBeta1: 1 - this.beta1, beta2: this.beta2,
+          oneMinusBeta2: 1 - this.beta2, eps: this.eps, stepSize, bc2Sqrt, gradScale,
+        };
+        const [next] = tf.engine().runKernel(FUSED_ADAMW_KERNEL, { p, g: grad, m: mm, v: vv }, attrs) as tf.Tensor[];
+        p.assign(next!);
+        next!.dispose();
+        continue;
+      }
       tf.tidy(() => {
+        const g = gradScale === 1 ? grad : grad.mul(gradScale);
         const decayed = this.weightDecay !== 0 ? p.mul(1 - lr * this.weightDecay) : p;
         const m1 = mm.mul(this.beta1).add(g.mul(1 - this.beta1));
         const v1 = vv.mul(this.beta2).add(g.mul(g).mul(1 - this.beta2));

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AdamW } from './adamw.js';
-import { clipGradNorm } from './clip-grad-norm.js';
+import { globalGradNorm } from './clip-grad-norm.js';
 
 export interface ApplyVariableGradsOptions {
   /** Learning rate of this step (schedule already applied). */
@@ -25,17 +25,11 @@ export function applyVariableGrads(
     const g = grads[v.name];
     if (g) byName.set(name, g);
   }
-  let applied = byName;
-  let gradNorm: number;
-  if (maxGradNorm > 0) {
-    const clipped = clipGradNorm(byName, maxGradNorm);
-    applied = clipped.grads;
-    gradNorm = clipped.totalNorm;
-  } else {
-    gradNorm = tf.tidy(() => Math.sqrt(tf.addN([...byName.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0]!));
-  }
-  optimizer.applyGradients(vars, applied, lr);
+  const gradNorm = globalGradNorm(byName.values());
+  // Clipping as clip_grad_norm_: every gradient times maxNorm / (norm + 1e-6) when that is below 1 (or NaN),
+  // applied by the optimizer as it reads the gradient instead of as a scaled copy of every gradient.
+  const coef = maxGradNorm > 0 ? Math.min(1, maxGradNorm / (gradNorm + 1e-6)) : 1;
+  optimizer.applyGradients(vars, byName, lr, coef < 1 || Number.isNaN(coef) ? coef : 1);
   tf.dispose(Object.values(grads));
-  if (applied !== byName) tf.dispose([...applied.values()]);
   return gradNorm;
 }

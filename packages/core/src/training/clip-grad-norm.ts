@@ -1,4 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_SUM_SQUARES_KERNEL, fusedSumSquares, hasFusedKernels } from '../backend/fused-kernels.js';
+
+/**
+ * The L2 norm over all elements of all gradients (torch's total_norm of clip_grad_norm_): through the fused
+ * sum-of-squares kernel where @fidkd/tfjs-blas registered it (one pass, summed in double), else the norm of the
+ * per-gradient norms in tf ops.
+ */
+export function globalGradNorm(grads: Iterable<tf.Tensor>): number {
+  const list = [...grads];
+  if (list.length === 0) return 0;
+  if (hasFusedKernels(FUSED_SUM_SQUARES_KERNEL) && list.every((g) => g.dtype === 'float32')) return Math.sqrt(fusedSumSquares(list));
+  const norm = tf.tidy(() => tf.stack(list.map((g) => tf.norm(g.asType('float32')))).norm());
+  const value = norm.dataSync()[0]!;
+  norm.dispose();
+  return value;
+}
 
 /**
  * `torch.nn.utils.clip_grad_norm_` with the L2 norm: the total norm is the L2 norm of the per-gradient L2 norms
@@ -8,12 +24,7 @@ import * as tf from '@tensorflow/tfjs';
  */
 export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; totalNorm: number } {
   if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
-  let totalNorm = 0;
-  if (grads.size > 0) {
-    const norm = tf.tidy(() => tf.stack([...grads.values()].map((g) => tf.norm(g.asType('float32')))).norm());
-    totalNorm = norm.dataSync()[0]!;
-    norm.dispose();
-  }
+  const totalNorm = globalGradNorm(grads.values());
   const coef = Math.min(1, maxNorm / (totalNorm + 1e-6));
   const out = new Map<string, tf.Tensor>();
   for (const [name, g] of grads) out.set(name, coef < 1 || Number.isNaN(coef) ? tf.tidy(() => g.mul(coef)) : g.clone());

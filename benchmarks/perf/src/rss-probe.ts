@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Child process of peak-rss.ts: builds one workload (embed | reader-t5-small), runs it twice (warm-up + one run)
+// and prints {"peak_rss_mb": VmHWM in MB} as its last line.
+//   node benchmarks/perf/dist/rss-probe.js --model embed|reader-t5-small [--backend blas]
+import { option } from './args.js';
+import { useBackend } from './backends.js';
+import { peakRssMb } from './peak-rss.js';
+import { embedWorkload } from './suites/retriever.js';
+import { readerT5SmallWorkload } from './suites/reader.js';
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const opt = (name: string, dflt: string): string => option(argv, name, dflt);
+  const model = opt('--model', 'embed');
+  const make = { embed: embedWorkload, 'reader-t5-small': readerT5SmallWorkload }[model];
+  if (!make) throw new Error(`--model must be embed or reader-t5-small, got ${model}`);
+  await useBackend(opt('--backend', 'blas'));
+  const w = make();
+  await w.step();
+  await w.step();
+  w.dispose();
+  console.log(JSON.stringify({ peak_rss_mb: peakRssMb() }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
