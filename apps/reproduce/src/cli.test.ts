@@ -123,10 +123,13 @@ test('pretrain-reader: a resumable run that exports the reader, its fixed vocabu
   expect(readFileSync(join(exported, 'model.safetensors')).equals(model)).toBe(true);
   // a further phase from that reader, with clozes whose other passages are namesakes' (the name picks the answer)
   const phase2 = join(dir, 'pretrained-2');
-  const second = await run([...args.map((a) => (a === out ? `${out}-2` : a === exported ? phase2 : a)), '--init', exported, '--set', 'reader.contexts=mixed']);
+  const second = await run([...args.map((a) => (a === out ? `${out}-2` : a === exported ? phase2 : a)), '--init', exported, '--set', 'reader.contexts=["subject","namesakes"]']);
   expect(second).toEqual({ code: 0, stderr: '' });
   expect(readFileSync(join(phase2, 'model.safetensors')).equals(model)).toBe(false);
   expect(readFileSync(join(phase2, 'tokenizer.json')).equals(readFileSync(join(exported, 'tokenizer.json')))).toBe(true);
+  const bad = await run([...args.map((a) => (a === out ? `${out}-3` : a)), '--set', 'reader.contexts=mixed']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/reader\.contexts must be one of subject, cloze, namesakes or a non-empty list of them \(got "mixed"\)/);
 });
 
 test('demo defaults: the reader starts from the shipped pretrained checkpoint with its vocabulary; empty paths unset them', () => {

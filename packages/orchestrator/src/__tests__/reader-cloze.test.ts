@@ -43,6 +43,11 @@ test("clozeExamples with 'namesakes' contexts: the source among other people's p
   const byId = new Map(w.passages.map((p) => [p.id, p]));
   const ex = clozeExamples(w.passages, index, { nContext: 6, seed: 3, contexts: 'namesakes' });
   expect(ex.length).toBeGreaterThan(200);
+  for (const e of ex) expect(e.ctxs).toHaveLength(6);
+  // a world too small to give every cloze 5 other people's passages: those clozes are left out, none is short
+  const tiny = generateSyntheticWorld({ seed: 5, numEntities: 6, numTrain: 10, numDev: 5, numTest: 5 });
+  const few = clozeExamples(tiny.passages, await Bm25Index.build(tiny.passages), { nContext: 10, seed: 3, contexts: 'namesakes' });
+  for (const e of few) expect(e.ctxs).toHaveLength(10);
   let sharesName = 0;
   for (const e of ex) {
     const source = byId.get(e.id.replace(/^cloze-/, ''))!;

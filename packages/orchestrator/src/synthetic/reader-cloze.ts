@@ -25,7 +25,8 @@ export interface ClozeOptions {
   contexts?: ClozeContexts | readonly ClozeContexts[];
 }
 
-/** A kind of other passages of a cloze (see ClozeOptions.contexts). */
+/** The kinds of other passages of a cloze (see ClozeOptions.contexts). */
+export const CLOZE_CONTEXTS: readonly ClozeContexts[] = ['subject', 'cloze', 'namesakes'];
 export type ClozeContexts = 'subject' | 'cloze' | 'namesakes';
 
 const CITY_SET = new Set(CITIES.map((c) => c.toLowerCase()));
@@ -46,9 +47,7 @@ export function clozeOf(text: string): { question: string; answer: string } | un
 export function clozeExamples(passages: readonly Passage[], index: Bm25Index, o: ClozeOptions): FidExample[] {
   const rng = new SeededRandom(o.seed);
   const kinds: readonly ClozeContexts[] = typeof o.contexts === 'string' ? [o.contexts] : o.contexts ?? ['subject'];
-  for (const k of kinds) {
-    if (k !== 'subject' && k !== 'cloze' && k !== 'namesakes') throw new RangeError(`clozeExamples: unknown contexts kind ${JSON.stringify(k)}`);
-  }
+  for (const k of kinds) if (!CLOZE_CONTEXTS.includes(k)) throw new RangeError(`clozeExamples: unknown contexts kind ${JSON.stringify(k)}`);
   if (kinds.length === 0) throw new RangeError('clozeExamples: contexts is an empty list');
   const byId = new Map(passages.map((p) => [p.id, p]));
   // A cloze whose words several passages share ("… gave a lecture in which city?" twice) has no single answer.
@@ -66,7 +65,11 @@ export function clozeExamples(passages: readonly Passage[], index: Bm25Index, o:
     const kind = kinds.length === 1 ? kinds[0]! : rng.pick(kinds);
     let hits = index.search(kind === 'subject' ? p.title : cloze.question, kind === 'namesakes' ? 4 * o.nContext : o.nContext + 1)
       .map((h) => h.id).filter((id) => id !== p.id);
-    if (kind === 'namesakes') hits = hits.filter((id) => byId.get(id)!.title !== p.title);
+    if (kind === 'namesakes') {
+      hits = hits.filter((id) => byId.get(id)!.title !== p.title);
+      // (a small world may not have n − 1 other people's passages that share a word with the cloze: skipped)
+      if (hits.length < o.nContext - 1) return;
+    }
     // When another passage about the same subject names the same city (a restatement, in other words), half of
     // the time the cloze must be answered from it: the source passage is left out.
     const alsoStating = hits.filter((id) => byId.get(id)!.title === p.title && clozes[ordinal.get(id)!]?.answer === cloze.answer);
