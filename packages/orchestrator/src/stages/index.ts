@@ -22,6 +22,7 @@ export function createStages(): StageImplementations {
 
 export { trainReaderStage, scoreStage, trainRetrieverStage, embedStage, indexStage, retrieveStage, evaluateStage };
 export { batchIndices, permutation, mulberry32 } from './seeded.js';
+export { NamesakeBatches } from './namesake-batches.js';
 export { pretrainRetrieverStage, type PretrainRetrieverConfig } from './pretrain-retriever.js';
 export { retrieverStep, type RetrieverBatch, type RetrieverStepOptions } from './retriever-step.js';
 export { applyTeacherControl, type TeacherControl } from './teacher-controls.js';
