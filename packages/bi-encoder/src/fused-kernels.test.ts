@@ -118,9 +118,9 @@ test("FidkdAdamW's in-place moments never write into a state dict given to setSt
   opt.setState(state, 3);
   const g = tf.ones([4]);
   opt.applyGradients(new Map([['p', p]]), new Map([['p', g]]));
-  expect(Array.from(state.get('exp_avg.p')!.data)).toEqual([1, 2, 3, 4]);
-  expect(Array.from(state.get('exp_avg_sq.p')!.data)).toEqual([1, 1, 1, 1]);
-  expect(Array.from(opt.getState().get('exp_avg.p')!.data)).not.toEqual([1, 2, 3, 4]);
+  expect(Array.from(state.get('exp_avg.p')!.data as Float32Array)).toEqual([1, 2, 3, 4]);
+  expect(Array.from(state.get('exp_avg_sq.p')!.data as Float32Array)).toEqual([1, 1, 1, 1]);
+  expect(Array.from(opt.getState().get('exp_avg.p')!.data as Float32Array)).not.toEqual([1, 2, 3, 4]);
   tf.dispose([p, g]);
   opt.dispose();
 });
