@@ -107,6 +107,24 @@ test('AdamW through FidkdAdamW (clipping coefficient included) equals its tf-op 
   tf.dispose(grads);
 });
 
+test("FidkdAdamW's in-place moments never write into a state dict given to setState", () => {
+  registerBlasKernels();
+  const p = tf.variable(tf.ones([4]));
+  const opt = new AdamW({ lr: 0.1 });
+  const state = new Map([
+    ['exp_avg.p', { dtype: 'F32' as const, shape: [4], data: Float32Array.of(1, 2, 3, 4) }],
+    ['exp_avg_sq.p', { dtype: 'F32' as const, shape: [4], data: Float32Array.of(1, 1, 1, 1) }],
+  ]);
+  opt.setState(state, 3);
+  const g = tf.ones([4]);
+  opt.applyGradients(new Map([['p', p]]), new Map([['p', g]]));
+  expect(Array.from(state.get('exp_avg.p')!.data as Float32Array)).toEqual([1, 2, 3, 4]);
+  expect(Array.from(state.get('exp_avg_sq.p')!.data as Float32Array)).toEqual([1, 1, 1, 1]);
+  expect(Array.from(opt.getState().get('exp_avg.p')!.data as Float32Array)).not.toEqual([1, 2, 3, 4]);
+  tf.dispose([p, g]);
+  opt.dispose();
+});
+
 test("the oracle fixture (bert-tiny) with @fidkd/tfjs-blas's kernels registered: every field within 1e-4", () => {
   registerBlasKernels();
   const dir = fileURLToPath(new URL('../../../fixtures/oracle/bert-tiny', import.meta.url));

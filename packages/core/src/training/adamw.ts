@@ -194,5 +194,6 @@ function zeroVariable(like: tf.Tensor, name: string): tf.Variable {
 }
 
 function valueVariable(values: Float32Array, shape: number[], name: string): tf.Variable {
-  return ownedVariable(tf.tensor(values, shape, 'float32'), name);
+  // A copy: tf.tensor keeps the caller's array, and FidkdAdamW updates the moments in place.
+  return ownedVariable(tf.tensor(Float32Array.from(values), shape, 'float32'), name);
 }
