@@ -9,7 +9,7 @@ export { trainingTarget, scheduleOf } from './stages/train-reader.js';
 export { trainerLoss } from './stages/train-retriever.js';
 export { readQuestions, writeQuestions, passageLookup, type PassageLookup } from './stages/io.js';
 export { readerPretrainingStages, PRETRAIN_READER_KEYS, type ReaderPretrainingConfig } from './synthetic/pretrain-reader-stages.js';
-export { CLOZE_CONTEXTS, clozeOf, clozeExamples, type ClozeOptions, type ClozeContexts } from './synthetic/reader-cloze.js';
+export { CLOZE_CONTEXTS, clozeContextKinds, clozeOf, clozeExamples, type ClozeOptions, type ClozeContexts } from './synthetic/reader-cloze.js';
 export { pretrainReaderStage, type PretrainReaderConfig } from './stages/pretrain-reader.js';
 export * from './preflight.js';
 export { TrainingDivergedError, checkFiniteStep, type DivergenceContext } from './stages/diverged.js';

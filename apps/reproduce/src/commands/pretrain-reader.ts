@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CLOZE_CONTEXTS, readerPretrainingStages, writeFileAtomic, writeJsonAtomic } from '@fidkd/orchestrator';
+import { clozeContextKinds, readerPretrainingStages, writeFileAtomic, writeJsonAtomic } from '@fidkd/orchestrator';
 import { applySets, collect, loadConfigFile } from '../config-files.js';
 import { PRETRAIN_READER_DEFAULTS } from '../pretrain-reader/config.js';
 import { BACKEND_HELP, createRunner, lockRun, selectBackend } from '../run-context.js';
-import { action, UserError } from '../ui/errors.js';
+import { action } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 
 interface PretrainReaderOptions {
@@ -36,11 +36,7 @@ export function registerPretrainReader(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(action(async (opts: PretrainReaderOptions) => {
       const c = applySets(loadConfigFile(PRETRAIN_READER_DEFAULTS, opts.config), opts.set);
-      const kinds = c.reader.contexts === undefined ? [] : Array.isArray(c.reader.contexts) ? c.reader.contexts : [c.reader.contexts];
-      const unknown = kinds.filter((k) => !CLOZE_CONTEXTS.includes(k));
-      if (unknown.length || (Array.isArray(c.reader.contexts) && !kinds.length)) {
-        throw new UserError(`pretrain-reader config: reader.contexts must be one of ${CLOZE_CONTEXTS.join(', ')} or a non-empty list of them (got ${JSON.stringify(c.reader.contexts)})`);
-      }
+      clozeContextKinds(c.reader.contexts, 'pretrain-reader config: reader.contexts'); // before any stage runs
       const out = resolve(opts.out);
       mkdirSync(out, { recursive: true });
       const renderer = new Renderer({ quiet: opts.quiet });

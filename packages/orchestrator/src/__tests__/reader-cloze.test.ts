@@ -64,5 +64,6 @@ test("clozeExamples with 'namesakes' contexts: the source among other people's p
   const ownOthers = mixed.map((e) => e.ctxs.filter((c) => c.title === byId.get(e.id.replace(/^cloze-/, ''))!.title).length);
   expect(ownOthers.filter((k) => k === 1).length).toBeGreaterThan(0.3 * mixed.length);
   expect(ownOthers.filter((k) => k > 1).length).toBeGreaterThan(0.3 * mixed.length);
-  expect(() => clozeExamples(w.passages, index, { nContext: 6, seed: 3, contexts: ['nope' as 'subject'] })).toThrow(/unknown contexts kind "nope"/);
+  expect(() => clozeExamples(w.passages, index, { nContext: 6, seed: 3, contexts: ['nope' as 'subject'] })).toThrow(/contexts must be one of subject, cloze, namesakes or a non-empty list of them \(got \["nope"\]\)/);
+  expect(() => clozeExamples(w.passages, index, { nContext: 6, seed: 3, contexts: [] })).toThrow(/non-empty list of them \(got \[\]\)/);
 });

@@ -33,7 +33,8 @@ export interface PretrainRetrieverConfig {
  * trained from scratch. Unsupervised (no question, no answer): each passage's title is a query for its passage,
  * the other passages of the batch are negatives (softmax over the batch, `answerSupervisedLoss` with the
  * identity as positives; with `namesake_group`, groups of namesakes' passages as hard negatives). It teaches the
- * bi-encoder to match names; which relation a question asks for is left to the distillation. Inputs: passages, tokenizer. Output: a bi-encoder checkpoint (+ tokenizer).
+ * bi-encoder to match names; which relation a question asks for is left to the distillation. Inputs: passages,
+ * tokenizer. Output: a bi-encoder checkpoint (+ tokenizer).
  */
 export async function pretrainRetrieverStage(ctx: StageContext<PretrainRetrieverConfig>): Promise<Record<string, number>> {
   const c = ctx.config;

@@ -1,5 +1,6 @@
 import { Bm25Index, CITIES, type FidExample, type Passage } from '@fidkd/data';
 import { SeededRandom } from '@fidkd/core';
+import { ConfigError } from '../config.js';
 
 /**
  * Self-supervised examples for pretraining the reader (salient-span masking, as REALM pretrains on Wikipedia):
@@ -29,6 +30,18 @@ export interface ClozeOptions {
 export const CLOZE_CONTEXTS: readonly ClozeContexts[] = ['subject', 'cloze', 'namesakes'];
 export type ClozeContexts = 'subject' | 'cloze' | 'namesakes';
 
+/**
+ * The kinds a `contexts` setting names, as a non-empty list (absent: ['subject']); a ConfigError naming `key`
+ * for anything else, so a command can check its settings before it starts.
+ */
+export function clozeContextKinds(contexts: ClozeOptions['contexts'], key = 'contexts'): readonly ClozeContexts[] {
+  const kinds: readonly ClozeContexts[] = contexts === undefined ? ['subject'] : typeof contexts === 'string' ? [contexts] : contexts;
+  if (!Array.isArray(kinds) || !kinds.length || kinds.some((k) => !CLOZE_CONTEXTS.includes(k))) {
+    throw new ConfigError(`${key} must be one of ${CLOZE_CONTEXTS.join(', ')} or a non-empty list of them (got ${JSON.stringify(contexts)})`);
+  }
+  return kinds;
+}
+
 const CITY_SET = new Set(CITIES.map((c) => c.toLowerCase()));
 
 /** The cloze question of a passage text and its answer, or undefined when the text names no city. */
@@ -46,9 +59,7 @@ export function clozeOf(text: string): { question: string; answer: string } | un
 /** Every cloze example of a passage collection (FiD format with ctxs; `gold_passage_ids` holds the source passage). */
 export function clozeExamples(passages: readonly Passage[], index: Bm25Index, o: ClozeOptions): FidExample[] {
   const rng = new SeededRandom(o.seed);
-  const kinds: readonly ClozeContexts[] = typeof o.contexts === 'string' ? [o.contexts] : o.contexts ?? ['subject'];
-  for (const k of kinds) if (!CLOZE_CONTEXTS.includes(k)) throw new RangeError(`clozeExamples: unknown contexts kind ${JSON.stringify(k)}`);
-  if (kinds.length === 0) throw new RangeError('clozeExamples: contexts is an empty list');
+  const kinds = clozeContextKinds(o.contexts);
   const byId = new Map(passages.map((p) => [p.id, p]));
   // A cloze whose words several passages share ("… gave a lecture in which city?" twice) has no single answer.
   const clozes = passages.map((p) => clozeOf(p.text));
