@@ -58,6 +58,13 @@ export function normAxes(axis: number | number[] | undefined | null, rank: numbe
   return out.sort((x, y) => x - y);
 }
 
+/** A norm kernel's `eps` attribute: a non-negative number, or an error naming the kernel. */
+export function epsAttr(attrs: Record<string, unknown>, kernel: string): number {
+  const eps = attrs['eps'];
+  if (typeof eps !== 'number' || !(eps >= 0)) throw new Error(`${kernel}: eps must be a non-negative number, got ${String(eps)}`);
+  return eps;
+}
+
 /** Rows of a [..., d] tensor normalised over its last axis by a [d] weight; throws naming the kernel otherwise. */
 export function rowsOf(shape: readonly number[], d: number, kernel: string, weight: string): number {
   if (shape[shape.length - 1] !== d || d === 0) throw new Error(`${kernel}: last axis of x (${shape.join('x')}) must equal the length of ${weight} (${d})`);

@@ -3,7 +3,7 @@
 //   FidkdLayerNorm     inputs x [..., d], gamma, beta [d] float32; attrs eps
 //                      → [y [..., d], mean [rows], rstd [rows]] (saved for the gradient)
 //   FidkdLayerNormGrad inputs dy [..., d], x, gamma, mean, rstd → [dx [..., d], dgamma [d], dbeta [d]]
-import { denseInput as dense, rowsOf } from './backend-data.js';
+import { denseInput as dense, epsAttr, rowsOf } from './backend-data.js';
 import type { FusedKernelImpl } from './kernel-types.js';
 
 export const LAYER_NORM_KERNEL = 'FidkdLayerNorm';
@@ -15,8 +15,7 @@ const layerNorm: FusedKernelImpl = ({ inputs, backend, attrs, addon }) => {
   const xv = dense(backend, x, 'x', K);
   const gv = dense(backend, inputs['gamma'], 'gamma', K);
   const bv = dense(backend, inputs['beta'], 'beta', K);
-  const eps = attrs['eps'];
-  if (typeof eps !== 'number' || !(eps >= 0)) throw new Error(`${K}: eps must be a non-negative number, got ${String(eps)}`);
+  const eps = epsAttr(attrs, K);
   if (bv.length !== gv.length) throw new Error(`${K}: gamma and beta lengths differ (${gv.length}, ${bv.length})`);
   const rows = rowsOf(x!.shape, gv.length, K, 'gamma');
   const y = new Float32Array(xv.length);

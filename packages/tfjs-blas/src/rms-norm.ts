@@ -3,7 +3,7 @@
 //   FidkdRmsNorm     inputs x [..., d], w [d] float32; attrs eps → [y [..., d], rinv [rows]]
 //                    (y = x / sqrt(mean(x²) + eps) · w; rinv the per-row 1/sqrt(...), saved for the gradient)
 //   FidkdRmsNormGrad inputs dy [..., d], x, w, rinv → [dx [..., d], dw [d]]
-import { denseInput as dense, rowsOf } from './backend-data.js';
+import { denseInput as dense, epsAttr, rowsOf } from './backend-data.js';
 import type { FusedKernelImpl } from './kernel-types.js';
 
 export const RMS_NORM_KERNEL = 'FidkdRmsNorm';
@@ -13,8 +13,7 @@ const rmsNorm: FusedKernelImpl = ({ inputs, backend, attrs, addon }) => {
   const x = inputs['x'];
   const xv = dense(backend, x, 'x', RMS_NORM_KERNEL);
   const wv = dense(backend, inputs['w'], 'w', RMS_NORM_KERNEL);
-  const eps = attrs['eps'];
-  if (typeof eps !== 'number' || !(eps >= 0)) throw new Error(`${RMS_NORM_KERNEL}: eps must be a non-negative number, got ${String(eps)}`);
+  const eps = epsAttr(attrs, RMS_NORM_KERNEL);
   const rows = rowsOf(x!.shape, wv.length, RMS_NORM_KERNEL, 'w');
   const y = new Float32Array(xv.length);
   const rinv = new Float32Array(rows);
