@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AdamW, loadCheckpoint, writeSafetensors, clipGradNorm, globalGradNorm, type GradientAccumulator, type ReaderBatch, type StateDict } from '@fidkd/core';
+import { AdamW, loadCheckpoint, writeSafetensors, clipCoefficient, clipGradNorm, globalGradNorm, type GradientAccumulator, type ReaderBatch, type StateDict } from '@fidkd/core';
 import { createT5Config, parseT5Config, toHfConfig, validateT5Config, type T5Config, type T5ConfigInit } from './config.js';
 import { initT5Weights, resolveT5Weights, t5ParamSpecs } from './weights.js';
 import {
@@ -309,8 +309,7 @@ export class FiDReader {
     if (options.optimizer instanceof AdamW && options.maxGradNorm > 0) {
       // Core's AdamW applies the clipping coefficient as it reads each gradient: no scaled copy of every gradient.
       const norm = globalGradNorm(grads.values());
-      const coef = Math.min(1, options.maxGradNorm / (norm + 1e-6));
-      options.optimizer.applyGradients(this.variables, grads, options.lr, coef < 1 || Number.isNaN(coef) ? coef : 1);
+      options.optimizer.applyGradients(this.variables, grads, options.lr, clipCoefficient(norm, options.maxGradNorm));
       return norm;
     }
     const clipped = clipGradNorm(grads, options.maxGradNorm);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AdamW } from './adamw.js';
-import { globalGradNorm } from './clip-grad-norm.js';
+import { clipCoefficient, globalGradNorm } from './clip-grad-norm.js';
 
 export interface ApplyVariableGradsOptions {
   /** Learning rate of this step (schedule already applied). */
@@ -26,10 +26,8 @@ export function applyVariableGrads(
     if (g) byName.set(name, g);
   }
   const gradNorm = globalGradNorm(byName.values());
-  // Clipping as clip_grad_norm_: every gradient times maxNorm / (norm + 1e-6) when that is below 1 (or NaN),
-  // applied by the optimizer as it reads the gradient instead of as a scaled copy of every gradient.
-  const coef = maxGradNorm > 0 ? Math.min(1, maxGradNorm / (gradNorm + 1e-6)) : 1;
-  optimizer.applyGradients(vars, byName, lr, coef < 1 || Number.isNaN(coef) ? coef : 1);
+  // Clipping as clip_grad_norm_, applied by the optimizer as it reads each gradient instead of as a scaled copy
+  optimizer.applyGradients(vars, byName, lr, maxGradNorm > 0 ? clipCoefficient(gradNorm, maxGradNorm) : 1);
   tf.dispose(Object.values(grads));
   return gradNorm;
 }

@@ -17,6 +17,15 @@ export function globalGradNorm(grads: Iterable<tf.Tensor>): number {
 }
 
 /**
+ * The factor clip_grad_norm_ multiplies every gradient by: maxNorm / (totalNorm + 1e-6) when that is below 1 (NaN
+ * too, as torch propagates it), else exactly 1 (gradients left as they are).
+ */
+export function clipCoefficient(totalNorm: number, maxNorm: number): number {
+  const coef = Math.min(1, maxNorm / (totalNorm + 1e-6));
+  return coef < 1 || Number.isNaN(coef) ? coef : 1;
+}
+
+/**
  * `torch.nn.utils.clip_grad_norm_` with the L2 norm: the total norm is the L2 norm of the per-gradient L2 norms
  * (= over all elements of all gradients); when it exceeds `maxNorm` every gradient is multiplied by
  * maxNorm / (totalNorm + 1e-6). Returns new tensors (the caller disposes them and, separately, its inputs) and
@@ -25,8 +34,8 @@ export function globalGradNorm(grads: Iterable<tf.Tensor>): number {
 export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; totalNorm: number } {
   if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
   const totalNorm = globalGradNorm(grads.values());
-  const coef = Math.min(1, maxNorm / (totalNorm + 1e-6));
+  const coef = clipCoefficient(totalNorm, maxNorm);
   const out = new Map<string, tf.Tensor>();
-  for (const [name, g] of grads) out.set(name, coef < 1 || Number.isNaN(coef) ? tf.tidy(() => g.mul(coef)) : g.clone());
+  for (const [name, g] of grads) out.set(name, coef !== 1 ? tf.tidy(() => g.mul(coef)) : g.clone());
   return { grads: out, totalNorm };
 }
