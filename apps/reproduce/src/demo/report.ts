@@ -1,6 +1,7 @@
 /**
- * The demo's outputs: results.json (the issue's shape), report.md (a table of R@k per iteration with BM25 as
- * iteration 0, reader EM, the has_answer baseline) and an SVG plot of R@k per iteration (hand-written SVG).
+ * The demo's outputs: results.json, report.md (a table per iteration with BM25 as iteration 0: R@k by answer
+ * string, gold-passage R@k, reader EM, the teacher's gold@1; then the baselines) and an SVG plot (hand-written):
+ * retrieval per iteration beside the answers (reader EM) and the teacher.
  */
 
 /** How well the teacher G of a retriever's training points at the gold passage (null where the data has none). */
@@ -14,7 +15,10 @@ export interface TeacherResult {
 export interface IterationResult {
   iteration: number;
   retriever: 'bm25' | 'distilled';
+  /** R@k by DPR has_answer (an answer string among the top k). */
   recall: Record<string, number>;
+  /** R@k of the gold passage (the passage that states the fact); null on data that does not know its gold passages. */
+  gold_recall: Record<string, number> | null;
   reader_em: number | null;
   /** Distilled rows: the scores of the reader that taught this row's retriever (iteration t − 1's reader). */
   teacher: TeacherResult | null;
@@ -28,14 +32,20 @@ export const BASELINE_LABELS = {
 } as const;
 export type BaselineKey = keyof typeof BASELINE_LABELS;
 
+/** A baseline row of results.json. */
+export interface BaselineResult {
+  recall: Record<string, number>;
+  gold_recall: Record<string, number> | null;
+}
+
 /** results.json. Recall values are fractions of the dev questions. */
 export interface DemoResults {
   iterations: IterationResult[];
-  baselines: Partial<Record<BaselineKey, { recall: Record<string, number> }>>;
+  baselines: Partial<Record<BaselineKey, BaselineResult>>;
 }
 
 /**
- * Builds results.json from the evaluate-stage metrics (`dev.recall@k`, `dev.em`), the score stages' teacher
+ * Builds results.json from the evaluate-stage metrics (`dev.recall@k`, `dev.gold_recall@k`, `dev.em`), the score stages' teacher
  * metrics (`dev.gold_at_1`, `dev.gold_questions`) and the baseline branches' evaluate metrics (the pipeline names
  * the has_answer branch 'baseline').
  */
@@ -54,6 +64,9 @@ export function buildResults(
     }
     return r;
   };
+  // every k or none: a file either knows its gold passages or does not
+  const goldRecall = (m: Record<string, number>): Record<string, number> | null =>
+    ks.every((k) => m[`${split}.gold_recall@${k}`] !== undefined) ? Object.fromEntries(ks.map((k) => [String(k), m[`${split}.gold_recall@${k}`]!])) : null;
   const teacherOf = new Map(iterations.map((it) => [it.iteration, it.teacher]));
   const out: DemoResults = {
     iterations: iterations.map(({ iteration, metrics }) => {
@@ -62,6 +75,7 @@ export function buildResults(
         iteration,
         retriever: iteration === 0 ? 'bm25' : 'distilled',
         recall: recall(metrics),
+        gold_recall: goldRecall(metrics),
         reader_em: metrics[`${split}.em`] ?? null,
         teacher: iteration === 0 ? null : { gold_at_1: t?.[`${split}.gold_at_1`] ?? null, questions: t?.[`${split}.gold_questions`] ?? 0 },
       };
@@ -70,67 +84,118 @@ export function buildResults(
   };
   for (const key of Object.keys(BASELINE_LABELS) as BaselineKey[]) {
     const m = baselines[key === 'has_answer' ? 'baseline' : key];
-    if (m) out.baselines[key] = { recall: recall(m) };
+    if (m) out.baselines[key] = { recall: recall(m), gold_recall: goldRecall(m) };
   }
   return out;
 }
 
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : (100 * x).toFixed(1));
 
-/** The markdown table: one row per iteration (with its teacher's gold@1), then the baseline rows. */
+/**
+ * The markdown table: one row per iteration (R@k, gold-passage R@k, reader EM, the teacher's gold@1), then the
+ * baseline rows. The gold columns are left out when no row knows its gold passages (real data).
+ */
 export function resultsTable(r: DemoResults, ks: string[]): string {
-  const head = `| iteration | retriever | ${ks.map((k) => `R@${k}`).join(' | ')} | reader EM | teacher gold@1 |`;
-  const sep = `|---|---|${ks.map(() => '---:').join('|')}|---:|---:|`;
-  const rows = r.iterations.map((it) => `| ${it.iteration} | ${it.retriever} | ${ks.map((k) => pct(it.recall[k])).join(' | ')} | ${pct(it.reader_em)} | ${pct(it.teacher?.gold_at_1)} |`);
+  const withGold = [...r.iterations, ...Object.values(r.baselines)].some((x) => x?.gold_recall);
+  const cols = (x: Pick<IterationResult, 'recall' | 'gold_recall'>): string =>
+    [...ks.map((k) => pct(x.recall[k])), ...(withGold ? ks.map((k) => pct(x.gold_recall?.[k])) : [])].join(' | ');
+  const names = [...ks.map((k) => `R@${k}`), ...(withGold ? ks.map((k) => `gold R@${k}`) : [])];
+  const head = `| iteration | retriever | ${names.join(' | ')} | reader EM | teacher gold@1 |`;
+  const sep = `|---|---|${names.map(() => '---:').join('|')}|---:|---:|`;
+  const rows = r.iterations.map((it) => `| ${it.iteration} | ${it.retriever} | ${cols(it)} | ${pct(it.reader_em)} | ${pct(it.teacher?.gold_at_1)} |`);
   for (const key of Object.keys(BASELINE_LABELS) as BaselineKey[]) {
     const b = r.baselines[key];
-    if (b) rows.push(`| — | ${BASELINE_LABELS[key]} | ${ks.map((k) => pct(b.recall[k])).join(' | ')} | — | — |`);
+    if (b) rows.push(`| — | ${BASELINE_LABELS[key]} | ${cols(b)} | — | — |`);
   }
   return [head, sep, ...rows].join('\n');
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** An SVG line chart of R@k (one line per k) over iterations; the has_answer baseline dashed, the shuffled teacher dotted. */
-export function recallPlotSvg(r: DemoResults, ks: string[], title = 'Retrieval accuracy per iteration (dev)'): string {
-  const W = 640, H = 400, L = 60, R = 170, T = 40, B = 50;
-  const pw = W - L - R, ph = H - T - B;
-  const its = r.iterations.map((i) => i.iteration);
-  const maxIt = Math.max(1, ...its);
+/** A line of a plot panel: its value per iteration (null: no point), or a horizontal line (a baseline). */
+interface Series {
+  label: string;
+  color: string;
+  /** SVG stroke-dasharray; undefined: solid. */
+  dash?: string;
+  values?: Array<[number, number | null]>;
+  level?: number;
+}
+
+/** One panel of the plot: axes 0–100 %, iterations on x, its lines and their legend below the panel. */
+function plotPanel(parts: string[], o: { x0: number; width: number; title: string; ylabel: string; iterations: number[]; series: Series[] }): void {
+  const T = 40, ph = 300, L = o.x0 + 55, pw = o.width - 75;
+  const maxIt = Math.max(1, ...o.iterations);
   const x = (i: number) => L + (pw * i) / maxIt;
   const y = (v: number) => T + ph * (1 - v);
-  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
-  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  parts.push(`<text x="${W / 2 - R / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`);
+  parts.push(`<text x="${L + pw / 2}" y="24" text-anchor="middle" font-size="14">${esc(o.title)}</text>`);
   for (let v = 0; v <= 1.0001; v += 0.2) {
     parts.push(`<line x1="${L}" y1="${y(v).toFixed(1)}" x2="${L + pw}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`);
     parts.push(`<text x="${L - 8}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${Math.round(v * 100)}%</text>`);
   }
-  for (const i of its) {
+  for (const i of o.iterations) {
     parts.push(`<line x1="${x(i).toFixed(1)}" y1="${T + ph}" x2="${x(i).toFixed(1)}" y2="${T + ph + 5}" stroke="#333"/>`);
     parts.push(`<text x="${x(i).toFixed(1)}" y="${T + ph + 20}" text-anchor="middle">${i === 0 ? '0 (BM25)' : i}</text>`);
   }
   parts.push(`<line x1="${L}" y1="${T + ph}" x2="${L + pw}" y2="${T + ph}" stroke="#333"/><line x1="${L}" y1="${T}" x2="${L}" y2="${T + ph}" stroke="#333"/>`);
-  parts.push(`<text x="${L + pw / 2}" y="${H - 10}" text-anchor="middle">iteration</text>`);
-  parts.push(`<text transform="translate(16 ${T + ph / 2}) rotate(-90)" text-anchor="middle">top-k accuracy</text>`);
-  ks.forEach((k, j) => {
-    const color = colors[j % colors.length]!;
-    const pts = r.iterations.map((it) => `${x(it.iteration).toFixed(1)},${y(it.recall[k] ?? 0).toFixed(1)}`);
-    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`);
-    for (const it of r.iterations) parts.push(`<circle cx="${x(it.iteration).toFixed(1)}" cy="${y(it.recall[k] ?? 0).toFixed(1)}" r="3.5" fill="${color}"/>`);
-    const ly = T + 10 + j * 20;
-    parts.push(`<line x1="${L + pw + 15}" y1="${ly}" x2="${L + pw + 40}" y2="${ly}" stroke="${color}" stroke-width="2"/><text x="${L + pw + 46}" y="${ly + 4}">R@${esc(k)} distilled</text>`);
-    const styles: Array<[BaselineKey, string, string]> = [['has_answer', '6 4', 'has_answer'], ['shuffled_teacher', '2 3', 'shuffled G']];
-    styles.forEach(([key, dash, label], m) => {
-      const b = r.baselines[key]?.recall[k];
-      if (b === undefined) return;
-      parts.push(`<line x1="${L}" y1="${y(b).toFixed(1)}" x2="${L + pw}" y2="${y(b).toFixed(1)}" stroke="${color}" stroke-dasharray="${dash}" stroke-width="1.5"/>`);
-      const by = T + 10 + ((1 + m) * ks.length + j) * 20;
-      parts.push(`<line x1="${L + pw + 15}" y1="${by}" x2="${L + pw + 40}" y2="${by}" stroke="${color}" stroke-dasharray="${dash}" stroke-width="1.5"/><text x="${L + pw + 46}" y="${by + 4}">R@${esc(k)} ${label}</text>`);
-    });
+  parts.push(`<text x="${L + pw / 2}" y="${T + ph + 40}" text-anchor="middle">iteration</text>`);
+  parts.push(`<text transform="translate(${o.x0 + 14} ${T + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.ylabel)}</text>`);
+  o.series.forEach((s, j) => {
+    const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
+    if (s.level !== undefined) {
+      parts.push(`<line x1="${L}" y1="${y(s.level).toFixed(1)}" x2="${L + pw}" y2="${y(s.level).toFixed(1)}" stroke="${s.color}"${dash} stroke-width="1.5"/>`);
+    } else {
+      const pts = (s.values ?? []).filter((p): p is [number, number] => p[1] !== null);
+      parts.push(`<polyline fill="none" stroke="${s.color}"${dash} stroke-width="2" points="${pts.map(([i, v]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`);
+      for (const [i, v] of pts) parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3.5" fill="${s.color}"/>`);
+    }
+    // legend: two columns under the panel
+    const lx = L + (j % 2) * (pw / 2), ly = T + ph + 62 + Math.floor(j / 2) * 18;
+    parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 25}" y2="${ly}" stroke="${s.color}"${dash} stroke-width="2"/><text x="${lx + 31}" y="${ly + 4}">${esc(s.label)}</text>`);
   });
+}
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+const BASELINE_STYLES: Array<[BaselineKey, string, string]> = [['has_answer', '6 4', 'has_answer'], ['shuffled_teacher', '2 3', 'shuffled G']];
+
+/**
+ * The SVG plot: left, R@k by answer string per iteration (one line per k; the has_answer baseline dashed, the
+ * shuffled teacher dotted); right, what the retrieval is for — the reader's exact match per iteration, beside the
+ * gold-passage R@k (middle k) with the baselines' and the teacher's gold@1 (where the data knows gold passages).
+ */
+export function recallPlotSvg(r: DemoResults, ks: string[], title = 'Retrieval and answers per iteration (dev)'): string {
+  const W = 1000, P = 500;
+  const its = r.iterations.map((i) => i.iteration);
+  const per = (f: (it: IterationResult) => number | null | undefined): Array<[number, number | null]> => r.iterations.map((it) => [it.iteration, f(it) ?? null]);
+  const left: Series[] = [];
+  ks.forEach((k, j) => {
+    const color = COLORS[j % COLORS.length]!;
+    left.push({ label: `R@${k} distilled`, color, values: per((it) => it.recall[k]) });
+    for (const [key, dash, label] of BASELINE_STYLES) {
+      const b = r.baselines[key]?.recall[k];
+      if (b !== undefined) left.push({ label: `R@${k} ${label}`, color, dash, level: b });
+    }
+  });
+  const gk = ks.includes('5') ? '5' : ks[Math.floor(ks.length / 2)]!;
+  const right: Series[] = [{ label: 'reader EM', color: '#000000', values: per((it) => it.reader_em) }];
+  if (r.iterations.some((it) => it.gold_recall)) {
+    right.push({ label: `gold R@${gk} distilled`, color: COLORS[1]!, values: per((it) => it.gold_recall?.[gk]) });
+    for (const [key, dash, label] of BASELINE_STYLES) {
+      const b = r.baselines[key]?.gold_recall?.[gk];
+      if (b !== undefined) right.push({ label: `gold R@${gk} ${label}`, color: COLORS[1]!, dash, level: b });
+    }
+  }
+  if (r.iterations.some((it) => typeof it.teacher?.gold_at_1 === 'number')) {
+    right.push({ label: 'teacher gold@1', color: COLORS[4]!, dash: '8 3 2 3', values: per((it) => it.teacher?.gold_at_1) });
+  }
+  const rows = Math.ceil(Math.max(left.length, right.length) / 2);
+  const H = 400 + rows * 18 + 10;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  parts.push(`<title>${esc(title)}</title>`);
+  plotPanel(parts, { x0: 0, width: P, title: 'Retrieval: top-k accuracy by answer string', ylabel: 'R@k', iterations: its, series: left });
+  plotPanel(parts, { x0: P, width: P, title: 'Answers: reader exact match, gold passage', ylabel: '%', iterations: its, series: right });
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }
@@ -149,11 +214,11 @@ export function reportMarkdown(r: DemoResults, ks: string[], info: { seed: numbe
     '# fidkd demo: distilling the reader into the retriever on the synthetic world',
     '',
     `seed ${info.seed}, loss ${info.loss}, ${info.iterations} iteration(s), backend ${info.backend}, ${wall}.`,
-    'Top-k accuracy (R@k, %) of the dev questions by DPR has_answer; iteration 0 is BM25 (D⁰); reader EM (%) of the reader trained on that iteration\'s passages; teacher gold@1 (%): how often the scores G that trained the row\'s retriever put the gold passage first.',
+    'Top-k accuracy (R@k, %) of the dev questions by DPR has_answer; gold R@k (%): the passage that states the asked fact among the top k (where the data knows it); iteration 0 is BM25 (D⁰); reader EM (%) of the reader trained on that iteration\'s passages; teacher gold@1 (%): how often the scores G that trained the row\'s retriever put the gold passage first.',
     '',
     resultsTable(r, ks),
     '',
-    '![R@k per iteration](recall.svg)',
+    '![Retrieval and answers per iteration](recall.svg)',
     '',
   ];
   if (first && last && last !== first) {
@@ -165,6 +230,16 @@ export function reportMarkdown(r: DemoResults, ks: string[], info: { seed: numbe
       return b === undefined ? [] : [`${signed(100 * ((last.recall[k] ?? 0) - b))} points vs the ${BASELINE_LABELS[key]}`];
     });
     lines.push(`R@${k}: ${signed(gain)} points vs BM25 after ${last.iteration} iteration(s)${vs.length ? `; ${vs.join('; ')}` : ''}.`);
+    if (last.gold_recall && first.gold_recall) {
+      const gvs = (Object.keys(BASELINE_LABELS) as BaselineKey[]).flatMap((key) => {
+        const b = r.baselines[key]?.gold_recall?.[k];
+        return b === undefined ? [] : [`${signed(100 * ((last.gold_recall![k] ?? 0) - b))} points vs the ${BASELINE_LABELS[key]}`];
+      });
+      lines.push('', `gold R@${k}: ${signed(100 * ((last.gold_recall[k] ?? 0) - (first.gold_recall[k] ?? 0)))} points vs BM25${gvs.length ? `; ${gvs.join('; ')}` : ''}.`);
+    }
+    if (last.reader_em !== null && first.reader_em !== null) {
+      lines.push('', `Reader EM: ${pct(first.reader_em)} % on BM25's passages → ${pct(last.reader_em)} % on iteration ${last.iteration}'s (${signed(100 * (last.reader_em - first.reader_em))} points).`);
+    }
     const g = last.teacher?.gold_at_1;
     if (g !== null && g !== undefined) {
       lines.push('', `Teacher: the reader's highest relevance score G is on the gold passage for ${pct(g)} % of the ${last.teacher!.questions} dev questions whose gold passage it reads (chance: 1 / n_context).`);

@@ -31,5 +31,6 @@ export const PRETRAIN_READER_DEFAULTS: ReaderPretrainingConfig = {
     checkpoint_every: 100,
     eval_every: 100,
     eval_questions: 200,
+    eval_contexts: ['namesakes'],
   },
 };

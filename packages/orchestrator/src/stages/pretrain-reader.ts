@@ -39,12 +39,18 @@ export interface PretrainReaderConfig {
   /** Held-out evaluation every this many steps (0: never). */
   eval_every: number;
   eval_questions: number;
+  /**
+   * Further held-out sets, one per kind of other passages, reported as `heldout_<kind>_em` / `_gold_at_1` beside
+   * the held-out set of `contexts` itself (default ['namesakes']: can the reader tell the subject from namesakes,
+   * which the contexts of a question retrieved by a dense retriever ask of it).
+   */
+  eval_contexts?: ClozeContexts[];
 }
 
-async function clozeWorld(c: PretrainReaderConfig, seed: number): Promise<FidExample[]> {
+async function clozeWorld(c: PretrainReaderConfig, seed: number, contexts = c.contexts): Promise<FidExample[]> {
   const w = generateSyntheticWorld({ ...c.world, seed });
   const index = await Bm25Index.build(w.passages, { k1: c.bm25.k1, b: c.bm25.b });
-  return clozeExamples(w.passages, index, { nContext: c.n_context, seed, contexts: c.contexts });
+  return clozeExamples(w.passages, index, { nContext: c.n_context, seed, contexts });
 }
 
 /** The example with n of its passages: one passage that answers kept, at a seeded random position. */
@@ -70,14 +76,17 @@ export async function pretrainReaderStage(ctx: StageContext<PretrainReaderConfig
   const train: FidExample[] = [];
   for (const seed of c.worlds) train.push(...(await clozeWorld(c, seed)));
   const heldOut = (await clozeWorld(c, c.eval_world)).slice(0, c.eval_questions);
-  ctx.log(`${train.length} cloze examples from ${c.worlds.length} worlds, ${heldOut.length} held out`);
+  const evalKinds = c.eval_contexts ?? ['namesakes'];
+  const heldOutByKind: Array<[ClozeContexts, FidExample[]]> = [];
+  for (const kind of evalKinds) heldOutByKind.push([kind, (await clozeWorld(c, c.eval_world, kind)).slice(0, c.eval_questions)]);
+  ctx.log(`${train.length} cloze examples from ${c.worlds.length} worlds, ${heldOut.length} held out (+ ${evalKinds.join(', ')})`);
   const nAt = (step: number): number => c.n_context_schedule.find(([until]) => step < until)?.[1] ?? c.n_context;
   const schedule = scheduleOf({ ...c, scheduler: 'linear' });
-  const evaluate = async (reader: FiDReader): Promise<{ em: number; gold_at_1: number }> => {
+  const evaluate = async (reader: FiDReader, examples: FidExample[]): Promise<{ em: number; gold_at_1: number }> => {
     let em = 0;
     const scored: FidExample[] = [];
-    for (let s = 0; s < heldOut.length; s += 50) {
-      const chunk = heldOut.slice(s, s + 50);
+    for (let s = 0; s < examples.length; s += 50) {
+      const chunk = examples.slice(s, s + 50);
       const b = await readerBatch(tokenizer, chunk, undefined, c);
       const g = reader.generate(b, { maxNewTokens: c.answer_maxlength });
       const answers = await decodeAnswers(tokenizer, g.ids, g.batchSize, g.length);
@@ -87,9 +96,10 @@ export async function pretrainReaderStage(ctx: StageContext<PretrainReaderConfig
         scored.push({ ...q, ctxs: q.ctxs.slice(0, c.n_context).map((p, j) => ({ ...p, score: G[i * c.n_context + j]! })) });
       });
     }
-    return { em: em / heldOut.length, gold_at_1: teacherGoldAt1(scored).gold_at_1 ?? 0 };
+    return { em: em / examples.length, gold_at_1: teacherGoldAt1(scored).gold_at_1 ?? 0 };
   };
   let last = { em: 0, gold_at_1: 0 };
+  let lastByKind: Record<string, number> = {};
   // `init`: continue from an earlier pretrained reader (a second phase with other settings)
   const create = (): FiDReader => {
     if (!ctx.inputs.init) return FiDReader.create({ vocab_size: tokenizerVocabSize(tokenizer), ...c.model } as Parameters<typeof FiDReader.create>[0], { seed: c.seed });
@@ -107,12 +117,20 @@ export async function pretrainReaderStage(ctx: StageContext<PretrainReaderConfig
     const { loss, gradNorm } = reader.trainStep(await readerBatch(tokenizer, qs, qs.map((q) => q.target!), { ...c, n_context: n }), { optimizer, lr, maxGradNorm: c.clip });
     const info: Record<string, number> = { loss, lr, n_context: n };
     if (c.eval_every > 0 && ((step + 1) % c.eval_every === 0 || step + 1 === c.total_steps)) {
-      last = await evaluate(reader);
+      last = await evaluate(reader, heldOut);
       info.heldout_em = last.em;
       info.heldout_gold_at_1 = last.gold_at_1;
-      ctx.log(`step ${step + 1}: held-out cloze EM ${last.em.toFixed(3)}, gold@1 ${last.gold_at_1.toFixed(3)} (n_context ${c.n_context})`);
+      const parts = [`held-out cloze EM ${last.em.toFixed(3)}, gold@1 ${last.gold_at_1.toFixed(3)}`];
+      lastByKind = {};
+      for (const [kind, examples] of heldOutByKind) {
+        const r = await evaluate(reader, examples);
+        lastByKind[`heldout_${kind}_em`] = info[`heldout_${kind}_em`] = r.em;
+        lastByKind[`heldout_${kind}_gold_at_1`] = info[`heldout_${kind}_gold_at_1`] = r.gold_at_1;
+        parts.push(`${kind}: EM ${r.em.toFixed(3)}, gold@1 ${r.gold_at_1.toFixed(3)}`);
+      }
+      ctx.log(`step ${step + 1}: ${parts.join('; ')} (n_context ${c.n_context})`);
     }
     return { loss, gradNorm, info };
   });
-  return { train_loss: trainLoss, steps: c.total_steps, examples: train.length, heldout_em: last.em, heldout_gold_at_1: last.gold_at_1 };
+  return { train_loss: trainLoss, steps: c.total_steps, examples: train.length, heldout_em: last.em, heldout_gold_at_1: last.gold_at_1, ...lastByKind };
 }
