@@ -123,7 +123,7 @@ interface Series {
 }
 
 /** One panel of the plot: axes 0–100 %, iterations on x, its lines and their legend below the panel. */
-function plotPanel(parts: string[], o: { x0: number; width: number; title: string; ylabel: string; iterations: number[]; series: Series[] }): void {
+function plotPanel(parts: string[], o: { x0: number; width: number; title: string; ylabel: string; iterations: number[]; series: Series[]; columns: number }): void {
   const T = 40, ph = 300, L = o.x0 + 55, pw = o.width - 75;
   const maxIt = Math.max(1, ...o.iterations);
   const x = (i: number) => L + (pw * i) / maxIt;
@@ -149,8 +149,8 @@ function plotPanel(parts: string[], o: { x0: number; width: number; title: strin
       parts.push(`<polyline fill="none" stroke="${s.color}"${dash} stroke-width="2" points="${pts.map(([i, v]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`);
       for (const [i, v] of pts) parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3.5" fill="${s.color}"/>`);
     }
-    // legend: two columns under the panel
-    const lx = L + (j % 2) * (pw / 2), ly = T + ph + 62 + Math.floor(j / 2) * 18;
+    // legend under the panel, `columns` entries a row
+    const lx = L - 40 + (j % o.columns) * ((pw + 40) / o.columns), ly = T + ph + 62 + Math.floor(j / o.columns) * 18;
     parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 25}" y2="${ly}" stroke="${s.color}"${dash} stroke-width="2"/><text x="${lx + 31}" y="${ly + 4}">${esc(s.label)}</text>`);
   });
 }
@@ -188,14 +188,16 @@ export function recallPlotSvg(r: DemoResults, ks: string[], title = 'Retrieval a
   if (r.iterations.some((it) => typeof it.teacher?.gold_at_1 === 'number')) {
     right.push({ label: 'teacher gold@1', color: COLORS[4]!, dash: '8 3 2 3', values: per((it) => it.teacher?.gold_at_1) });
   }
-  const rows = Math.ceil(Math.max(left.length, right.length) / 2);
+  // left: a legend row per k (distilled, then its baselines); right: two columns
+  const leftColumns = Math.max(1, Math.round(left.length / ks.length));
+  const rows = Math.max(Math.ceil(left.length / leftColumns), Math.ceil(right.length / 2));
   const H = 400 + rows * 18 + 10;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   parts.push(`<title>${esc(title)}</title>`);
-  plotPanel(parts, { x0: 0, width: P, title: 'Retrieval: top-k accuracy by answer string', ylabel: 'R@k', iterations: its, series: left });
-  plotPanel(parts, { x0: P, width: P, title: 'Answers: reader exact match, gold passage', ylabel: '%', iterations: its, series: right });
+  plotPanel(parts, { x0: 0, width: P, title: 'Retrieval: top-k accuracy by answer string', ylabel: 'R@k', iterations: its, series: left, columns: leftColumns });
+  plotPanel(parts, { x0: P, width: P, title: 'Answers: reader exact match, gold passage', ylabel: '%', iterations: its, series: right, columns: 2 });
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }
