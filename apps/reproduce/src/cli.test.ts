@@ -129,7 +129,7 @@ test('pretrain-reader: a resumable run that exports the reader, its fixed vocabu
   expect(readFileSync(join(phase2, 'tokenizer.json')).equals(readFileSync(join(exported, 'tokenizer.json')))).toBe(true);
   const bad = await run([...args.map((a) => (a === out ? `${out}-3` : a)), '--set', 'reader.contexts=mixed']);
   expect(bad.code).toBe(2);
-  expect(bad.stderr).toMatch(/reader\.contexts must be one of subject, cloze, namesakes or a non-empty list of them \(got "mixed"\)/);
+  expect(bad.stderr).toMatch(/reader\.contexts must be one of subject, cloze, namesakes, restated or a non-empty list of them \(got "mixed"\)/);
 });
 
 test('demo defaults: the reader starts from the shipped pretrained checkpoint with its vocabulary; empty paths unset them', () => {

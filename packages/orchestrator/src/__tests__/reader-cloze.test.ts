@@ -64,6 +64,32 @@ test("clozeExamples with 'namesakes' contexts: the source among other people's p
   const ownOthers = mixed.map((e) => e.ctxs.filter((c) => c.title === byId.get(e.id.replace(/^cloze-/, ''))!.title).length);
   expect(ownOthers.filter((k) => k === 1).length).toBeGreaterThan(0.3 * mixed.length);
   expect(ownOthers.filter((k) => k > 1).length).toBeGreaterThan(0.3 * mixed.length);
-  expect(() => clozeExamples(w.passages, index, { nContext: 6, seed: 3, contexts: ['nope' as 'subject'] })).toThrow(/contexts must be one of subject, cloze, namesakes or a non-empty list of them \(got \["nope"\]\)/);
+  expect(() => clozeExamples(w.passages, index, { nContext: 6, seed: 3, contexts: ['nope' as 'subject'] })).toThrow(/contexts must be one of subject, cloze, namesakes, restated or a non-empty list of them \(got \["nope"\]\)/);
   expect(() => clozeExamples(w.passages, index, { nContext: 6, seed: 3, contexts: [] })).toThrow(/non-empty list of them \(got \[\]\)/);
+});
+
+test("clozeExamples with 'restated' contexts: the subject's restatement in other words among other people's passages", async () => {
+  const w = generateSyntheticWorld({ seed: 7, numEntities: 60, numTrain: 10, numDev: 5, numTest: 5, restateRate: 0.5 });
+  const index = await Bm25Index.build(w.passages, { k1: 0.9, b: 0.4 });
+  const byId = new Map(w.passages.map((p) => [p.id, p]));
+  const ex = clozeExamples(w.passages, index, { nContext: 6, seed: 3, contexts: 'restated' });
+  let restated = 0;
+  for (const e of ex) {
+    const source = byId.get(e.id.replace(/^cloze-/, ''))!;
+    expect(e.ctxs).toHaveLength(6);
+    expect(e.gold_passage_ids).toHaveLength(1);
+    const gold = byId.get(e.gold_passage_ids![0]!)!;
+    expect(gold.title).toBe(source.title);
+    expect(gold.text).toContain(e.target!);
+    // the gold passage is the only one of the subject's among the contexts
+    expect(e.ctxs.filter((c) => c.title === source.title).map((c) => c.id)).toEqual([gold.id]);
+    if (gold.id !== source.id) {
+      restated++;
+      expect(gold.text).not.toBe(source.text);
+    }
+  }
+  // every cloze whose fact is stated twice is answered from the other statement; the rest fall back to 'namesakes'
+  expect(restated).toBeGreaterThan(0.2 * ex.length);
+  expect(restated).toBeLessThan(ex.length);
+  expect(clozeExamples(w.passages, index, { nContext: 6, seed: 3, contexts: 'restated' })).toEqual(ex);
 });

@@ -20,15 +20,17 @@ export interface ClozeOptions {
    * Where the other passages come from: 'subject' (default) — BM25 for the subject's name, so the relation words
    * pick the answer; 'cloze' — BM25 for the cloze itself (the subject's other passages first, then namesakes');
    * 'namesakes' — BM25 for the cloze with the subject's other passages left out, so only the name picks the answer
-   * (what a question meets among passages a dense retriever brings: one relation, many namesakes). A list: each
-   * cloze draws one of its kinds at random.
+   * (what a question meets among passages a dense retriever brings: one relation, many namesakes); 'restated' — as
+   * 'namesakes', but the source replaced by the subject's restatement of the fact in other words (clozes without one
+   * take 'namesakes'), so the answer needs the name and the paraphrase at once, as a real question over a dense
+   * retriever's passages does. A list: each cloze draws one of its kinds at random.
    */
   contexts?: ClozeContexts | readonly ClozeContexts[];
 }
 
 /** The kinds of other passages of a cloze (see ClozeOptions.contexts). */
-export const CLOZE_CONTEXTS: readonly ClozeContexts[] = ['subject', 'cloze', 'namesakes'];
-export type ClozeContexts = 'subject' | 'cloze' | 'namesakes';
+export const CLOZE_CONTEXTS: readonly ClozeContexts[] = ['subject', 'cloze', 'namesakes', 'restated'];
+export type ClozeContexts = 'subject' | 'cloze' | 'namesakes' | 'restated';
 
 /**
  * The kinds a `contexts` setting names, as a non-empty list (absent: ['subject']); a ConfigError naming `key`
@@ -73,25 +75,43 @@ export function clozeExamples(passages: readonly Passage[], index: Bm25Index, o:
     // The other passages are what BM25 finds for the subject's name (its own other passages first, then
     // namesakes'), as a question about the subject retrieves them: the cloze's relation words, not the name, pick
     // the answering passage among them.
-    const kind = kinds.length === 1 ? kinds[0]! : rng.pick(kinds);
-    let hits = index.search(kind === 'subject' ? p.title : cloze.question, kind === 'namesakes' ? 4 * o.nContext : o.nContext + 1)
+    let kind = kinds.length === 1 ? kinds[0]! : rng.pick(kinds);
+    // The subject's other statements of the same city (restatements in other words).
+    const restatementsOf = (ids: readonly string[]) =>
+      ids.filter((id) => id !== p.id && byId.get(id)!.title === p.title && clozes[ordinal.get(id)!]?.answer === cloze.answer);
+    let restatements: string[] = [];
+    if (kind === 'restated') {
+      restatements = restatementsOf(index.search(p.title, 4 * o.nContext).map((h) => h.id));
+      if (!restatements.length) kind = 'namesakes';
+    }
+    const otherPeople = kind === 'namesakes' || kind === 'restated';
+    let hits = index.search(kind === 'subject' ? p.title : cloze.question, otherPeople ? 4 * o.nContext : o.nContext + 1)
       .map((h) => h.id).filter((id) => id !== p.id);
-    if (kind === 'namesakes') {
+    if (otherPeople) {
       hits = hits.filter((id) => byId.get(id)!.title !== p.title);
       // (a small world may not have n − 1 other people's passages that share a word with the cloze: skipped)
       if (hits.length < o.nContext - 1) return;
     }
-    // When another passage about the same subject names the same city (a restatement, in other words), half of
-    // the time the cloze must be answered from it: the source passage is left out.
-    const alsoStating = hits.filter((id) => byId.get(id)!.title === p.title && clozes[ordinal.get(id)!]?.answer === cloze.answer);
-    const dropSource = alsoStating.length > 0 && rng.chance(o.dropSourceRate ?? 0.5);
-    const ids = hits.slice(0, o.nContext - (dropSource ? 0 : 1));
-    if (!dropSource) ids.splice(rng.int(ids.length + 1), 0, p.id);
+    let ids: string[];
+    let gold: string[];
+    if (kind === 'restated') {
+      ids = hits.slice(0, o.nContext - 1);
+      ids.splice(rng.int(ids.length + 1), 0, restatements[0]!);
+      gold = [restatements[0]!];
+    } else {
+      // When another passage about the same subject names the same city (a restatement, in other words), half of
+      // the time the cloze must be answered from it: the source passage is left out.
+      const alsoStating = restatementsOf(hits);
+      const dropSource = alsoStating.length > 0 && rng.chance(o.dropSourceRate ?? 0.5);
+      ids = hits.slice(0, o.nContext - (dropSource ? 0 : 1));
+      if (!dropSource) ids.splice(rng.int(ids.length + 1), 0, p.id);
+      // (a restatement ranked just past the n kept passages leaves none that answers: rare, and kept as noise)
+      gold = dropSource ? alsoStating.filter((id) => ids.includes(id)) : [p.id];
+    }
     out.push({
       id: `cloze-${p.id}`, question: cloze.question, answers: [cloze.answer], target: cloze.answer,
       ctxs: ids.map((id) => ({ id, title: byId.get(id)!.title, text: byId.get(id)!.text })),
-      // (a restatement ranked just past the n kept passages leaves none that answers: rare, and kept as noise)
-      gold_passage_ids: dropSource ? alsoStating.filter((id) => ids.includes(id)) : [p.id],
+      gold_passage_ids: gold,
     });
   });
   return out;
