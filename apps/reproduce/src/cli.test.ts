@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +127,15 @@ test('pretrain-reader: a resumable run that exports the reader, its fixed vocabu
   expect(second).toEqual({ code: 0, stderr: '' });
   expect(readFileSync(join(phase2, 'model.safetensors')).equals(model)).toBe(false);
   expect(readFileSync(join(phase2, 'tokenizer.json')).equals(readFileSync(join(exported, 'tokenizer.json')))).toBe(true);
+  // the export carries how each earlier phase was made
+  expect(readFileSync(join(phase2, 'phases', 'phase-1-config.json'), 'utf8')).toBe(readFileSync(join(exported, 'pretrain-config.json'), 'utf8'));
+  expect(readFileSync(join(phase2, 'phases', 'phase-1-metrics.jsonl'), 'utf8')).toBe(readFileSync(join(exported, 'metrics.jsonl'), 'utf8'));
+  expect(JSON.parse(readFileSync(join(phase2, 'pretrain-config.json'), 'utf8')).reader.contexts).toEqual(['subject', 'namesakes']);
+  const phase3 = join(dir, 'pretrained-3');
+  const third = await run([...args.map((a) => (a === out ? `${out}-4` : a === exported ? phase3 : a)), '--init', phase2, '--set', 'reader.contexts=restated']);
+  expect(third).toEqual({ code: 0, stderr: '' });
+  expect(readdirSync(join(phase3, 'phases')).sort()).toEqual(['phase-1-config.json', 'phase-1-metrics.jsonl', 'phase-2-config.json', 'phase-2-metrics.jsonl']);
+  expect(readFileSync(join(phase3, 'phases', 'phase-2-config.json'), 'utf8')).toBe(readFileSync(join(phase2, 'pretrain-config.json'), 'utf8'));
   const bad = await run([...args.map((a) => (a === out ? `${out}-3` : a)), '--set', 'reader.contexts=mixed']);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/reader\.contexts must be one of subject, cloze, namesakes, restated or a non-empty list of them \(got "mixed"\)/);

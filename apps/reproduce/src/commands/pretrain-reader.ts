@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { clozeContextKinds, readerPretrainingStages, writeFileAtomic, writeJsonAtomic } from '@fidkd/orchestrator';
@@ -21,7 +21,9 @@ interface PretrainReaderOptions {
 /**
  * `fidkd pretrain-reader`: the demo's reader starts pretrained, as the paper's T5 does. Self-supervised cloze
  * pretraining over synthetic worlds of seeds no demo uses (see @fidkd/orchestrator pretrain-reader), resumable;
- * `--export DIR` copies the reader (config.json, model.safetensors, tokenizer.json) and the run's log there.
+ * `--export DIR` copies the reader (config.json, model.safetensors, tokenizer.json) and the run's log there; when
+ * `--init` names an earlier export, its phases' settings and logs come along in `phases/` (phase-1-…, phase-2-…),
+ * so a checkpoint made in several phases ships how each was made.
  */
 export function registerPretrainReader(program: Command): void {
   program
@@ -58,6 +60,7 @@ export function registerPretrainReader(program: Command): void {
             ...['config.json', 'model.safetensors', 'tokenizer.json'].map((f): [string, string] => [join(reader, f), f]),
             [join(out, 'metrics.jsonl'), 'metrics.jsonl'], [join(out, 'resolved-config.json'), 'pretrain-config.json'],
           ];
+          if (opts.init) files.push(...earlierPhases(resolve(opts.init)));
           for (const [from, to] of files) writeFileAtomic(join(dest, to), readFileSync(from));
           process.stdout.write(`exported to ${dest}\n`);
         }
@@ -65,4 +68,21 @@ export function registerPretrainReader(program: Command): void {
         release();
       }
     }));
+}
+
+/**
+ * The settings and logs of the phases that made an exported reader (`phases/phase-K-config.json`,
+ * `phases/phase-K-metrics.jsonl`): those it carries, then its own as the next phase. A directory that is not an
+ * export (no pretrain-config.json) carries none.
+ */
+function earlierPhases(init: string): Array<[string, string]> {
+  if (!existsSync(join(init, 'pretrain-config.json'))) return [];
+  const dir = join(init, 'phases');
+  const carried = existsSync(dir) ? readdirSync(dir).filter((f) => /^phase-\d+-(config\.json|metrics\.jsonl)$/.test(f)).sort() : [];
+  const k = new Set(carried.map((f) => f.split('-')[1])).size + 1;
+  return [
+    ...carried.map((f): [string, string] => [join(dir, f), join('phases', f)]),
+    [join(init, 'pretrain-config.json'), join('phases', `phase-${k}-config.json`)],
+    [join(init, 'metrics.jsonl'), join('phases', `phase-${k}-metrics.jsonl`)],
+  ];
 }
