@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import {
   AdamW, BackendUnavailableError, applyClippedGradients, backendLines, backendRecord, canReadSync, initBackend, readNumbers,
-  runReadTaskSync, variablesToStateDict, variablesToStateDictAsync, type BackendReport,
+  runReadTaskSync, variablesToStateDict, variablesToStateDictAsync, type BackendReport, type ReadTask,
 } from '../index.js';
 
 let report: BackendReport;
@@ -56,7 +56,7 @@ test('values stay on the device until read: one read for loss and norm; sync rea
   // a sync run is refused before the task starts: it computes nothing and holds nothing
   const before = tf.memory().numTensors;
   let started = false;
-  function* task() {
+  function* task(): ReadTask<number> {
     started = true;
     const held = tf.ones([2000]);
     try {
