@@ -38,6 +38,18 @@ interface Run {
   passages: Float32Array;
   questions: Float32Array;
   leaked: number;
+  /** Tensor read-backs (data / dataSync calls) in each training step. */
+  readsPerStep: number[];
+}
+
+// Every read-back counted: a training step on a GPU should read once, at its end (loss and norm together).
+let reads = 0;
+for (const m of ['data', 'dataSync'] as const) {
+  const original = tf.Tensor.prototype[m] as (...a: unknown[]) => unknown;
+  (tf.Tensor.prototype as unknown as Record<string, unknown>)[m] = function (this: tf.Tensor, ...a: unknown[]) {
+    reads++;
+    return original.apply(this, a);
+  };
 }
 
 async function train(backend: 'cpu' | 'webgpu'): Promise<Run> {
@@ -45,10 +57,13 @@ async function train(backend: 'cpu' | 'webgpu'): Promise<Run> {
   const model = BiEncoder.create(config, { seed: 4 });
   const options = { lr: 3e-3, dropout: false, maxGradNorm: 1, loss: 'kl_repo' as const };
   const losses: number[] = [];
+  const readsPerStep: number[] = [];
   const norms: number[] = [];
   let tensors = 0;
   for (let s = 0; s < 3; s++) {
+    const readsBefore = reads;
     const r = await model.trainStepAsync(step(s), options);
+    readsPerStep.push(reads - readsBefore);
     losses.push(r.loss);
     norms.push(r.gradNorm);
     if (s === 0) tensors = tf.memory().numTensors;
@@ -60,7 +75,7 @@ async function train(backend: 'cpu' | 'webgpu'): Promise<Run> {
   const questions = await model.embedQuestions(probe.questions);
   const weights = new Map([...(await model.stateDictAsync())].map(([k, v]) => [k, v.data as Float32Array]));
   model.dispose();
-  return { losses, norms, weights, scores, passages, questions, leaked };
+  return { losses, norms, weights, scores, passages, questions, leaked, readsPerStep };
 }
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
@@ -75,7 +90,7 @@ let gpu: Run;
 beforeAll(async () => {
   cpu = await train('cpu');
   gpu = await train('webgpu'); // fails here, naming what to install, where Dawn finds no adapter
-});
+}, 600_000); // seconds on an idle machine; minutes when the 2 cores are shared
 
 afterAll(async () => {
   await tf.setBackend('cpu');
@@ -90,6 +105,7 @@ test('KL training steps on webgpu equal the cpu ones (losses, gradient norms, we
   expect([...gpu.weights.keys()]).toEqual([...cpu.weights.keys()]);
   for (const [name, w] of cpu.weights) expect({ name, close: maxAbs(w, gpu.weights.get(name)!) < 1e-5 }).toEqual({ name, close: true });
   expect(gpu.leaked).toBe(0);
+  expect(gpu.readsPerStep).toEqual([1, 1, 1]); // loss and gradient norm in one read, at the end of the step
 });
 
 test('scores and embeddings of the trained model on webgpu equal the cpu ones', () => {

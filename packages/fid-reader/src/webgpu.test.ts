@@ -36,6 +36,18 @@ interface Run {
   margins: Float32Array;
   scores: Float32Array;
   leaked: number;
+  /** Tensor read-backs (data / dataSync calls) in each training step. */
+  readsPerStep: number[];
+}
+
+// Every read-back counted: a training step on a GPU should read once, at its end (loss and norm together).
+let reads = 0;
+for (const m of ['data', 'dataSync'] as const) {
+  const original = tf.Tensor.prototype[m] as (...a: unknown[]) => unknown;
+  (tf.Tensor.prototype as unknown as Record<string, unknown>)[m] = function (this: tf.Tensor, ...a: unknown[]) {
+    reads++;
+    return original.apply(this, a);
+  };
 }
 
 async function train(backend: 'cpu' | 'webgpu'): Promise<Run> {
@@ -43,10 +55,13 @@ async function train(backend: 'cpu' | 'webgpu'): Promise<Run> {
   const reader = FiDReader.create(config, { seed: 3 });
   const optimizer = new AdamW({ lr: 3e-3, weightDecay: 0.01 });
   const losses: number[] = [];
+  const readsPerStep: number[] = [];
   const norms: (number | undefined)[] = [];
   let tensors = 0;
   for (let step = 0; step < 3; step++) {
+    const readsBefore = reads;
     const r = await reader.trainStepAsync(batch(step), { optimizer, lr: 3e-3, maxGradNorm: 1 });
+    readsPerStep.push(reads - readsBefore);
     losses.push(r.loss);
     norms.push(r.gradNorm);
     if (step === 0) tensors = tf.memory().numTensors; // the optimizer's moments exist from step 1 on
@@ -62,7 +77,7 @@ async function train(backend: 'cpu' | 'webgpu'): Promise<Run> {
   const weights = new Map([...(await reader.stateDictAsync())].map(([k, v]) => [k, v.data as Float32Array]));
   optimizer.dispose();
   reader.dispose();
-  return { losses, norms, accumulated: { loss, norm }, weights, ids: gen.ids, margins: gen.margins!, scores, leaked };
+  return { losses, norms, accumulated: { loss, norm }, weights, ids: gen.ids, margins: gen.margins!, scores, leaked, readsPerStep };
 }
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
@@ -77,7 +92,7 @@ let gpu: Run;
 beforeAll(async () => {
   cpu = await train('cpu');
   gpu = await train('webgpu'); // fails here, naming what to install, where Dawn finds no adapter
-});
+}, 600_000); // seconds on an idle machine; minutes when the 2 cores are shared
 
 afterAll(async () => {
   await tf.setBackend('cpu');
@@ -94,6 +109,7 @@ test('training steps on webgpu equal the cpu ones (losses, gradient norms, weigh
   expect([...gpu.weights.keys()]).toEqual([...cpu.weights.keys()]);
   for (const [name, w] of cpu.weights) expect({ name, diff: maxAbs(w, gpu.weights.get(name)!) < 1e-5 }).toEqual({ name, diff: true });
   expect(gpu.leaked).toBe(0);
+  expect(gpu.readsPerStep).toEqual([1, 1, 1]); // loss and gradient norm in one read, at the end of the step
 });
 
 test('greedy generation and relevance scores on webgpu equal the cpu ones', () => {
