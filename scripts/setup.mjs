@@ -4,12 +4,14 @@
 //   2. `npm ci` when node_modules is missing or older than package-lock.json;
 //   3. native addons: faiss-node from its npm source against the system libfaiss (@fidkd/faiss-index's recipe),
 //      and @fidkd/tfjs-blas;
-//   4. the TypeScript build (turbo, cached).
+//   4. the TypeScript build (turbo, cached);
+//   5. Mesa >= 24's software Vulkan driver for the webgpu backend's tests (scripts/setup-mesa-vulkan.mjs).
 // Uses only Node built-ins: it runs before node_modules exists. Each step skips itself when already done.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureMesaVulkan } from './setup-mesa-vulkan.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
@@ -116,6 +118,7 @@ try {
   buildFaissNode();
   buildWorkspaceAddon('packages/tfjs-blas', 'fidkd_blas.node');
   if (!skipBuild) buildTypeScript();
+  ensureMesaVulkan({ log, run });
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

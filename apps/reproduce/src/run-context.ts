@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { BACKEND_CHOICES, initBackendChoice, isBackendChoice } from '@fidkd/core';
+import { BACKEND_CHOICES, backendLines, backendRecord, initBackendChoice, isBackendChoice, type BackendRecord } from '@fidkd/core';
 import {
   acquireLock, cleanDeadLeftovers, createStages, lockHolder, MANIFEST_FILE, MissingInputError, RUN_LOCK_FILE, RunLockedError, runPipeline,
   StageRunner, stageDirKey, writeJsonAtomic, type PipelineConfig,
@@ -10,15 +10,19 @@ import { UserError } from './ui/errors.js';
 
 export const BACKEND_HELP = `tfjs backend: ${BACKEND_CHOICES.join(', ')}`;
 
-/** Picks the tfjs backend (core's initBackend) and says which one was taken. */
-export async function selectBackend(name: string, renderer: Renderer): Promise<string> {
+/** The backend a command runs on: its short name (`cpu+openblas`, `webgpu+gpu`) and what results.json records. */
+export interface SelectedBackend {
+  taken: string;
+  record: BackendRecord;
+}
+
+/** Picks the tfjs backend (core's initBackend) and says which one was taken (and the WebGPU adapter, if any). */
+export async function selectBackend(name: string, renderer: Renderer): Promise<SelectedBackend> {
   if (!isBackendChoice(name)) throw new UserError(`--backend ${name}: expected one of ${BACKEND_CHOICES.join(', ')}`);
   // notices of the backend selection go through the renderer (above the progress bars)
   const report = await initBackendChoice(name, { log: (l) => renderer.line(l) });
-  const taken = report.accelerated ? `${report.backend}+${report.accelerated}` : report.backend;
-  renderer.line(`backend: ${taken} (${report.reason})`);
-  for (const s of report.skipped) renderer.line(`  skipped ${s.name}: ${s.reason}`);
-  return taken;
+  for (const line of backendLines(report)) renderer.line(line);
+  return { taken: report.accelerated ? `${report.backend}+${report.accelerated}` : report.backend, record: backendRecord(report) };
 }
 
 /**

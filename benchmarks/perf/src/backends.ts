@@ -1,8 +1,9 @@
 // Selecting the tfjs backend a row measures. `blas` is the stock cpu backend with @fidkd/tfjs-blas's native
 // kernels registered; `blas-unfused` the same without its fused kernels (T5 attention, RMS norm: the reader's
-// path before they existed); `cpu` the stock cpu kernels; `wasm` tfjs-backend-wasm; `tensorflow` tfjs-node.
+// path before they existed); `cpu` the stock cpu kernels; `wasm` tfjs-backend-wasm; `tensorflow` tfjs-node;
+// `webgpu` tfjs-backend-webgpu on Dawn (any adapter, software included: the rows name it).
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@fidkd/core';
+import { initBackend, type WebGpuAdapter } from '@fidkd/core';
 
 /** The subset of @fidkd/tfjs-blas the harness uses (imported dynamically: no build-order coupling). */
 export interface TfjsBlasModule {
@@ -52,6 +53,12 @@ export async function useBackend(name: string): Promise<void> {
       await setOrThrow('wasm');
       return;
     }
+    case 'webgpu': {
+      const report = await initBackend('webgpu', { log: () => {} });
+      webgpu = report.adapter;
+      await setOrThrow('webgpu');
+      return;
+    }
     case 'tensorflow': {
       const spec = '@tensorflow/tfjs-node';
       await import(spec);
@@ -59,8 +66,23 @@ export async function useBackend(name: string): Promise<void> {
       return;
     }
     default:
-      throw new Error(`unknown backend ${name} (expected blas, blas-unfused, cpu, wasm or tensorflow)`);
+      throw new Error(`unknown backend ${name} (expected blas, blas-unfused, cpu, wasm, webgpu or tensorflow)`);
   }
+}
+
+let webgpu: WebGpuAdapter | undefined;
+
+/** The adapter the `webgpu` rows ran on (once the backend was used). */
+export function webgpuAdapter(): WebGpuAdapter | undefined {
+  return webgpu;
+}
+
+/**
+ * Backends whose every kernel is slow enough that a suite runs fewer repetitions or a smaller workload: the
+ * stock cpu and wasm kernels, and webgpu on a software adapter (a CPU running the GPU's shaders).
+ */
+export function isSlowBackend(name: string): boolean {
+  return name === 'cpu' || name === 'wasm' || (name === 'webgpu' && webgpu?.software !== false);
 }
 
 async function setOrThrow(name: string): Promise<void> {

@@ -97,9 +97,10 @@ export function bertLayerForward(c: BertLayerConfig, w: Map<string, tf.Tensor>, 
 
 /**
  * One forward + backward: loss = sum(out * dy) so that d loss / d out = dy (the same in PyTorch), gradients
- * for all 16 weights and the input. Returns the loss value; everything else is disposed.
+ * for all 16 weights and the input, all read back (asynchronously: every backend). Returns the loss value;
+ * everything else is disposed.
  */
-export function bertLayerStep(c: BertLayerConfig, vars: Map<string, tf.Variable>, x: tf.Tensor, mask: tf.Tensor, dy: tf.Tensor): number {
+export async function bertLayerStep(c: BertLayerConfig, vars: Map<string, tf.Variable>, x: tf.Tensor, mask: tf.Tensor, dy: tf.Tensor): Promise<number> {
   const names = [...vars.keys()];
   const { value, grads } = tf.tidy(() => {
     const f = (...args: tf.Tensor[]): tf.Scalar => {
@@ -110,9 +111,11 @@ export function bertLayerStep(c: BertLayerConfig, vars: Map<string, tf.Variable>
     const r = tf.valueAndGrads(f)([...names.map((n) => vars.get(n)!), x]);
     return { value: r.value, grads: r.grads };
   });
-  const loss = value.dataSync()[0]!;
-  for (const g of grads) g.dataSync();
-  value.dispose();
-  tf.dispose(grads);
-  return loss;
+  try {
+    const [loss] = await Promise.all([value.data(), ...grads.map((g) => g.data())]);
+    return loss![0]!;
+  } finally {
+    value.dispose();
+    tf.dispose(grads);
+  }
 }

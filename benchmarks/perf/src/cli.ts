@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Performance benchmarks: `npm run bench:perf -- [--suite gemm,bert-layer] [--backend blas,cpu,wasm]
+// Performance benchmarks: `npm run bench:perf -- [--suite gemm,bert-layer] [--backend blas,cpu,wasm,webgpu]
 // [--reps N] [--json FILE] [--list]`. Prints a table; with --json also writes { rows: [...] } (atomically).
 // A suite that throws becomes an error row and the others still run.
 import { renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { describeAdapter } from '@fidkd/core';
+import { webgpuAdapter } from './backends.js';
 import { SUITES } from './registry.js';
 import { errorRow, type BenchRow } from './suite.js';
 
@@ -35,7 +37,7 @@ function parseArgs(argv: string[]): CliOptions {
     } else if (flag === '--json') o.json = value();
     else if (flag === '--list') o.list = true;
     else if (flag === '--help' || flag === '-h') {
-      console.log('usage: bench:perf [--suite a,b] [--backend blas,cpu,wasm,tensorflow] [--reps N] [--json FILE] [--list]');
+      console.log('usage: bench:perf [--suite a,b] [--backend blas,blas-unfused,cpu,wasm,webgpu,tensorflow] [--reps N] [--json FILE] [--list]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (see --help)`);
   }
@@ -92,7 +94,10 @@ async function main(): Promise<void> {
       rows.push(errorRow(entry.name, backends.join(',') || '-', err));
     }
   }
+  const adapter = webgpuAdapter();
+  if (adapter) for (const r of rows) if (r.backend === 'webgpu') r.adapter = adapter;
   printTable(rows);
+  if (adapter) console.log(`webgpu rows ran on: ${describeAdapter(adapter)}${adapter.software ? ' (a CPU implementation of WebGPU: no GPU figure)' : ''}`);
   if (opts.json) {
     const file = resolve(opts.json);
     const tmp = `${file}.tmp-${process.pid}`;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Per-kernel time of one training step (tf.profile), to see what dominates:
 //   node benchmarks/perf/dist/profile.js [--model bert-layer|reader|embed|retriever-step|reader-t5-small]
-//        [--backend blas|cpu|wasm] [--small] [--top N]
+//        [--backend blas|cpu|wasm|webgpu] [--small] [--top N]
 // bert-layer (default): one BERT-base layer forward + backward; --small uses 1 x 32 tokens (the stock cpu
 // backend needs about a minute for the full 8 x 128 step). reader: one FiDReader.trainStep at the demo's
 // shapes (DEMO_READER of suites/demo-steps.ts). embed / retriever-step / reader-t5-small: the rows of the
@@ -31,7 +31,7 @@ function bertLayer(small: boolean): Profiled {
   const dy = tf.randomNormal([c.batch, c.seqLen, c.hidden]);
   return {
     label: `BERT-base layer, batch ${c.batch} x ${c.seqLen}`,
-    step: () => void bertLayerStep(c, vars, x, mask, dy),
+    step: async () => void (await bertLayerStep(c, vars, x, mask, dy)),
     dispose: () => tf.dispose([x, mask, dy, ...vars.values()]),
   };
 }

@@ -1,10 +1,11 @@
 // The contract between the perf harness and its suites.
+import type { WebGpuAdapter } from '@fidkd/core';
 
 /** One measured number, side by side with its reference when there is one. */
 export interface BenchRow {
   /** Benchmark name, e.g. `gemm_512x768x3072`. */
   name: string;
-  /** tfjs backend measured: `blas` (cpu + @fidkd/tfjs-blas kernels), `cpu` (stock), `wasm`, `tensorflow`. */
+  /** tfjs backend measured: `blas` (cpu + @fidkd/tfjs-blas kernels), `cpu` (stock), `wasm`, `webgpu`, `tensorflow`. */
   backend: string;
   /** The measured value (median over repetitions), in `unit`. */
   value: number | null;
@@ -18,6 +19,8 @@ export interface BenchRow {
    */
   ratio: number | null;
   ratio_kind?: 'throughput' | 'time' | 'memory';
+  /** The WebGPU adapter a `webgpu` row ran on (vendor, architecture, description, software or not). */
+  adapter?: WebGpuAdapter;
   /** Set when the row could not be measured. */
   error?: string;
   /** Free-form details (repetitions, sizes, caveats). */

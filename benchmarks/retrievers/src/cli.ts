@@ -1,6 +1,6 @@
 // fidkd-bench-retrievers: evaluate retrievers (built-in or any module exporting a RetrieverFactory).
 import { Command } from 'commander';
-import { BACKEND_CHOICES, initBackendChoice } from '@fidkd/core';
+import { BACKEND_CHOICES, backendLines, backendRecord, initBackendChoice } from '@fidkd/core';
 import { resolve } from 'node:path';
 import { fidDataset, syntheticDataset } from './dataset.js';
 import { progressLines } from './progress-log.js';
@@ -53,7 +53,7 @@ export function buildProgram(): Command {
         const log = o.quiet ? () => {} : (l: string) => void process.stderr.write(`${l}\n`);
         // Like the app, pick the fastest backend first: tfjs's stock cpu kernels make `dense` ~10x slower.
         const backend = await initBackendChoice(String(o.backend), { log });
-        log(`backend: ${backend.accelerated ? `${backend.backend}+${backend.accelerated}` : backend.backend} (${backend.reason})`);
+        for (const line of backendLines(backend)) log(line);
         const specs: RetrieverSpec[] = ((o.retriever as string[] | undefined) ?? ['bm25']).map((spec) => ({ spec, options }));
         const results = await runBenchmark(dataset, specs, {
           onProgress: o.quiet ? undefined : progressLines(log),
@@ -61,7 +61,7 @@ export function buildProgram(): Command {
           reader: o.reader ? { checkpoint: resolve(String(o.reader)), n_context: Number(o.nContext), text_maxlength: Number(o.textMaxlength), answer_maxlength: 20 } : undefined,
         });
         process.stdout.write(`${dataset.name}\n\n${markdownTable(results)}\n`);
-        if (o.out) for (const f of await writeBenchmarkOutputs(resolve(String(o.out)), results)) process.stdout.write(`wrote ${f}\n`);
+        if (o.out) for (const f of await writeBenchmarkOutputs(resolve(String(o.out)), results, backendRecord(backend))) process.stdout.write(`wrote ${f}\n`);
       } catch (err) {
         process.stderr.write(`fidkd-bench-retrievers: error: ${(err as Error).message}\n`);
         process.exitCode = 2;

@@ -123,7 +123,7 @@ test('the command picks the backend (--backend) and reports progress on stderr',
   const world = JSON.stringify({ numEntities: 60, numTrain: 10, numDev: 25, numTest: 5 });
   const bad = await cli(['--backend', 'gpu-please', '--seed', '5', '--world', world]);
   expect(bad.code).toBe(2);
-  expect(bad.stderr).toContain('--backend gpu-please: expected one of auto, cpu, cpu-stock, wasm, tensorflow, tensorflow-gpu');
+  expect(bad.stderr).toContain('--backend gpu-please: expected one of auto, cpu, cpu-stock, wasm, webgpu, tensorflow, tensorflow-gpu');
   const ok = await cli(['--backend', 'cpu-stock', '--seed', '5', '--world', world, '--k', '1,5']);
   expect(ok.code).toBe(0);
   expect(ok.stderr).toMatch(/^backend: cpu \(/m);

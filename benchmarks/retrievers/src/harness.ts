@@ -140,7 +140,7 @@ export async function readerExactMatch(examples: FidExample[], r: ReaderEvaluati
       const batch = await tok.encodeReaderBatch(tokenizer, chunk.map((q) => ({ question: q.question, passages: q.ctxs })), {
         nContext: r.n_context, textMaxlength: r.text_maxlength, missingPassages: 'repeat',
       });
-      const g = reader.generate(batch, { maxNewTokens: r.answer_maxlength });
+      const g = await reader.generateAsync(batch, { maxNewTokens: r.answer_maxlength });
       for (let i = 0; i < chunk.length; i++) {
         const answer = await tokenizer.decode(g.ids.subarray(i * g.length, (i + 1) * g.length), true);
         if (exactMatch(answer, chunk[i]!.answers)) em++;

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTrecRun } from '@fidkd/eval';
 import { writeFileAtomic, writeJsonAtomic } from '@fidkd/orchestrator';
+import type { BackendRecord } from '@fidkd/core';
 import type { BenchmarkResult } from './harness.js';
 
 const pct = (x: number | undefined) => (x === undefined ? '—' : (100 * x).toFixed(1));
@@ -27,9 +28,9 @@ export function markdownTable(results: BenchmarkResult[]): string {
   ].join('\n');
 }
 
-/** The JSON form (without the runs). */
-export function resultsJson(results: BenchmarkResult[]): unknown {
-  return { results: results.map(({ run: _run, ...rest }) => rest) };
+/** The JSON form (without the runs), with the tfjs backend (and WebGPU adapter) the dense models ran on when given. */
+export function resultsJson(results: BenchmarkResult[], backend?: BackendRecord): unknown {
+  return { results: results.map(({ run: _run, ...rest }) => rest), ...(backend ? { backend } : {}) };
 }
 
 /**
@@ -49,11 +50,11 @@ export function runFileStems(labels: string[]): string[] {
 }
 
 /** Writes results.md, results.json and one `<retriever>.trec` run file per retriever (see runFileStems) into `dir`. */
-export async function writeBenchmarkOutputs(dir: string, results: BenchmarkResult[]): Promise<string[]> {
+export async function writeBenchmarkOutputs(dir: string, results: BenchmarkResult[], backend?: BackendRecord): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const files = [join(dir, 'results.md'), join(dir, 'results.json')];
   writeFileAtomic(files[0]!, markdownTable(results) + '\n');
-  writeJsonAtomic(files[1]!, resultsJson(results));
+  writeJsonAtomic(files[1]!, resultsJson(results, backend));
   const stems = runFileStems(results.map((r) => r.retriever));
   for (const [i, r] of results.entries()) {
     const f = join(dir, `${stems[i]}.trec`);

@@ -15,6 +15,7 @@ import {
   fusedGelu,
   fusedLayerNorm,
   hasFusedKernels,
+  hostBackend,
 } from '@fidkd/core';
 import type { BertActivation, BertConfig } from './config.js';
 
@@ -94,11 +95,16 @@ export const geluErf: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
 
 /**
- * Embedding lookup table[ids] ([rows, width] from [V, width] and int32 ids [rows]) whose gradient w.r.t. the table
- * is a scatter-add done in one pass over dy. tf.gather's own gradient (UnsortedSegmentSum) costs
- * O(V · rows · width) on the cpu backend — minutes per step for a 30k vocabulary.
+ * Embedding lookup table[ids] ([rows, width] from [V, width] and int32 ids [rows]). On host backends (cpu, wasm,
+ * tensorflow) its gradient w.r.t. the table is a scatter-add done in one pass over dy (tf.gather's own gradient,
+ * UnsortedSegmentSum, costs O(V · rows · width) on the stock cpu backend — minutes per step for a 30k
+ * vocabulary); elsewhere (webgpu) it is tf.gather with its own gradient, which runs on the device.
  */
-export const embeddingLookup: (table: tf.Tensor2D, ids: tf.Tensor1D) => tf.Tensor2D = tf.customGrad(((
+export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  return hostBackend() ? hostEmbeddingLookup(table, ids) : tf.gather(table, ids);
+}
+
+const hostEmbeddingLookup: (table: tf.Tensor2D, ids: tf.Tensor1D) => tf.Tensor2D = tf.customGrad(((
   table: tf.Tensor2D,
   ids: tf.Tensor1D,
   save: (t: tf.Tensor[]) => void,

@@ -9,7 +9,10 @@ import {
   ProgressReporter,
   loadCheckpoint,
   mulberry32,
+  runReadTask,
+  runReadTaskSync,
   writeSafetensors,
+  type ReadTask,
   type LoadedCheckpoint,
   type ProgressListener,
   type StateDict,
@@ -238,26 +241,49 @@ export class BiEncoder {
 
   /**
    * Retriever.forward scores S [B, n] (row-major) for B questions and their B*n passages (passage j of question b
-   * at row b*n + j): S[b, j] = <E(q_b), E(p_bj)> / sqrt(d).
+   * at row b*n + j): S[b, j] = <E(q_b), E(p_bj)> / sqrt(d). Reads synchronously (cpu, wasm, tensorflow
+   * backends); {@link scoresAsync} works on every backend.
    */
   scores(questions: TokenBatch, passages: TokenBatch): Float32Array {
+    return runReadTaskSync(this.scoresTask(questions, passages), 'BiEncoder.scores', 'scoresAsync');
+  }
+
+  /** {@link scores} with an asynchronous read (every backend, webgpu included). */
+  scoresAsync(questions: TokenBatch, passages: TokenBatch): Promise<Float32Array> {
+    return runReadTask(this.scoresTask(questions, passages));
+  }
+
+  private *scoresTask(questions: TokenBatch, passages: TokenBatch): ReadTask<Float32Array> {
     checkTokenBatch(questions, 'scores (questions)');
     checkTokenBatch(passages, 'scores (passages)');
     if (questions.count === 0 || passages.count % questions.count !== 0) {
       throw new Error(`scores: ${passages.count} passages is not a multiple of ${questions.count} questions`);
     }
-    return tf.tidy(() => this.scoreTensor(this.embedRows(questions, 'question'), this.embedRows(passages, 'passage')).dataSync() as Float32Array);
+    const s = tf.tidy(() => this.scoreTensor(this.embedRows(questions, 'question'), this.embedRows(passages, 'passage')));
+    try {
+      return (yield [s])[0] as Float32Array;
+    } finally {
+      s.dispose();
+    }
   }
 
   /**
    * One optimisation step on a batch of B questions with n passages each and their gold scores G [B, n]
    * (distillation) or has-answer flags (answer-supervised baseline). The optimizer (core's AdamW), the
-   * linear warmup/decay schedule and gradient clipping are created at the first call from `options`.
+   * linear warmup/decay schedule and gradient clipping are created at the first call from `options`. Reads
+   * synchronously (cpu, wasm, tensorflow backends); {@link trainStepAsync} works on every backend.
    */
   trainStep(batch: RetrieverTrainBatch, options: RetrieverTrainOptions = {}): TrainStepResult {
     this.assertLive();
     this.trainer ??= new RetrieverTrainer(this, options);
     return this.trainer.step(batch, options);
+  }
+
+  /** {@link trainStep} on every backend (webgpu included): loss and gradient norm are read once, at the step's end. */
+  trainStepAsync(batch: RetrieverTrainBatch, options: RetrieverTrainOptions = {}): Promise<TrainStepResult> {
+    this.assertLive();
+    this.trainer ??= new RetrieverTrainer(this, options);
+    return this.trainer.stepAsync(batch, options);
   }
 
   /** The trainer behind {@link trainStep} (created with `options` if there is none yet). */
@@ -266,13 +292,23 @@ export class BiEncoder {
     return this.trainer;
   }
 
-  /** Weights as a state dict in a layout (default: the layout loaded / created with). */
+  /**
+   * Weights as a state dict in a layout (default: the layout loaded / created with). Reads synchronously (cpu,
+   * wasm, tensorflow backends); {@link stateDictAsync} works on every backend.
+   */
   stateDict(layout: CheckpointLayout = this.layout): StateDict {
-    const sd: StateDict = new Map();
-    for (const [name, v] of this.params) {
-      sd.set(storedName(name, layout), { dtype: 'F32', shape: [...v.shape], data: v.dataSync() as Float32Array });
-    }
-    return sd;
+    return runReadTaskSync(this.stateDictTask(layout), 'BiEncoder.stateDict', 'stateDictAsync');
+  }
+
+  /** {@link stateDict} with asynchronous reads (every backend, webgpu included). */
+  stateDictAsync(layout: CheckpointLayout = this.layout): Promise<StateDict> {
+    return runReadTask(this.stateDictTask(layout));
+  }
+
+  private *stateDictTask(layout: CheckpointLayout): ReadTask<StateDict> {
+    const entries = [...this.params];
+    const data = yield entries.map(([, v]) => v);
+    return new Map(entries.map(([name, v], i) => [storedName(name, layout), { dtype: 'F32', shape: [...v.shape], data: data[i] as Float32Array }]));
   }
 
   /** The config.json object `save` writes (BertConfig keys + RetrieverConfig keys). */
@@ -280,11 +316,24 @@ export class BiEncoder {
     return configToHf(this.config, LAYOUT_ARCHITECTURES[layout]);
   }
 
-  /** Writes config.json + model.safetensors to `dir` (each file atomically: temp file then rename). */
+  /**
+   * Writes config.json + model.safetensors to `dir` (each file atomically: temp file then rename). Reads
+   * synchronously; {@link saveAsync} works on every backend.
+   */
   save(dir: string, options: { layout?: CheckpointLayout } = {}): void {
     const layout = options.layout ?? this.layout;
+    this.writeFiles(dir, layout, this.stateDict(layout));
+  }
+
+  /** {@link save} with asynchronous reads (every backend, webgpu included). */
+  async saveAsync(dir: string, options: { layout?: CheckpointLayout } = {}): Promise<void> {
+    const layout = options.layout ?? this.layout;
+    this.writeFiles(dir, layout, await this.stateDictAsync(layout));
+  }
+
+  private writeFiles(dir: string, layout: CheckpointLayout, weights: StateDict): void {
     mkdirSync(dir, { recursive: true });
-    writeSafetensors(join(dir, 'model.safetensors'), this.stateDict(layout), { format: 'pt' });
+    writeSafetensors(join(dir, 'model.safetensors'), weights, { format: 'pt' });
     const cfg = join(dir, 'config.json');
     const tmp = `${cfg}.tmp-${process.pid}-${Date.now()}`;
     writeFileSync(tmp, JSON.stringify(this.hfConfig(layout), null, 2) + '\n');

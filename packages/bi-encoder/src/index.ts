@@ -15,5 +15,5 @@ export {
 export { bertForward, bertPooler, geluErf, FLOAT32_MIN, type BertInputs, type DropoutSpec, type ParameterMap } from './bert.js';
 export { poolEmbeddings, ownPassageScores, type PoolingFlags } from './pooling.js';
 export { RetrieverTrainer, type RetrieverTrainBatch, type RetrieverTrainOptions, type TrainStepResult } from './trainer.js';
-export { runRetrieverParity, type RetrieverParityResult, type ParityLoss } from './parity.js';
+export { runRetrieverParity, runRetrieverParityAsync, type RetrieverParityResult, type ParityLoss } from './parity.js';
 export { detectLayout, parameterShapes, storedName, LAYOUT_PREFIX, type CheckpointLayout } from './weights.js';

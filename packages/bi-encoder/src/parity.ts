@@ -4,7 +4,7 @@
  * data} layout. Used by tests and by `fidkd parity`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fixtureData, fixtureTensor, isFixtureTensor, type FixtureTensor } from '@fidkd/core';
+import { fixtureData, fixtureTensor, isFixtureTensor, runReadTask, runReadTaskSync, type FixtureTensor, type ReadTask } from '@fidkd/core';
 import { DISTILLATION_VARIANTS, distillationLoss } from '@fidkd/losses';
 import { BiEncoder } from './bi-encoder.js';
 import type { RetrieverFlags } from './config.js';
@@ -34,26 +34,59 @@ function tensorInput(inputs: Record<string, unknown>, key: string, rank: number)
 const int2d = (t: FixtureTensor, name: string, rows: number, cols: number) =>
   tf.tensor2d(Int32Array.from(fixtureData(t, name)), [rows, cols], 'int32');
 
-const out = (t: tf.Tensor, dims: string[]) => fixtureTensor(t.dataSync() as Float32Array, [...t.shape], dims, 'float64');
+/** A tensor to read back and the dims of the fixture field it becomes. */
+interface Pending {
+  t: tf.Tensor;
+  dims: string[];
+}
 
 /**
  * Every field of the BERT fixture's expected.json: hidden states (with / without mask, with token types), pooler
  * output, CLS and masked-mean poolings, each retriever variant's embeddings and scores, and the `losses` block
  * (every distillation variant of the scores of `loss_scores_variant` against `gold_scores`, with `margin_gamma`).
+ * Reads synchronously (cpu, wasm, tensorflow backends); {@link runRetrieverParityAsync} works on every backend.
  */
 export function runRetrieverParity(checkpointDir: string, inputs: Record<string, unknown>): RetrieverParityResult {
+  return runReadTaskSync(retrieverParityTask(checkpointDir, inputs), 'runRetrieverParity', 'runRetrieverParityAsync');
+}
+
+/** {@link runRetrieverParity} with asynchronous reads (every backend, webgpu included: `fidkd parity --backend webgpu`). */
+export function runRetrieverParityAsync(checkpointDir: string, inputs: Record<string, unknown>): Promise<RetrieverParityResult> {
+  return runReadTask(retrieverParityTask(checkpointDir, inputs));
+}
+
+function* retrieverParityTask(checkpointDir: string, inputs: Record<string, unknown>): ReadTask<RetrieverParityResult> {
   const model = BiEncoder.load(checkpointDir);
   // A scope rather than tf.tidy: the result is plain JSON data, every tensor made inside is freed at endScope.
   tf.engine().startScope();
   try {
-    return compute(model, inputs);
+    // every field's tensor is computed first, then all are read back in one go
+    const fields = new Map<string, Pending>();
+    const losses = new Map<string, { value: tf.Tensor; grad: tf.Tensor }>();
+    compute(model, inputs, fields, losses);
+    const lossList = [...losses.values()];
+    const data = yield [...[...fields.values()].map((f) => f.t), ...lossList.flatMap((l) => [l.value, l.grad])];
+    const res: RetrieverParityResult = {};
+    let i = 0;
+    for (const [name, f] of fields) res[name] = fixtureTensor(data[i++] as Float32Array, [...f.t.shape], f.dims, 'float64');
+    if (losses.size) {
+      const block: Record<string, ParityLoss> = {};
+      for (const [variant, l] of losses) {
+        const value = data[i++]![0]!;
+        block[variant] = { value, grad_wrt_scores: fixtureTensor(data[i++] as Float32Array, [...l.grad.shape], ['question', 'passage'], 'float64') };
+      }
+      res.losses = block;
+    }
+    return res;
   } finally {
     tf.engine().endScope();
     model.dispose();
   }
 }
 
-function compute(model: BiEncoder, inputs: Record<string, unknown>): RetrieverParityResult {
+/** Computes every field's tensor into `fields` (by expected.json name) and each loss variant's value and gradient into `losses`. */
+function compute(model: BiEncoder, inputs: Record<string, unknown>, fields: Map<string, Pending>, losses: Map<string, { value: tf.Tensor; grad: tf.Tensor }>): void {
+  const res = { set: (name: string, t: tf.Tensor, dims: string[]) => fields.set(name, { t, dims }) };
   const qIds = tensorInput(inputs, 'question_ids', 2);
   const [nq, lq] = qIds.shape as [number, number];
   const pIds = tensorInput(inputs, 'passage_ids', 3);
@@ -64,28 +97,27 @@ function compute(model: BiEncoder, inputs: Record<string, unknown>): RetrieverPa
   const passageIds = int2d(pIds, 'passage_ids', nq * np, lp);
   const passageMask = tf.tensor2d(Int32Array.from(fixtureData(tensorInput(inputs, 'passage_mask', 3), 'passage_mask', [nq, np, lp])), [nq * np, lp], 'int32');
 
-  const res: RetrieverParityResult = {};
   const qDims = ['question', 'token', 'hidden'];
   const qHidden = model.lastHiddenState(questionIds, questionMask);
-  res.question_last_hidden_state = out(qHidden, qDims);
-  res.question_last_hidden_state_no_mask = out(model.lastHiddenState(questionIds, null), qDims);
+  res.set('question_last_hidden_state', qHidden, qDims);
+  res.set('question_last_hidden_state_no_mask', model.lastHiddenState(questionIds, null), qDims);
   if (inputs.question_token_type_ids !== undefined) {
     const tt = int2d(tensorInput(inputs, 'question_token_type_ids', 2), 'question_token_type_ids', nq, lq);
-    res.question_last_hidden_state_with_token_types = out(model.lastHiddenState(questionIds, questionMask, tt), qDims);
+    res.set('question_last_hidden_state_with_token_types', model.lastHiddenState(questionIds, questionMask, tt), qDims);
   }
-  if (model.hasPooler) res.question_pooler_output = out(model.poolerOutput(qHidden), ['question', 'hidden']);
+  if (model.hasPooler) res.set('question_pooler_output', model.poolerOutput(qHidden), ['question', 'hidden']);
   const h = qHidden.shape[2];
   const cls = (x: tf.Tensor3D) => tf.reshape(tf.slice(x, [0, 0, 0], [x.shape[0], 1, h]), [x.shape[0], h]);
   const maskedMean = (x: tf.Tensor3D, m: tf.Tensor2D) => {
     const mf = tf.expandDims(tf.cast(m, 'float32'), 2);
     return tf.div(tf.sum(tf.mul(x, mf), 1), tf.sum(mf, 1));
   };
-  res.question_cls = out(cls(qHidden), ['question', 'hidden']);
-  res.question_masked_mean = out(maskedMean(qHidden, questionMask), ['question', 'hidden']);
+  res.set('question_cls', cls(qHidden), ['question', 'hidden']);
+  res.set('question_masked_mean', maskedMean(qHidden, questionMask), ['question', 'hidden']);
   const pHidden = model.lastHiddenState(passageIds, passageMask);
-  res.passage_last_hidden_state = out(pHidden, ['question_passage', 'token', 'hidden']);
-  res.passage_cls = out(cls(pHidden), ['question_passage', 'hidden']);
-  res.passage_masked_mean = out(maskedMean(pHidden, passageMask), ['question_passage', 'hidden']);
+  res.set('passage_last_hidden_state', pHidden, ['question_passage', 'token', 'hidden']);
+  res.set('passage_cls', cls(pHidden), ['question_passage', 'hidden']);
+  res.set('passage_masked_mean', maskedMean(pHidden, passageMask), ['question_passage', 'hidden']);
 
   const variants = (inputs.retriever_variants ?? {}) as Record<string, VariantFlags>;
   const scoresByVariant = new Map<string, tf.Tensor2D>();
@@ -100,9 +132,9 @@ function compute(model: BiEncoder, inputs: Record<string, unknown>): RetrieverPa
     const pe = model.embedTensor(passageIds, passageMask, 'passage', flags);
     const s = ownPassageScores(qe, pe);
     scoresByVariant.set(name, s);
-    res[`retriever_${name}_question_embedding`] = out(qe, ['question', 'index_dim']);
-    res[`retriever_${name}_passage_embedding`] = out(pe, ['question_passage', 'index_dim']);
-    res[`retriever_${name}_scores`] = out(s, ['question', 'passage']);
+    res.set(`retriever_${name}_question_embedding`, qe, ['question', 'index_dim']);
+    res.set(`retriever_${name}_passage_embedding`, pe, ['question_passage', 'index_dim']);
+    res.set(`retriever_${name}_scores`, s, ['question', 'passage']);
   }
 
   if (inputs.gold_scores !== undefined) {
@@ -111,12 +143,8 @@ function compute(model: BiEncoder, inputs: Record<string, unknown>): RetrieverPa
     if (!s) throw new Error(`parity inputs: loss_scores_variant '${lossVariant}' is not one of retriever_variants`);
     const gold = tf.tensor2d(fixtureData(tensorInput(inputs, 'gold_scores', 2), 'gold_scores', [nq, np]), [nq, np]);
     const gamma = typeof inputs.margin_gamma === 'number' ? inputs.margin_gamma : 1;
-    const losses: Record<string, ParityLoss> = {};
     for (const variant of DISTILLATION_VARIANTS) {
-      const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => distillationLoss(x as tf.Tensor2D, gold, { variant, gamma }))(s);
-      losses[variant] = { value: value.dataSync()[0]!, grad_wrt_scores: out(grad, ['question', 'passage']) };
+      losses.set(variant, tf.valueAndGrad((x: tf.Tensor) => distillationLoss(x as tf.Tensor2D, gold, { variant, gamma }))(s));
     }
-    res.losses = losses;
   }
-  return res;
 }

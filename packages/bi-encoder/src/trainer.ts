@@ -4,7 +4,7 @@
  * linear warmup/decay schedule and gradient-norm clipping.
  */
 import * as tf from '@tensorflow/tfjs';
-import { AdamW, applyVariableGrads, linearWarmupDecay, type TokenBatch } from '@fidkd/core';
+import { AdamW, applyVariableGradsOnDevice, linearWarmupDecay, readNumbersTask, runReadTask, runReadTaskSync, type DeviceNumber, type ReadTask, type TokenBatch } from '@fidkd/core';
 import { answerSupervisedLoss, distillationLoss, type DistillationFamily, type DistillationVariant } from '@fidkd/losses';
 import type { BiEncoder } from './bi-encoder.js';
 import type { DropoutSpec } from './bert.js';
@@ -79,8 +79,20 @@ export class RetrieverTrainer {
     this.seedCounter = (options.seed ?? 0) * 1_000_003;
   }
 
-  /** One step; loss options may change from call to call, the optimizer options are those of the constructor. */
+  /**
+   * One step; loss options may change from call to call, the optimizer options are those of the constructor.
+   * Reads synchronously (cpu, wasm, tensorflow backends); {@link stepAsync} works on every backend.
+   */
   step(batch: RetrieverTrainBatch, options: RetrieverTrainOptions = {}): TrainStepResult {
+    return runReadTaskSync(this.stepTask(batch, options), 'RetrieverTrainer.step', 'stepAsync (BiEncoder.trainStepAsync)');
+  }
+
+  /** {@link step} on every backend (webgpu included): loss and gradient norm are read once, at the step's end. */
+  stepAsync(batch: RetrieverTrainBatch, options: RetrieverTrainOptions = {}): Promise<TrainStepResult> {
+    return runReadTask(this.stepTask(batch, options));
+  }
+
+  private *stepTask(batch: RetrieverTrainBatch, options: RetrieverTrainOptions): ReadTask<TrainStepResult> {
     const { questions, passages } = batch;
     checkTokenBatch(questions, 'trainStep (questions)');
     checkTokenBatch(passages, 'trainStep (passages)');
@@ -115,10 +127,16 @@ export class RetrieverTrainer {
     }, [...vars.values()]);
     gold?.dispose();
 
-    const loss = value.dataSync()[0]!;
-    value.dispose();
-    const gradNorm = applyVariableGrads(this.optimizer, vars, grads, { lr, maxGradNorm: this.maxGradNorm });
-    return { loss, gradNorm, lr, step: this.optimizer.step };
+    let norm: DeviceNumber;
+    try {
+      norm = applyVariableGradsOnDevice(this.optimizer, vars, grads, { lr, maxGradNorm: this.maxGradNorm });
+    } catch (err) {
+      value.dispose();
+      throw err;
+    }
+    const step = this.optimizer.step;
+    const [loss, gradNorm] = yield* readNumbersTask([value, norm]);
+    return { loss: loss!, gradNorm: gradNorm!, lr, step };
   }
 
   /** Frees the optimizer state. */

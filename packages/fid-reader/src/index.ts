@@ -30,4 +30,4 @@ export {
   type ReaderForwardOutput,
 } from './reader.js';
 export { setFusedCpuKernels, usesFusedAttention, usesFusedCpuKernels } from './kernels.js';
-export { runReaderParity, type ReaderParityInputs } from './parity.js';
+export { runReaderParity, runReaderParityAsync, type ReaderParityInputs, type ReaderParityResult } from './parity.js';

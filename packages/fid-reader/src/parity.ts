@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
-import { fixtureData, fixtureTensor, isFixtureTensor, type FixtureTensor, type ReaderBatch } from '@fidkd/core';
+import { fixtureData, fixtureTensor, isFixtureTensor, runReadTask, runReadTaskSync, type FixtureTensor, type ReadTask, type ReaderBatch } from '@fidkd/core';
 import { FiDReader, shiftRight } from './reader.js';
 import { relativePositionBucket } from './position-bucket.js';
 import { additiveMask, positionBias, tokenCrossEntropy } from './t5.js';
@@ -32,9 +32,22 @@ function toInt32(t: FixtureTensor, name: string, source: string, shape?: number[
  * every expected.json field: encoder/decoder states, logits, loss, per-token loss, first-position
  * cross-attention logits and probabilities, both passage-score variants, greedy generation and its margins,
  * bucket tables and position biases. `relative_positions` spans ±3·relative_attention_max_distance unless
- * inputs.json gives its own list.
+ * inputs.json gives its own list. Reads synchronously (cpu, wasm, tensorflow backends); {@link
+ * runReaderParityAsync} works on every backend.
  */
-export function runReaderParity(checkpointDir: string, inputs: ReaderParityInputs | string): Record<string, FixtureTensor | number | Record<string, unknown>> {
+export function runReaderParity(checkpointDir: string, inputs: ReaderParityInputs | string): ReaderParityResult {
+  return runReadTaskSync(readerParityTask(checkpointDir, inputs), 'runReaderParity', 'runReaderParityAsync');
+}
+
+/** {@link runReaderParity} with asynchronous reads (every backend, webgpu included: `fidkd parity --backend webgpu`). */
+export function runReaderParityAsync(checkpointDir: string, inputs: ReaderParityInputs | string): Promise<ReaderParityResult> {
+  return runReadTask(readerParityTask(checkpointDir, inputs));
+}
+
+/** Every expected.json field by name (tensors in the fixture layout, the loss, `_meta`). */
+export type ReaderParityResult = Record<string, FixtureTensor | number | Record<string, unknown>>;
+
+function* readerParityTask(checkpointDir: string, inputs: ReaderParityInputs | string): ReadTask<ReaderParityResult> {
   const source = typeof inputs === 'string' ? inputs : 'inputs';
   const inp: ReaderParityInputs = typeof inputs === 'string' ? (JSON.parse(readFileSync(inputs, 'utf8')) as ReaderParityInputs) : inputs;
   const ids = tensorField(inp, 'input_ids', source);
@@ -62,34 +75,46 @@ export function runReaderParity(checkpointDir: string, inputs: ReaderParityInput
       inp['decoder_input_ids'] !== undefined
         ? toInt32(tensorField(inp, 'decoder_input_ids', source), 'decoder_input_ids', source, [b, t])
         : shiftRight(batch.labels!, b, t, c.decoder_start_token_id, c.pad_token_id);
-    const out: Record<string, FixtureTensor | number | Record<string, unknown>> = {};
+    const out: ReaderParityResult = {};
     const s = n * l;
     const h = c.num_heads;
     const nl = c.num_decoder_layers;
     const d = c.d_model;
-    tf.tidy(() => {
+    // every tensor the fields need, read back in one go
+    const tensors = tf.tidy(() => {
       const f = reader.forward(batch, { decoderInputIds: decIds });
       const perToken = tokenCrossEntropy(f.logits, batch.labels!).perToken;
       const first = tf.stack(f.crossLogits.map((x) => tf.squeeze(tf.slice(x, [0, 0, 0, 0], [b, h, 1, s]), [2])), 1); // [B, layers, H, S]
       const probs = tf.softmax(tf.add(first, tf.reshape(additiveMask(f.encoderMask), [b, 1, 1, s])), -1);
-      out['encoder_last_hidden_state'] = fixtureTensor(f.encoderHidden.dataSync(), [b, s, d], ['batch', 'passage_major_token', 'd_model']);
-      out['encoder_attention_mask_flat'] = fixtureTensor(f.encoderMask.dataSync(), [b, s], ['batch', 'passage_major_token'], 'int64');
-      out['decoder_last_hidden_state'] = fixtureTensor(f.decoderHidden.dataSync(), [b, t, d], ['batch', 'target_pos', 'd_model']);
-      out['logits'] = fixtureTensor(f.logits.dataSync(), [b, t, c.vocab_size], ['batch', 'target_pos', 'vocab']);
-      const pt = perToken.dataSync();
-      let nValid = 0;
-      for (const y of batch.labels!) if (y !== -100) nValid++;
-      let total = 0;
-      for (const v of pt) total += v;
-      out['loss'] = total / Math.max(nValid, 1);
-      out['loss_per_token'] = fixtureTensor(pt, [b, t], ['batch', 'target_pos']);
-      out['cross_attention_probs_first_position'] = fixtureTensor(probs.dataSync(), [b, nl, h, s], ['batch', 'decoder_layer', 'head', 'passage_major_token']);
-      out['cross_attention_logits_first_position'] = fixtureTensor(first.dataSync(), [b, nl, h, s], ['batch', 'decoder_layer', 'head', 'passage_major_token']);
-      for (const x of [f.encoderHidden, f.encoderMask, f.decoderHidden, f.logits, ...f.crossLogits]) x.dispose();
+      const bias = (name: string, length: number, bidirectional: boolean) => positionBias(reader.variables.get(name)!, c, length, length, bidirectional);
+      return [
+        f.encoderHidden, f.encoderMask, f.decoderHidden, f.logits, perToken, probs, first,
+        bias('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight', l, true),
+        bias('decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight', t, false),
+      ];
     });
-    out['fid_passage_scores'] = fixtureTensor(reader.passageScores(batch), [b, n], ['batch', 'passage']);
-    out['fid_passage_scores_postsoftmax'] = fixtureTensor(reader.passageScores(batch, { softmax: 'post' }), [b, n], ['batch', 'passage']);
-    const gen = reader.generate(batch, { maxNewTokens: maxNew, returnMargins: true });
+    let data: tf.TypedArray[];
+    try {
+      data = yield tensors;
+    } finally {
+      tf.dispose(tensors);
+    }
+    const [encHidden, encMask, decHidden, logits, pt, probs, first, encBias, decBias] = data as [tf.TypedArray, ...tf.TypedArray[]];
+    out['encoder_last_hidden_state'] = fixtureTensor(encHidden, [b, s, d], ['batch', 'passage_major_token', 'd_model']);
+    out['encoder_attention_mask_flat'] = fixtureTensor(encMask!, [b, s], ['batch', 'passage_major_token'], 'int64');
+    out['decoder_last_hidden_state'] = fixtureTensor(decHidden!, [b, t, d], ['batch', 'target_pos', 'd_model']);
+    out['logits'] = fixtureTensor(logits!, [b, t, c.vocab_size], ['batch', 'target_pos', 'vocab']);
+    let nValid = 0;
+    for (const y of batch.labels!) if (y !== -100) nValid++;
+    let total = 0;
+    for (const v of pt!) total += v;
+    out['loss'] = total / Math.max(nValid, 1);
+    out['loss_per_token'] = fixtureTensor(pt!, [b, t], ['batch', 'target_pos']);
+    out['cross_attention_probs_first_position'] = fixtureTensor(probs!, [b, nl, h, s], ['batch', 'decoder_layer', 'head', 'passage_major_token']);
+    out['cross_attention_logits_first_position'] = fixtureTensor(first!, [b, nl, h, s], ['batch', 'decoder_layer', 'head', 'passage_major_token']);
+    out['fid_passage_scores'] = fixtureTensor(yield* reader.passageScoresTask(batch, {}), [b, n], ['batch', 'passage']);
+    out['fid_passage_scores_postsoftmax'] = fixtureTensor(yield* reader.passageScoresTask(batch, { softmax: 'post' }), [b, n], ['batch', 'passage']);
+    const gen = yield* reader.generateTask(batch, { maxNewTokens: maxNew, returnMargins: true });
     out['generated_ids'] = fixtureTensor(gen.ids, [b, gen.length], ['batch', 'position'], 'int64');
     out['generation_top1_top2_margin'] = fixtureTensor(gen.margins!, [gen.length - 1, b], ['step', 'batch']);
 
@@ -113,12 +138,8 @@ export function runReaderParity(checkpointDir: string, inputs: ReaderParityInput
       ['i'],
       'int64',
     );
-    const encBias = tf.tidy(() => positionBias(reader.variables.get('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight')!, c, l, l, true));
-    out['encoder_position_bias'] = fixtureTensor(encBias.dataSync(), [h, l, l], ['head', 'query_pos', 'key_pos']);
-    encBias.dispose();
-    const decBias = tf.tidy(() => positionBias(reader.variables.get('decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight')!, c, t, t, false));
-    out['decoder_self_position_bias'] = fixtureTensor(decBias.dataSync(), [h, t, t], ['head', 'query_pos', 'key_pos']);
-    decBias.dispose();
+    out['encoder_position_bias'] = fixtureTensor(encBias!, [h, l, l], ['head', 'query_pos', 'key_pos']);
+    out['decoder_self_position_bias'] = fixtureTensor(decBias!, [h, t, t], ['head', 'query_pos', 'key_pos']);
     out['_meta'] = {
       produced_by: '@fidkd/fid-reader runReaderParity (tfjs float32)',
       checkpoint: checkpointDir,

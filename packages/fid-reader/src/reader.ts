@@ -7,7 +7,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AdamW, loadCheckpoint, writeSafetensors, clipCoefficient, clipGradNorm, globalGradNorm, type GradientAccumulator, type ReaderBatch, type StateDict } from '@fidkd/core';
+import {
+  applyClippedGradients, loadCheckpoint, readNumbersTask, runReadTask, runReadTaskSync, writeSafetensors,
+  type DeviceNumber, type GradientAccumulator, type GradientOptimizer, type ReadTask, type ReaderBatch, type StateDict,
+} from '@fidkd/core';
 import { createT5Config, parseT5Config, toHfConfig, validateT5Config, type T5Config, type T5ConfigInit } from './config.js';
 import { initT5Weights, resolveT5Weights, t5ParamSpecs } from './weights.js';
 import {
@@ -25,10 +28,7 @@ import { aggregatePassageScores, resolveScoreOptions, type PassageScoreOptions }
 
 let nextModelId = 0;
 
-/** Anything with AdamW's `applyGradients` (core's AdamW satisfies it). */
-export interface GradientOptimizer {
-  applyGradients(vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr?: number): void;
-}
+export type { GradientOptimizer };
 
 /** Options of {@link FiDReader.trainStep}. */
 export interface ReaderTrainStepOptions {
@@ -165,20 +165,42 @@ export class FiDReader {
     return n;
   }
 
-  /** The parameters as an HF state dict (float32; tied models store only `shared.weight`, as HF does). */
+  /**
+   * The parameters as an HF state dict (float32; tied models store only `shared.weight`, as HF does). Reads
+   * synchronously (cpu, wasm, tensorflow backends); {@link stateDictAsync} works on every backend.
+   */
   stateDict(): StateDict {
-    const out: StateDict = new Map();
-    for (const spec of t5ParamSpecs(this.config)) {
-      const v = this.variables.get(spec.name)!;
-      out.set(spec.name, { dtype: 'F32', shape: [...v.shape], data: v.dataSync() as Float32Array });
-    }
-    return out;
+    return runReadTaskSync(this.stateDictTask(), 'FiDReader.stateDict', 'stateDictAsync');
   }
 
-  /** Saves config.json + model.safetensors in HF layout into `dir` (created if needed; each file written atomically). */
+  /** {@link stateDict} with asynchronous reads (every backend, webgpu included). */
+  stateDictAsync(): Promise<StateDict> {
+    return runReadTask(this.stateDictTask());
+  }
+
+  private *stateDictTask(): ReadTask<StateDict> {
+    const specs = t5ParamSpecs(this.config);
+    const vars = specs.map((spec) => this.variables.get(spec.name)!);
+    const data = yield vars;
+    return new Map(specs.map((spec, i) => [spec.name, { dtype: 'F32', shape: [...vars[i]!.shape], data: data[i] as Float32Array }]));
+  }
+
+  /**
+   * Saves config.json + model.safetensors in HF layout into `dir` (created if needed; each file written
+   * atomically). Reads synchronously; {@link saveAsync} works on every backend.
+   */
   save(dir: string): void {
+    this.writeFiles(dir, this.stateDict());
+  }
+
+  /** {@link save} with asynchronous reads (every backend, webgpu included). */
+  async saveAsync(dir: string): Promise<void> {
+    this.writeFiles(dir, await this.stateDictAsync());
+  }
+
+  private writeFiles(dir: string, weights: StateDict): void {
     mkdirSync(dir, { recursive: true });
-    writeSafetensors(join(dir, 'model.safetensors'), this.stateDict(), { format: 'pt' });
+    writeSafetensors(join(dir, 'model.safetensors'), weights, { format: 'pt' });
     const cfg = join(dir, 'config.json');
     const tmp = `${cfg}.tmp-${process.pid}-${Date.now()}`;
     writeFileSync(tmp, `${JSON.stringify(toHfConfig(this.config), null, 2)}\n`);
@@ -238,95 +260,168 @@ export class FiDReader {
     return tokenCrossEntropy(lmLogits(this.variables, this.config, out.hidden), batch.labels!).loss;
   }
 
-  /** Mean token cross-entropy of batch.labels (−100 ignored), no dropout. */
+  /** Mean token cross-entropy of batch.labels (−100 ignored), no dropout. Reads synchronously; see {@link lossAsync}. */
   loss(batch: ReaderBatch): number {
-    checkBatch(batch, this.config, true);
-    const loss = tf.tidy(() => this.lossTensor(batch, 0));
-    const value = loss.dataSync()[0]!;
-    loss.dispose();
-    return value;
+    return runReadTaskSync(this.lossTask(batch), 'FiDReader.loss', 'lossAsync');
   }
 
-  /** Loss and gradients by parameter name (the caller disposes the gradients). */
-  computeGradients(batch: ReaderBatch, options: { dropout?: number } = {}): { loss: number; grads: Map<string, tf.Tensor> } {
+  /** {@link loss} with an asynchronous read (every backend, webgpu included). */
+  lossAsync(batch: ReaderBatch): Promise<number> {
+    return runReadTask(this.lossTask(batch));
+  }
+
+  private *lossTask(batch: ReaderBatch): ReadTask<number> {
+    checkBatch(batch, this.config, true);
+    const loss = tf.tidy(() => this.lossTensor(batch, 0));
+    return (yield* readNumbersTask([loss]))[0]!;
+  }
+
+  /**
+   * Loss and gradients by parameter name with nothing read back: the loss is a scalar tensor (the caller disposes
+   * it and the gradients). For gradient accumulation on any backend; {@link computeGradients} reads the loss.
+   */
+  lossAndGradients(batch: ReaderBatch, options: { dropout?: number } = {}): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
     checkBatch(batch, this.config, true);
     const names = [...this.variables.keys()];
     const vars = names.map((n) => this.variables.get(n)!);
     const byTfName = new Map(vars.map((v, i) => [v.name, names[i]!]));
     const dropout = options.dropout ?? this.config.dropout_rate;
     const { value, grads } = tf.variableGrads(() => this.lossTensor(batch, dropout), vars);
-    const loss = value.dataSync()[0]!;
-    value.dispose();
     const out = new Map<string, tf.Tensor>();
     for (const [tfName, g] of Object.entries(grads)) out.set(byTfName.get(tfName)!, g);
-    return { loss, grads: out };
+    return { loss: value, grads: out };
+  }
+
+  /** Loss and gradients by parameter name (the caller disposes the gradients). Reads synchronously; see {@link computeGradientsAsync}. */
+  computeGradients(batch: ReaderBatch, options: { dropout?: number } = {}): { loss: number; grads: Map<string, tf.Tensor> } {
+    return runReadTaskSync(this.gradientsTask(batch, options), 'FiDReader.computeGradients', 'computeGradientsAsync');
+  }
+
+  /** {@link computeGradients} with an asynchronous read (every backend, webgpu included). */
+  computeGradientsAsync(batch: ReaderBatch, options: { dropout?: number } = {}): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> {
+    return runReadTask(this.gradientsTask(batch, options));
+  }
+
+  private *gradientsTask(batch: ReaderBatch, options: { dropout?: number }): ReadTask<{ loss: number; grads: Map<string, tf.Tensor> }> {
+    const { loss, grads } = this.lossAndGradients(batch, options);
+    let read = false;
+    try {
+      const [value] = yield* readNumbersTask([loss]);
+      read = true;
+      return { loss: value!, grads };
+    } finally {
+      if (!read) tf.dispose([...grads.values()]);
+    }
   }
 
   /**
    * One optimisation step on `batch`: loss, gradients, optional global-norm clipping, optimizer update.
    * Leaves no tensors behind. With gradient accumulation, call {@link accumulate} per micro-batch and
-   * {@link applyAccumulated} every `accumulation_steps` micro-batches instead.
+   * {@link applyAccumulated} every `accumulation_steps` micro-batches instead. Reads synchronously (cpu, wasm,
+   * tensorflow backends); {@link trainStepAsync} works on every backend.
    */
   trainStep(batch: ReaderBatch, options: ReaderTrainStepOptions): ReaderTrainStepResult {
-    const { loss, grads } = this.computeGradients(batch, { dropout: options.dropout });
-    try {
-      return { loss, gradNorm: this.applyGradients(grads, options) };
-    } finally {
-      for (const g of grads.values()) g.dispose();
-    }
+    return runReadTaskSync(this.trainStepTask(batch, options), 'FiDReader.trainStep', 'trainStepAsync');
   }
 
-  /** Adds the gradients of one micro-batch to core's GradientAccumulator; returns its loss. */
+  /**
+   * {@link trainStep} on every backend (webgpu included): the loss and the gradient norm stay on the device
+   * until the step's end, and are then read in one transfer.
+   */
+  trainStepAsync(batch: ReaderBatch, options: ReaderTrainStepOptions): Promise<ReaderTrainStepResult> {
+    return runReadTask(this.trainStepTask(batch, options));
+  }
+
+  private *trainStepTask(batch: ReaderBatch, options: ReaderTrainStepOptions): ReadTask<ReaderTrainStepResult> {
+    const { loss, grads } = this.lossAndGradients(batch, { dropout: options.dropout });
+    let gradNorm: DeviceNumber | undefined;
+    try {
+      gradNorm = this.applyGradients(grads, options);
+    } catch (err) {
+      loss.dispose();
+      throw err;
+    } finally {
+      tf.dispose([...grads.values()]);
+    }
+    const [lossValue, norm] = yield* readNumbersTask([loss, gradNorm]);
+    return { loss: lossValue!, gradNorm: norm };
+  }
+
+  /** Adds the gradients of one micro-batch to core's GradientAccumulator; returns its loss. Reads synchronously; see {@link accumulateAsync}. */
   accumulate(batch: ReaderBatch, accumulator: GradientAccumulator, options: { dropout?: number } = {}): number {
-    const { loss, grads } = this.computeGradients(batch, options);
+    return runReadTaskSync(this.accumulateTask(batch, accumulator, options), 'FiDReader.accumulate', 'accumulateAsync');
+  }
+
+  /** {@link accumulate} with an asynchronous read (every backend, webgpu included). */
+  accumulateAsync(batch: ReaderBatch, accumulator: GradientAccumulator, options: { dropout?: number } = {}): Promise<number> {
+    return runReadTask(this.accumulateTask(batch, accumulator, options));
+  }
+
+  private *accumulateTask(batch: ReaderBatch, accumulator: GradientAccumulator, options: { dropout?: number }): ReadTask<number> {
+    const { loss, grads } = this.lossAndGradients(batch, options);
     try {
       accumulator.add(grads);
+    } catch (err) {
+      loss.dispose();
+      throw err;
     } finally {
-      for (const g of grads.values()) g.dispose();
+      tf.dispose([...grads.values()]);
     }
-    return loss;
+    return (yield* readNumbersTask([loss]))[0]!;
   }
 
   /**
    * Optimizer update with the mean of the accumulated gradients (clipped like {@link trainStep}), then resets
-   * the accumulator. Returns the gradient norm before clipping when `maxGradNorm` is set.
+   * the accumulator. Returns the gradient norm before clipping when `maxGradNorm` is set. Reads synchronously;
+   * see {@link applyAccumulatedAsync}.
    */
   applyAccumulated(accumulator: GradientAccumulator, options: ReaderTrainStepOptions): number | undefined {
+    return runReadTaskSync(this.applyAccumulatedTask(accumulator, options), 'FiDReader.applyAccumulated', 'applyAccumulatedAsync');
+  }
+
+  /** {@link applyAccumulated} with an asynchronous read (every backend, webgpu included). */
+  applyAccumulatedAsync(accumulator: GradientAccumulator, options: ReaderTrainStepOptions): Promise<number | undefined> {
+    return runReadTask(this.applyAccumulatedTask(accumulator, options));
+  }
+
+  private *applyAccumulatedTask(accumulator: GradientAccumulator, options: ReaderTrainStepOptions): ReadTask<number | undefined> {
     const grads = accumulator.mean();
+    let norm: DeviceNumber | undefined;
     try {
-      return this.applyGradients(grads, options);
+      norm = this.applyGradients(grads, options);
     } finally {
       for (const g of grads.values()) g.dispose();
       accumulator.reset();
     }
+    return (yield* readNumbersTask([norm]))[0];
   }
 
-  private applyGradients(grads: Map<string, tf.Tensor>, options: ReaderTrainStepOptions): number | undefined {
-    if (options.maxGradNorm === undefined) {
-      options.optimizer.applyGradients(this.variables, grads, options.lr);
-      return undefined;
-    }
-    if (options.optimizer instanceof AdamW && options.maxGradNorm > 0) {
-      // Core's AdamW applies the clipping coefficient as it reads each gradient: no scaled copy of every gradient.
-      const norm = globalGradNorm(grads.values());
-      options.optimizer.applyGradients(this.variables, grads, options.lr, clipCoefficient(norm, options.maxGradNorm));
-      return norm;
-    }
-    const clipped = clipGradNorm(grads, options.maxGradNorm);
-    try {
-      options.optimizer.applyGradients(this.variables, clipped.grads, options.lr);
-    } finally {
-      for (const g of clipped.grads.values()) g.dispose();
-    }
-    return clipped.totalNorm;
+  /**
+   * Optimizer update, clipped as clip_grad_norm_ when `maxGradNorm` is set (core's applyClippedGradients: the
+   * norm is a number on host backends, a scalar tensor on the device elsewhere).
+   */
+  private applyGradients(grads: Map<string, tf.Tensor>, options: ReaderTrainStepOptions): DeviceNumber | undefined {
+    if (options.maxGradNorm !== undefined && !(options.maxGradNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be > 0, got ${options.maxGradNorm}`);
+    return applyClippedGradients(options.optimizer, this.variables, grads, { lr: options.lr, maxGradNorm: options.maxGradNorm });
   }
 
   /**
    * Greedy decoding with HF `generate` semantics: column 0 is decoder_start_token_id, then argmax tokens; a row
    * that has emitted eos is filled with pad; stops when every row is done or after maxNewTokens steps.
-   * The encoder runs once and the cross-attention keys/values are reused at every step.
+   * The encoder runs once and the cross-attention keys/values are reused at every step. Reads synchronously
+   * (cpu, wasm, tensorflow backends); {@link generateAsync} works on every backend.
    */
   generate(batch: ReaderBatch, options: GenerateOptions = {}): GenerationResult {
+    return runReadTaskSync(this.generateTask(batch, options), 'FiDReader.generate', 'generateAsync');
+  }
+
+  /** {@link generate} with asynchronous reads (every backend, webgpu included): one read of the new tokens per step. */
+  generateAsync(batch: ReaderBatch, options: GenerateOptions = {}): Promise<GenerationResult> {
+    return runReadTask(this.generateTask(batch, options));
+  }
+
+  /** The {@link ReadTask} behind {@link generate} and {@link generateAsync} (to compose with other reads). */
+  *generateTask(batch: ReaderBatch, options: GenerateOptions): ReadTask<GenerationResult> {
     checkBatch(batch, this.config, false);
     const maxNew = options.maxNewTokens ?? 20;
     if (!Number.isInteger(maxNew) || maxNew < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer, got ${maxNew}`);
@@ -350,11 +445,13 @@ export class FiDReader {
           const top = tf.topk(logits, 2).values;
           return [arg, tf.sub(tf.slice(top, [0, 0], [b, 1]), tf.slice(top, [0, 1], [b, 1]))] as const;
         });
-        const nextIds = next.dataSync();
-        next.dispose();
-        if (margin) {
-          margins.push(Array.from(margin.dataSync()));
-          margin.dispose();
+        let nextIds: tf.TypedArray;
+        try {
+          const read = yield margin ? [next, margin] : [next];
+          nextIds = read[0]!;
+          if (margin) margins.push(Array.from(read[1]!));
+        } finally {
+          tf.dispose(margin ? [next, margin] : [next]);
         }
         for (let i = 0; i < b; i++) {
           const tok = done[i] ? c.pad_token_id : nextIds[i]!;
@@ -377,9 +474,20 @@ export class FiDReader {
 
   /**
    * Relevance score of every passage, [B, n] row-major (the distillation's gold scores G). Default: the official
-   * FiD aggregation (pre-softmax, first decoding step, all layers); see {@link PassageScoreOptions}.
+   * FiD aggregation (pre-softmax, first decoding step, all layers); see {@link PassageScoreOptions}. Reads
+   * synchronously (cpu, wasm, tensorflow backends); {@link passageScoresAsync} works on every backend.
    */
   passageScores(batch: ReaderBatch, options: PassageScoreOptions = {}): Float32Array {
+    return runReadTaskSync(this.passageScoresTask(batch, options), 'FiDReader.passageScores', 'passageScoresAsync');
+  }
+
+  /** {@link passageScores} with an asynchronous read (every backend, webgpu included). */
+  passageScoresAsync(batch: ReaderBatch, options: PassageScoreOptions = {}): Promise<Float32Array> {
+    return runReadTask(this.passageScoresTask(batch, options));
+  }
+
+  /** The {@link ReadTask} behind {@link passageScores} and {@link passageScoresAsync} (to compose with other reads). */
+  *passageScoresTask(batch: ReaderBatch, options: PassageScoreOptions): ReadTask<Float32Array> {
     const o = resolveScoreOptions(options, this.config.num_decoder_layers);
     checkBatch(batch, this.config, o.positions === 'all');
     const b = batch.batchSize;
@@ -401,8 +509,10 @@ export class FiDReader {
       const selected = o.layers.map((i) => out.crossLogits[i]!);
       return aggregatePassageScores(selected, enc.mask, maskAdd, weights, batch.nContext, o.softmax);
     });
-    const data = scores.dataSync() as Float32Array;
-    scores.dispose();
-    return data;
+    try {
+      return (yield [scores])[0] as Float32Array;
+    } finally {
+      scores.dispose();
+    }
   }
 }

@@ -8,7 +8,7 @@ import {
 import { applySets, collect, intFlag, loadConfigFile, userFacing } from '../config-files.js';
 import { DEMO_DEFAULTS, type DemoConfig } from '../demo/config.js';
 import { buildResults, recallPlotSvg, reportMarkdown, resultsTable } from '../demo/report.js';
-import { BACKEND_HELP, createRunner, lockRun, runAllStages, selectBackend } from '../run-context.js';
+import { BACKEND_HELP, createRunner, lockRun, runAllStages, selectBackend, type SelectedBackend } from '../run-context.js';
 import { action, UserError } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 
@@ -126,7 +126,7 @@ function planDemo(c: DemoConfig, out: string): { prep: ReturnType<typeof synthet
 
 async function runDemo(
   c: DemoConfig, out: string, prep: ReturnType<typeof syntheticPrepareStages>, pipeline: PipelineConfig,
-  renderer: Renderer, backend: string, t0: number,
+  renderer: Renderer, backend: SelectedBackend, t0: number,
 ): Promise<void> {
   const runner = createRunner(out, renderer);
   writeJsonAtomic(join(out, 'resolved-config.json'), c);
@@ -142,10 +142,10 @@ async function runDemo(
   const ks = pipeline.evaluate.k.map(String);
   const results = buildResults(result.iterations, result.baselines, pipeline.evaluate.k);
   const seconds = (performance.now() - t0) / 1000;
-  writeJsonAtomic(join(out, 'results.json'), results);
+  writeJsonAtomic(join(out, 'results.json'), { ...results, backend: backend.record });
   writeFileAtomic(join(out, 'recall.svg'), recallPlotSvg(results, ks));
   writeFileAtomic(join(out, 'report.md'), reportMarkdown(results, ks, {
-    seed: c.seed, loss: pipeline.retriever.loss, iterations: pipeline.iterations, seconds, backend,
+    seed: c.seed, loss: pipeline.retriever.loss, iterations: pipeline.iterations, seconds, backend: backend.taken,
     settings: JSON.stringify(c, null, 2), timings,
   }));
   process.stdout.write(`\n${resultsTable(results, ks)}\n\nwall time ${(seconds / 60).toFixed(1)} min; report: ${join(out, 'report.md')}\n`);

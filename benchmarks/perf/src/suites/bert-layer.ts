@@ -2,7 +2,7 @@
 // tokens) forward + backward (gradients of all weights and the input) in tfjs, versus the same layer in
 // PyTorch (python/bert_layer.py, torch.set_num_threads(2)) run by this process right after.
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '../backends.js';
+import { isSlowBackend, useBackend } from '../backends.js';
 import { BERT_BASE_LAYER, bertLayerStep, initBertLayer } from '../bert-layer-model.js';
 import { findTorchPython, runPythonJson } from '../python.js';
 import { errorRow, type BenchRow, type Suite } from '../suite.js';
@@ -22,14 +22,14 @@ export const bertLayerSuite: Suite = {
     for (const backend of ctx.backends) {
       try {
         await useBackend(backend);
-        const slow = backend === 'cpu' || backend === 'wasm';
+        const slow = isSlowBackend(backend);
         const reps = slow ? 1 : ctx.reps;
         const vars = initBertLayer(c);
         const x = tf.randomNormal([c.batch, c.seqLen, c.hidden], 0, 1, 'float32', 7);
         const mask = tf.zeros([c.batch, 1, 1, c.seqLen]);
         const dy = tf.randomNormal([c.batch, c.seqLen, c.hidden], 0, 1, 'float32', 8);
         const before = tf.memory().numTensors;
-        const { seconds } = await timeIt(() => void bertLayerStep(c, vars, x, mask, dy), reps, slow ? 0 : 1);
+        const { seconds } = await timeIt(async () => void (await bertLayerStep(c, vars, x, mask, dy)), reps, slow ? 0 : 1);
         if (tf.memory().numTensors !== before) throw new Error(`tensor leak: ${tf.memory().numTensors - before} tensors per run`);
         tf.dispose([x, mask, dy, ...vars.values()]);
         measured.push({ backend, ms: seconds * 1000, reps });

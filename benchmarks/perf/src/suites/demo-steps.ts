@@ -53,7 +53,7 @@ function assertNoLeak(before: number, what: string): void {
 }
 
 /** A FiD reader at shapes `s` with its optimizer and a random batch: `step()` runs one training step. */
-export function readerStep(s: ReaderStepShape): { step(): void; dispose(): void } {
+export function readerStep(s: ReaderStepShape): { step(): Promise<void>; dispose(): void } {
   const reader = FiDReader.create(
     { vocab_size: s.vocabSize, d_model: s.dModel, d_kv: s.dKv, num_heads: s.numHeads, d_ff: s.dFf, num_layers: s.encoderLayers, num_decoder_layers: s.decoderLayers, dropout_rate: 0 },
     { seed: 0 },
@@ -61,7 +61,7 @@ export function readerStep(s: ReaderStepShape): { step(): void; dispose(): void 
   const optimizer = new AdamW({ lr: 1e-4 });
   const batch = randomReaderBatch({ questions: s.questions, nContext: s.nContext, textMaxlength: s.textMaxlength, answerLength: s.answerLength, vocabSize: s.vocabSize }, 1);
   return {
-    step: () => void reader.trainStep(batch, { optimizer, lr: 1e-4, maxGradNorm: 1, dropout: 0 }),
+    step: async () => void (await reader.trainStepAsync(batch, { optimizer, lr: 1e-4, maxGradNorm: 1, dropout: 0 })),
     dispose: () => {
       optimizer.dispose();
       reader.dispose();
@@ -70,7 +70,7 @@ export function readerStep(s: ReaderStepShape): { step(): void; dispose(): void 
 }
 
 /** A bi-encoder at shapes `s` (it owns its optimizer) and a random batch: `step()` runs one training step. */
-export function retrieverStep(s: RetrieverBenchShape): { step(): void; dispose(): void } {
+export function retrieverStep(s: RetrieverBenchShape): { step(): Promise<void>; dispose(): void } {
   const model = BiEncoder.create(
     {
       bert: {
@@ -88,7 +88,7 @@ export function retrieverStep(s: RetrieverBenchShape): { step(): void; dispose()
   };
   // KL loss and clip 1 are the trainer's defaults.
   const opts = { lr: 1e-4, dropout: false };
-  return { step: () => void model.trainStep(batch, opts), dispose: () => model.dispose() };
+  return { step: async () => void (await model.trainStepAsync(batch, opts)), dispose: () => model.dispose() };
 }
 
 /**
@@ -96,7 +96,7 @@ export function retrieverStep(s: RetrieverBenchShape): { step(): void; dispose()
  * share one model and take turns step by step, so that a busy machine slows them alike; another backend
  * (wasm) gets its own model and runs its steps in a row. `between` runs after every round (the sgemm samples).
  */
-async function stepTimes(make: () => { step(): void; dispose(): void }, backends: readonly string[], reps: number, between: () => Promise<void>): Promise<Measured[]> {
+async function stepTimes(make: () => { step(): Promise<void>; dispose(): void }, backends: readonly string[], reps: number, between: () => Promise<void>): Promise<Measured[]> {
   const out: Measured[] = [];
   const groups = [backends.filter((b) => CPU_FAMILY.includes(b)), ...backends.filter((b) => !CPU_FAMILY.includes(b)).map((b) => [b])];
   for (const group of groups) {
@@ -111,21 +111,21 @@ async function stepTimes(make: () => { step(): void; dispose(): void }, backends
       }
     }
     if (usable.length === 0) continue;
-    let model: { step(): void; dispose(): void } | undefined;
+    let model: { step(): Promise<void>; dispose(): void } | undefined;
     try {
       model = make();
       const m = model;
       const samples = new Map<string, number[]>(usable.map((b) => [b, []]));
       for (const b of usable) {
         await useBackend(b);
-        for (let i = 0; i < WARMUP; i++) m.step();
+        for (let i = 0; i < WARMUP; i++) await m.step();
       }
       const before = tf.memory().numTensors;
       for (let r = 0; r < reps; r++) {
         for (const b of usable) {
           await useBackend(b);
           const t0 = performance.now();
-          m.step();
+          await m.step();
           samples.get(b)!.push(performance.now() - t0);
         }
         await between();
@@ -168,7 +168,7 @@ interface StepCase {
   backends: readonly string[] | 'all';
   flop: number;
   shape: string;
-  make(): { step(): void; dispose(): void };
+  make(): { step(): Promise<void>; dispose(): void };
   reference(reps: number): { ms: number; label: string };
 }
 
@@ -237,7 +237,7 @@ export const demoStepsSuite: Suite = {
   description: `training steps at the demo's shapes (tiny T5 FiD reader ${DEMO_READER.questions}x${DEMO_READER.nContext}x${DEMO_READER.textMaxlength}, tiny BERT retriever ${DEMO_RETRIEVER.questions}x${DEMO_RETRIEVER.nContext}), ms per step vs PyTorch, GFLOP/s vs sgemm`,
   // The demo models are small enough for the stock kernels; blas-unfused is blas without the fused T5
   // attention / RMS-norm kernels (the reader's path before them): the before/after comparisons are the point.
-  defaultBackends: ['blas', 'blas-unfused', 'cpu', 'wasm'],
+  defaultBackends: ['blas', 'blas-unfused', 'cpu', 'wasm', 'webgpu'],
   async run(ctx) {
     const sgemmSamples: number[] = [];
     const sampleSgemm = async (): Promise<void> => {

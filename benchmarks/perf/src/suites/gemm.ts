@@ -1,8 +1,8 @@
-// gemm_512x768x3072: tf.matMul through the tfjs API (dataSync included: the time until the caller holds the
-// numbers; on the cpu backend it is free, on wasm a copy) versus OpenBLAS sgemm called directly from C in the
+// gemm_512x768x3072: tf.matMul through the tfjs API (the read included: the time until the caller holds the
+// numbers; on the cpu backend it is free, on wasm a copy, on webgpu the read-back) versus OpenBLAS sgemm called directly from C in the
 // same process, the two interleaved repetition by repetition so that machine noise hits both alike.
 import * as tf from '@tensorflow/tfjs';
-import { loadBlas, useBackend } from '../backends.js';
+import { isSlowBackend, loadBlas, useBackend } from '../backends.js';
 import { errorRow, type BenchRow, type Suite } from '../suite.js';
 import { median } from '../timing.js';
 
@@ -35,7 +35,7 @@ export const SGEMM_REFERENCE = `openblas-sgemm ${M}x${K}x${N} (C, same process)`
 export const gemmSuite: Suite = {
   name: 'gemm',
   description: `${M}x${K} @ ${K}x${N} float32 matMul, GFLOP/s, vs OpenBLAS sgemm in the same run`,
-  defaultBackends: ['blas', 'cpu', 'wasm'],
+  defaultBackends: ['blas', 'cpu', 'wasm', 'webgpu'],
   async run(ctx) {
     const rows: BenchRow[] = [];
     const haveRef = await referenceAvailable();
@@ -43,23 +43,23 @@ export const gemmSuite: Suite = {
       try {
         await useBackend(backend);
         // The stock kernels need seconds per product: fewer repetitions, same interleaving.
-        const slow = backend === 'cpu' || backend === 'wasm';
+        const slow = isSlowBackend(backend);
         const reps = slow ? Math.min(2, ctx.reps) : ctx.reps;
         const a = tf.randomNormal([M, K]);
         const b = tf.randomNormal([K, N]);
-        const once = (): number => {
+        const once = async (): Promise<number> => {
           const t0 = performance.now();
           const c = tf.matMul(a, b);
-          c.dataSync();
+          await c.data(); // a copy on cpu; on webgpu the read-back, which ends the GPU's work
           const s = (performance.now() - t0) / 1000;
           c.dispose();
           return s;
         };
-        if (!slow) once(); // warm-up
+        if (!slow || backend === 'webgpu') await once(); // warm-up (on webgpu: compiles the shader)
         const tfjs: number[] = [];
         const ref: number[] = [];
         for (let i = 0; i < reps; i++) {
-          tfjs.push(once());
+          tfjs.push(await once());
           const g = await sgemmGflops();
           if (g !== null) ref.push(g);
         }
@@ -73,7 +73,7 @@ export const gemmSuite: Suite = {
           reference_value: refValue,
           ratio: refValue ? value / refValue : null,
           ratio_kind: 'throughput',
-          notes: `median of ${reps} interleaved reps; tf.matMul + dataSync` + (haveRef ? '' : '; reference needs the @fidkd/tfjs-blas addon'),
+          notes: `median of ${reps} interleaved reps; tf.matMul + data()` + (haveRef ? '' : '; reference needs the @fidkd/tfjs-blas addon'),
         });
       } catch (err) {
         rows.push(errorRow(NAME, backend, err));

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AdamW, type ReaderBatch } from '@fidkd/core';
 import { FiDReader } from '@fidkd/fid-reader';
-import { useBackend } from '../backends.js';
+import { isSlowBackend, useBackend } from '../backends.js';
 import { randomReaderBatch } from '../batches.js';
 import { findTorchPython, runPythonJson } from '../python.js';
 import { errorRow, type BenchRow, type Suite } from '../suite.js';
@@ -28,13 +28,13 @@ const fullBatch = (seed: number): ReaderBatch =>
 const TRAIN_OPTIONS = { lr: 1e-4, maxGradNorm: 1, dropout: 0 };
 
 /** The training row's workload alone (for profile.js): one t5-small FiD trainStep. */
-export function readerT5SmallWorkload(): { label: string; step(): void; dispose(): void } {
+export function readerT5SmallWorkload(): { label: string; step(): Promise<void>; dispose(): void } {
   const reader = FiDReader.create({ ...T5_SMALL, eos_token_id: T5_SMALL.vocab_size - 1 }, { seed: 0 });
   const optimizer = new AdamW({ lr: 1e-4 });
   const batch = fullBatch(1);
   return {
     label: `t5-small FiD trainStep, ${QUESTIONS} x ${N_CONTEXT} x ${TEXT_MAXLENGTH} tokens`,
-    step: () => void reader.trainStep(batch, { optimizer, ...TRAIN_OPTIONS }),
+    step: async () => void (await reader.trainStepAsync(batch, { optimizer, ...TRAIN_OPTIONS })),
     dispose: () => {
       optimizer.dispose();
       reader.dispose();
@@ -60,7 +60,7 @@ export const readerSuite: Suite = {
       let optimizer: AdamW | undefined;
       try {
         await useBackend(backend);
-        const slow = backend === 'cpu' || backend === 'wasm';
+        const slow = isSlowBackend(backend);
         const reps = slow ? 1 : ctx.reps;
         // eos = the last id, which random weights practically never emit: every generation runs NEW_TOKENS steps.
         reader = FiDReader.create({ ...T5_SMALL, eos_token_id: T5_SMALL.vocab_size - 1 }, { seed: 0 });
@@ -70,11 +70,11 @@ export const readerSuite: Suite = {
         const o = optimizer;
         const entry: (typeof measured)[number] = { backend, reps };
         measured.push(entry);
-        const step = await timeIt(() => void r.trainStep(batch, { optimizer: o, ...TRAIN_OPTIONS }), reps, 1);
+        const step = await timeIt(async () => void (await r.trainStepAsync(batch, { optimizer: o, ...TRAIN_OPTIONS })), reps, 1);
         entry.tokensPerS = tokens / step.seconds;
         ctx.log(`${TRAIN} ${backend}: ${entry.tokensPerS.toFixed(0)} tokens/s (${(step.seconds * 1000).toFixed(0)} ms/step)`);
         const before = tf.memory().numTensors;
-        const gen = await timeIt(() => void r.generate(batch, { maxNewTokens: NEW_TOKENS }), reps, slow ? 0 : 1);
+        const gen = await timeIt(async () => void (await r.generateAsync(batch, { maxNewTokens: NEW_TOKENS })), reps, slow ? 0 : 1);
         if (tf.memory().numTensors !== before) throw new Error(`tensor leak: ${tf.memory().numTensors - before} tensors per generate`);
         entry.genMs = gen.seconds * 1000;
         ctx.log(`${GEN} ${backend}: ${entry.genMs.toFixed(0)} ms`);

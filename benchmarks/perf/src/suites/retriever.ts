@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BiEncoder } from '@fidkd/bi-encoder';
 import type { TokenBatch } from '@fidkd/core';
-import { useBackend } from '../backends.js';
+import { isSlowBackend, useBackend } from '../backends.js';
 import { randomTokenBatch } from '../batches.js';
 import { findTorchPython, runPythonJson } from '../python.js';
 import { errorRow, type BenchRow, type Suite } from '../suite.js';
@@ -45,12 +45,12 @@ function trainBatch() {
 const TRAIN_OPTIONS = { lr: 1e-4, dropout: false };
 
 /** The training-step row's workload alone (for profile.js). */
-export function retrieverStepWorkload(): { label: string; step(): void; dispose(): void } {
+export function retrieverStepWorkload(): { label: string; step(): Promise<void>; dispose(): void } {
   const model = BiEncoder.create({ bert: BERT_BASE }, { seed: 0 });
   const batch = trainBatch();
   return {
     label: `bert-base retriever trainStep, ${QUESTIONS} x ${QUESTION_LEN} + ${QUESTIONS} x ${N_CONTEXT} x ${PASSAGE_LEN} tokens`,
-    step: () => void model.trainStep(batch, TRAIN_OPTIONS),
+    step: async () => void (await model.trainStepAsync(batch, TRAIN_OPTIONS)),
     dispose: () => model.dispose(),
   };
 }
@@ -76,7 +76,7 @@ export const retrieverSuite: Suite = {
       let model: BiEncoder | undefined;
       try {
         await useBackend(backend);
-        const slow = backend === 'cpu' || backend === 'wasm';
+        const slow = isSlowBackend(backend);
         const reps = slow ? 1 : ctx.reps;
         model = BiEncoder.create({ bert: BERT_BASE }, { seed: 0 });
         // Slow backends embed 1 passage per timed run (a bert-base passage is ~34 GFLOP).
@@ -97,9 +97,9 @@ export const retrieverSuite: Suite = {
           const batch = trainBatch();
           const opts = TRAIN_OPTIONS;
           // Untimed warm-up step (it also creates the optimizer state); later steps must not add tensors.
-          if (!slow) m.trainStep(batch, opts);
+          if (!slow) await m.trainStepAsync(batch, opts);
           const afterWarmup = tf.memory().numTensors;
-          const step = await timeIt(() => void m.trainStep(batch, opts), reps, 0);
+          const step = await timeIt(async () => void (await m.trainStepAsync(batch, opts)), reps, 0);
           if (!slow && tf.memory().numTensors !== afterWarmup) {
             throw new Error(`tensor leak in trainStep: ${tf.memory().numTensors - afterWarmup} tensors`);
           }

@@ -21,9 +21,11 @@ test('explicit tensorflow / tensorflow-gpu, not installed here, say what to inst
 test('auto skips the missing native backends and reports why', async () => {
   const lines: string[] = [];
   const r = await initBackend('auto', { log: (l) => lines.push(l) });
-  expect(r.skipped.map((s) => s.name).slice(0, 2)).toEqual(['tensorflow-gpu', 'tensorflow']);
-  expect(r.skipped[0]!.reason).toMatch(/tfjs-node-gpu is not installed/);
-  expect(r.skipped[1]!.reason).toMatch(/tfjs-node is not installed/);
+  // webgpu first: here only Mesa's software adapter (or none), which auto never takes
+  expect(r.skipped.map((s) => s.name).slice(0, 3)).toEqual(['webgpu', 'tensorflow-gpu', 'tensorflow']);
+  expect(r.skipped[0]!.reason).toMatch(/only a software adapter|no WebGPU adapter/);
+  expect(r.skipped[1]!.reason).toMatch(/tfjs-node-gpu is not installed.*403 since 2026-08, tensorflow\/tfjs#8742/);
+  expect(r.skipped[2]!.reason).toMatch(/tfjs-node is not installed/);
   expect(tf.getBackend()).toBe(r.backend);
   if (r.accelerated === 'openblas') {
     expect(r.backend).toBe('cpu'); // @fidkd/tfjs-blas and its addon are present
@@ -39,7 +41,7 @@ test('auto without BLAS takes wasm (installed at the repository root) and prints
   const lines: string[] = [];
   const r = await initBackend('auto', { blas: false, log: (l) => lines.push(l) });
   expect(r).toMatchObject({ backend: 'wasm', accelerated: 'wasm-simd' });
-  expect(r.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow']);
+  expect(r.skipped.map((s) => s.name)).toEqual(['webgpu', 'tensorflow-gpu', 'tensorflow']);
   expect(tf.getBackend()).toBe('wasm');
   expect(lines).toEqual([]);
   await tf.setBackend('cpu');

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerFastKernels } from './fast-kernels.js';
 import { registerWasmFallbackKernels } from './wasm-fallback-kernels.js';
+import { describeAdapter, tryWebGpu, type WebGpuAdapter } from './webgpu.js';
 
 /** Backend names {@link initBackend} accepts. */
-export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu' | 'wasm';
+export type BackendName = 'auto' | 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'cpu' | 'wasm';
 
 /** Options of {@link initBackend}. */
 export interface InitBackendOptions {
@@ -16,10 +17,15 @@ export interface InitBackendOptions {
 
 /** What {@link initBackend} did. */
 export interface BackendReport {
-  /** The tfjs backend now active: 'tensorflow', 'cpu' or 'wasm'. */
+  /** The tfjs backend now active: 'webgpu', 'tensorflow', 'cpu' or 'wasm'. */
   backend: string;
-  /** What accelerates it ('cuda', 'libtensorflow', 'openblas', 'wasm-simd'), null for plain tfjs cpu. */
+  /**
+   * What accelerates it ('gpu' or 'software-adapter' for webgpu, 'cuda', 'libtensorflow', 'openblas', 'wasm-simd'),
+   * null for plain tfjs cpu.
+   */
   accelerated: string | null;
+  /** The WebGPU adapter (vendor, architecture, description, software or not) when the backend is webgpu. */
+  adapter?: WebGpuAdapter;
   /** Why this backend was taken. */
   reason: string;
   /** Candidates tried before it (auto) and why each was passed over. */
@@ -38,6 +44,13 @@ export class BackendUnavailableError extends Error {
 }
 
 type Attempt = { ok: true; report: Omit<BackendReport, 'skipped'> } | { ok: false; reason: string };
+
+async function webgpuAttempt(allowSoftware: boolean): Promise<Attempt> {
+  const a = await tryWebGpu(allowSoftware);
+  if (!a.ok) return a;
+  const reason = `WebGPU on ${describeAdapter(a.adapter)}${a.adapter.software ? ' (a CPU implementation: for tests, slower than the cpu backend)' : ''}`;
+  return { ok: true, report: { backend: 'webgpu', accelerated: a.adapter.software ? 'software-adapter' : 'gpu', reason, adapter: a.adapter } };
+}
 
 // Specifiers held in variables so TypeScript and bundlers do not require the optional packages to exist.
 const TFJS_NODE_GPU = '@tensorflow/tfjs-node-gpu';
@@ -62,7 +75,9 @@ async function tryTensorflow(gpu: boolean): Promise<Attempt> {
     if (isModuleNotFound(err, spec)) {
       return {
         ok: false,
-        reason: `${spec} is not installed (optional; add it with \`npm install ${spec}@^4.22.0\`${gpu ? ' on a machine with CUDA 11.2 / cuDNN 8.1' : ''})`,
+        reason: `${spec} is not installed (optional; add it with \`npm install ${spec}@^4.22.0\`${gpu ? ' on a machine with CUDA 11.2 / cuDNN 8.1' : ''}, ` +
+          `where its install script can still fetch libtensorflow 2.9.1: that download has answered 403 since 2026-08, tensorflow/tfjs#8742; ` +
+          `a GPU is reached through the webgpu backend instead)`,
       };
     }
     return { ok: false, reason: `${spec} failed to load: ${message(err)}` };
@@ -150,12 +165,15 @@ async function useCpu(blas: boolean, skipped: { name: string; reason: string }[]
 /**
  * Picks and activates the tfjs backend. Only applications call this; libraries never pick a backend.
  *
- * `auto` tries, in order: `tensorflow-gpu` (`@tensorflow/tfjs-node-gpu`), `tensorflow` (`@tensorflow/tfjs-node`),
+ * `auto` tries, in order: `webgpu` on a hardware adapter (`@tensorflow/tfjs-backend-webgpu` on Dawn's Node binding,
+ * npm `webgpu`; a software adapter such as Mesa's llvmpipe is passed over), `tensorflow-gpu`
+ * (`@tensorflow/tfjs-node-gpu`), `tensorflow` (`@tensorflow/tfjs-node`),
  * `cpu` accelerated by `@fidkd/tfjs-blas` (OpenBLAS matmuls), `wasm` (`@tensorflow/tfjs-backend-wasm`, XNNPACK,
  * with JS fallbacks for the training kernels it lacks), and finally the stock tfjs `cpu` backend with a one-line
  * notice. Measured here (2 cores): stock cpu matMul 0.8–0.9 GFLOP/s, wasm 24–30 GFLOP/s (256–512 square).
  *
- * An explicit name either succeeds or throws {@link BackendUnavailableError} saying what to install;
+ * An explicit name either succeeds or throws {@link BackendUnavailableError} saying what to install (`webgpu`
+ * takes a software adapter too, and says so in the report);
  * `cpu` uses the BLAS kernels when `@fidkd/tfjs-blas` loads (unless `blas: false`), else the stock kernels.
  */
 export async function initBackend(name: BackendName = 'auto', options: InitBackendOptions = {}): Promise<BackendReport> {
@@ -180,6 +198,11 @@ export async function initBackend(name: BackendName = 'auto', options: InitBacke
       if (!a.ok) throw new BackendUnavailableError(name, a.reason);
       return finish(a);
     }
+    case 'webgpu': {
+      const a = await webgpuAttempt(true);
+      if (!a.ok) throw new BackendUnavailableError(name, a.reason);
+      return finish(a);
+    }
     case 'wasm': {
       const a = await tryWasm();
       if (!a.ok) throw new BackendUnavailableError(name, a.reason);
@@ -189,6 +212,7 @@ export async function initBackend(name: BackendName = 'auto', options: InitBacke
       return finish((await useCpu(blas, skipped, true)) as Attempt & { ok: true });
     case 'auto': {
       for (const [n, attempt] of [
+        ['webgpu', () => webgpuAttempt(false)],
         ['tensorflow-gpu', () => tryTensorflow(true)],
         ['tensorflow', () => tryTensorflow(false)],
       ] as const) {
@@ -212,6 +236,6 @@ export async function initBackend(name: BackendName = 'auto', options: InitBacke
       return finish({ ok: true, report: { backend: 'cpu', accelerated: null, reason: 'no faster backend available' } });
     }
     default:
-      throw new BackendUnavailableError(String(name), `unknown backend; expected one of auto, tensorflow-gpu, tensorflow, cpu, wasm`);
+      throw new BackendUnavailableError(String(name), `unknown backend; expected one of auto, webgpu, tensorflow-gpu, tensorflow, cpu, wasm`);
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_ADAMW_KERNEL, hasFusedKernels } from '../backend/fused-kernels.js';
 import type { StateDict } from '../checkpoint/types.js';
+import { runReadTask, runReadTaskSync, type ReadTask } from '../backend/reads.js';
 
 /** Hyper-parameters of {@link AdamW} (PyTorch names in comments). */
 export interface AdamWConfig {
@@ -68,11 +69,12 @@ export class AdamW {
   /**
    * One update of every variable that has a gradient (variables without one are left alone, as PyTorch skips
    * parameters whose `.grad` is None). `lr` overrides the base learning rate for this step (scheduled value).
-   * Every gradient is first multiplied by `gradScale` (the global-norm clipping coefficient; 1 = as given).
+   * Every gradient is first multiplied by `gradScale` (the global-norm clipping coefficient; 1 = as given), a
+   * number or a scalar tensor (a coefficient computed on the device: no read-back on webgpu).
    * Gradients are read, not disposed. Where @fidkd/tfjs-blas registered `FidkdAdamW` each update is one native
    * pass (same float32 arithmetic) instead of a dozen tf ops over the parameter.
    */
-  applyGradients(vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number = this.lr, gradScale = 1): void {
+  applyGradients(vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number = this.lr, gradScale: number | tf.Scalar = 1): void {
     if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`AdamW: invalid learning rate ${lr}`);
     for (const [name, g] of grads) {
       const p = vars.get(name);
@@ -91,6 +93,8 @@ export class AdamW {
     const stepSize = lr / (1 - this.beta1 ** t);
     const bc2Sqrt = Math.sqrt(1 - this.beta2 ** t);
     const fused = hasFusedKernels(FUSED_ADAMW_KERNEL);
+    // the fused kernel takes the scale as an attribute: registered on the cpu backend only, where a read is a copy
+    const scaleAttr = typeof gradScale === 'number' ? gradScale : fused ? gradScale.dataSync()[0]! : NaN;
     for (const [name, grad] of grads) {
       const p = vars.get(name)!;
       let m = this.m.get(name);
@@ -107,7 +111,7 @@ export class AdamW {
         // The kernel updates the moments in place (they are this optimizer's own, shared with no other tensor).
         const attrs = {
           decay: 1 - lr * this.weightDecay, beta1: this.beta1, oneMinusBeta1: 1 - this.beta1, beta2: this.beta2,
-          oneMinusBeta2: 1 - this.beta2, eps: this.eps, stepSize, bc2Sqrt, gradScale,
+          oneMinusBeta2: 1 - this.beta2, eps: this.eps, stepSize, bc2Sqrt, gradScale: scaleAttr,
         };
         const [next] = tf.engine().runKernel(FUSED_ADAMW_KERNEL, { p, g: grad, m: mm, v: vv }, attrs) as tf.Tensor[];
         p.assign(next!);
@@ -127,15 +131,23 @@ export class AdamW {
     }
   }
 
-  /** The moments as a state dict (`exp_avg.<name>`, `exp_avg_sq.<name>`, F32 copies). Pair it with `step`. */
+  /**
+   * The moments as a state dict (`exp_avg.<name>`, `exp_avg_sq.<name>`, F32 copies). Pair it with `step`.
+   * Reads synchronously (cpu, wasm, tensorflow backends); {@link getStateAsync} works on every backend.
+   */
   getState(): StateDict {
-    const out: StateDict = new Map();
-    for (const [name, m] of this.m) {
-      out.set(`exp_avg.${name}`, { dtype: 'F32', shape: [...m.shape], data: Float32Array.from(m.dataSync()) });
-      const v = this.v.get(name)!;
-      out.set(`exp_avg_sq.${name}`, { dtype: 'F32', shape: [...v.shape], data: Float32Array.from(v.dataSync()) });
-    }
-    return out;
+    return runReadTaskSync(this.stateTask(), 'AdamW.getState', 'AdamW.getStateAsync');
+  }
+
+  /** {@link getState} with asynchronous reads (every backend, webgpu included). */
+  getStateAsync(): Promise<StateDict> {
+    return runReadTask(this.stateTask());
+  }
+
+  private *stateTask(): ReadTask<StateDict> {
+    const entries = [...this.m].flatMap(([name, m]): [string, tf.Variable][] => [[`exp_avg.${name}`, m], [`exp_avg_sq.${name}`, this.v.get(name)!]]);
+    const data = yield entries.map(([, t]) => t);
+    return new Map(entries.map(([key, t], i) => [key, { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(data[i] as Float32Array) }]));
   }
 
   /**

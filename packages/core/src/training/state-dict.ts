@@ -1,26 +1,40 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedTensor, StateDict } from '../checkpoint/types.js';
+import { runReadTask, runReadTaskSync, type ReadTask } from '../backend/reads.js';
 
-/** Copies tensors (e.g. model variables) into a {@link StateDict}: float32 → F32, int32 → I32, bool → BOOL. */
+/**
+ * Copies tensors (e.g. model variables) into a {@link StateDict}: float32 → F32, int32 → I32, bool → BOOL. Reads
+ * synchronously (cpu, wasm, tensorflow backends); {@link variablesToStateDictAsync} works on every backend.
+ */
 export function variablesToStateDict(vars: Map<string, tf.Tensor>): StateDict {
-  const out: StateDict = new Map();
-  for (const [name, t] of vars) {
-    const shape = [...t.shape];
-    switch (t.dtype) {
-      case 'float32':
-        out.set(name, { dtype: 'F32', shape, data: Float32Array.from(t.dataSync() as Float32Array) });
-        break;
-      case 'int32':
-        out.set(name, { dtype: 'I32', shape, data: Int32Array.from(t.dataSync() as Int32Array) });
-        break;
-      case 'bool':
-        out.set(name, { dtype: 'BOOL', shape, data: Uint8Array.from(t.dataSync() as Uint8Array) });
-        break;
-      default:
-        throw new Error(`variablesToStateDict: '${name}' has dtype ${t.dtype}, which a state dict cannot hold`);
-    }
+  return runReadTaskSync(stateDictTask(vars), 'variablesToStateDict', 'variablesToStateDictAsync');
+}
+
+/** {@link variablesToStateDict} with asynchronous reads, all issued at once (every backend, webgpu included). */
+export function variablesToStateDictAsync(vars: Map<string, tf.Tensor>): Promise<StateDict> {
+  return runReadTask(stateDictTask(vars));
+}
+
+/** The {@link ReadTask} behind both: reads every tensor of `vars`. */
+export function* stateDictTask(vars: Map<string, tf.Tensor>): ReadTask<StateDict> {
+  const entries = [...vars];
+  const data = yield entries.map(([, t]) => t);
+  return new Map(entries.map(([name, t], i) => [name, named(name, t, data[i]!)]));
+}
+
+/** A copy of a tensor's values (the cpu backend hands out its own buffer) under its state-dict dtype. */
+function named(name: string, t: tf.Tensor, values: tf.TypedArray | ArrayLike<number>): NamedTensor {
+  const shape = [...t.shape];
+  switch (t.dtype) {
+    case 'float32':
+      return { dtype: 'F32', shape, data: Float32Array.from(values as Float32Array) };
+    case 'int32':
+      return { dtype: 'I32', shape, data: Int32Array.from(values as Int32Array) };
+    case 'bool':
+      return { dtype: 'BOOL', shape, data: Uint8Array.from(values as Uint8Array) };
+    default:
+      throw new Error(`variablesToStateDict: '${name}' has dtype ${t.dtype}, which a state dict cannot hold`);
   }
-  return out;
 }
 
 function toFloat32(name: string, t: NamedTensor): Float32Array {

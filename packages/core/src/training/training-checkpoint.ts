@@ -101,6 +101,18 @@ function isComplete(dir: string): boolean {
  * are removed.
  */
 export function saveTrainingCheckpoint(dir: string, data: TrainingCheckpointData, options: { onStage?: (stage: SaveStage) => void } = {}): void {
+  writeTrainingCheckpoint(dir, data, isAdamW(data.optimizer) ? data.optimizer.getState() : data.optimizer, options);
+}
+
+/**
+ * {@link saveTrainingCheckpoint} reading the optimizer's moments asynchronously (every backend, webgpu included;
+ * the weights come as a state dict, e.g. from a model's `stateDictAsync()`).
+ */
+export async function saveTrainingCheckpointAsync(dir: string, data: TrainingCheckpointData, options: { onStage?: (stage: SaveStage) => void } = {}): Promise<void> {
+  writeTrainingCheckpoint(dir, data, isAdamW(data.optimizer) ? await data.optimizer.getStateAsync() : data.optimizer, options);
+}
+
+function writeTrainingCheckpoint(dir: string, data: TrainingCheckpointData, optimizerState: StateDict, options: { onStage?: (stage: SaveStage) => void }): void {
   const target = resolve(dir);
   const parent = dirname(target);
   const base = basename(target);
@@ -113,7 +125,6 @@ export function saveTrainingCheckpoint(dir: string, data: TrainingCheckpointData
     if (m && (Number(m[1]) === process.pid || !pidAlive(Number(m[1])))) rmSync(join(parent, entry), { recursive: true, force: true });
   }
   const stage = options.onStage ?? (() => undefined);
-  const optimizerState = isAdamW(data.optimizer) ? data.optimizer.getState() : data.optimizer;
   const optimizerStep = isAdamW(data.optimizer) ? data.optimizer.step : data.step;
   try {
     mkdirSync(partial);

@@ -36,7 +36,7 @@ export async function evaluateStage(ctx: StageContext<EvaluateStageConfig>): Pro
         let em = 0;
         for (let s = 0; s < n; s += c.eval_batch_size) {
           const chunk = qs.slice(s, Math.min(n, s + c.eval_batch_size));
-          const g = reader.generate(await readerBatch(tokenizer, chunk, undefined, c, ctx.inputs[split]), { maxNewTokens: c.answer_maxlength });
+          const g = await reader.generateAsync(await readerBatch(tokenizer, chunk, undefined, c, ctx.inputs[split]), { maxNewTokens: c.answer_maxlength });
           const answers = await decodeAnswers(tokenizer, g.ids, g.batchSize, g.length);
           chunk.forEach((q, i) => (em += exactMatch(answers[i]!, q.answers) ? 1 : 0));
           ctx.onProgress({ type: 'progress', task: `exact-match-${split}`, done: Math.min(n, s + c.eval_batch_size), total: n, unit: 'questions' });

@@ -88,9 +88,9 @@ export async function pretrainReaderStage(ctx: StageContext<PretrainReaderConfig
     for (let s = 0; s < examples.length; s += 50) {
       const chunk = examples.slice(s, s + 50);
       const b = await readerBatch(tokenizer, chunk, undefined, c);
-      const g = reader.generate(b, { maxNewTokens: c.answer_maxlength });
+      const g = await reader.generateAsync(b, { maxNewTokens: c.answer_maxlength });
       const answers = await decodeAnswers(tokenizer, g.ids, g.batchSize, g.length);
-      const G = reader.passageScores(b, { softmax: 'pre', positions: 'first' });
+      const G = await reader.passageScoresAsync(b, { softmax: 'pre', positions: 'first' });
       chunk.forEach((q, i) => {
         if (exactMatch(answers[i]!, q.answers)) em++;
         scored.push({ ...q, ctxs: q.ctxs.slice(0, c.n_context).map((p, j) => ({ ...p, score: G[i * c.n_context + j]! })) });
@@ -114,7 +114,7 @@ export async function pretrainReaderStage(ctx: StageContext<PretrainReaderConfig
     const idx = batchIndices(train.length, c.batch_size, c.seed, step);
     const qs = idx.map((i) => narrow(train[i]!, n, c.seed + step * 7919 + i));
     const lr = c.lr * schedule(step);
-    const { loss, gradNorm } = reader.trainStep(await readerBatch(tokenizer, qs, qs.map((q) => q.target!), { ...c, n_context: n }), { optimizer, lr, maxGradNorm: c.clip });
+    const { loss, gradNorm } = await reader.trainStepAsync(await readerBatch(tokenizer, qs, qs.map((q) => q.target!), { ...c, n_context: n }), { optimizer, lr, maxGradNorm: c.clip });
     const info: Record<string, number> = { loss, lr, n_context: n };
     if (c.eval_every > 0 && ((step + 1) % c.eval_every === 0 || step + 1 === c.total_steps)) {
       last = await evaluate(reader, heldOut);

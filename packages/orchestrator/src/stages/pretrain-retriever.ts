@@ -54,7 +54,7 @@ export async function pretrainRetrieverStage(ctx: StageContext<PretrainRetriever
   const trainLoss = await runRetrieverLoop(ctx, c, 'pretrain_retriever', create, async (model, optimizer, step) => {
     const indices = namesakes ? namesakes.batch(c.batch_size, c.seed, step) : batchIndices(passages.length, c.batch_size, c.seed, step);
     const batch = indices.map((i) => passages[i]!);
-    const r = retrieverStep(model, optimizer, {
+    const r = await retrieverStep(model, optimizer, {
       questions: await questionBatch(tokenizer, batch.map((p) => p.title), c.question_maxlength),
       passages: await passageBatch(tokenizer, batch, c.passage_maxlength),
       hasAnswer: batch.map(() => true),

@@ -15,9 +15,9 @@ export function runReaderLoop(
   return runTrainingLoop(ctx, c, section, {
     create,
     restore: (ck) => FiDReader.fromStateDict(parseT5Config(ck.config, join(ck.dir, 'config.json')), ck.weights, ck.dir),
-    stateDict: (r) => r.stateDict(),
+    stateDict: (r) => r.stateDictAsync(),
     hfConfig: (r) => toHfConfig(r.config),
-    save: (r, dir) => r.save(dir),
+    save: (r, dir) => r.saveAsync(dir),
     dispose: (r) => r.dispose(),
   }, step);
 }

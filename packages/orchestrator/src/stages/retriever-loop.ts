@@ -16,9 +16,9 @@ export function runRetrieverLoop(
   return runTrainingLoop(ctx, c, section, {
     create,
     restore: (ck) => BiEncoder.fromCheckpoint({ dir: ck.dir, config: ck.config, weightsFile: join(ck.dir, 'model.safetensors'), tensors: ck.weights }),
-    stateDict: (m) => m.stateDict(),
+    stateDict: (m) => m.stateDictAsync(),
     hfConfig: (m) => m.hfConfig(),
-    save: (m, dir) => m.save(dir),
+    save: (m, dir) => m.saveAsync(dir),
     dispose: (m) => m.dispose(),
   }, step);
 }

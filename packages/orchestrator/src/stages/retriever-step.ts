@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type AdamW, applyVariableGrads, type TokenBatch } from '@fidkd/core';
+import { type AdamW, applyVariableGradsOnDevice, readNumbers, type DeviceNumber, type TokenBatch } from '@fidkd/core';
 import type { BiEncoder } from '@fidkd/bi-encoder';
 import { answerSupervisedLoss, distillationLoss } from '@fidkd/losses';
 
@@ -33,8 +33,9 @@ export interface RetrieverStepOptions {
  * One optimisation step of the bi-encoder: S(q, p) = E(q)·E(p)/sqrt(d) over the question's passages (and the
  * batch's other passages with `inBatchNegatives`), the distillation or answer-supervised loss, global-norm
  * clipping, AdamW. Deterministic (no dropout: the caller's model config decides; dropout is not applied here).
+ * Works on every backend: loss and gradient norm stay on the device until the step's end, then one read.
  */
-export function retrieverStep(model: BiEncoder, optimizer: AdamW, batch: RetrieverBatch, o: RetrieverStepOptions): { loss: number; gradNorm: number } {
+export async function retrieverStep(model: BiEncoder, optimizer: AdamW, batch: RetrieverBatch, o: RetrieverStepOptions): Promise<{ loss: number; gradNorm: number }> {
   const b = batch.questions.count;
   const n = batch.passages.count / b;
   const useAll = o.inBatchNegatives && !/^mse/.test(o.loss);
@@ -69,8 +70,13 @@ export function retrieverStep(model: BiEncoder, optimizer: AdamW, batch: Retriev
       ? answerSupervisedLoss(s, t)
       : distillationLoss(s, t, { variant: o.loss as never, gamma: o.gamma, temperatureGold: o.temperatureGold, temperatureScore: o.temperatureScore });
   }, [...vars.values()]);
-  const loss = value.dataSync()[0]!;
-  value.dispose();
-  const gradNorm = applyVariableGrads(optimizer, vars, grads, { lr: o.lr, maxGradNorm: o.clip });
-  return { loss, gradNorm };
+  let norm: DeviceNumber;
+  try {
+    norm = applyVariableGradsOnDevice(optimizer, vars, grads, { lr: o.lr, maxGradNorm: o.clip });
+  } catch (err) {
+    value.dispose();
+    throw err;
+  }
+  const [loss, gradNorm] = await readNumbers([value, norm]);
+  return { loss: loss!, gradNorm: gradNorm! };
 }

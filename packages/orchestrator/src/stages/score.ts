@@ -31,7 +31,7 @@ export async function scoreStage(ctx: StageContext<ScoreStageConfig>): Promise<R
       const targets = c.positions === 'all' ? chunk.map((ex, i) => trainingTarget(ex, s + i)) : undefined;
       // errors name the file of the chunk's first question (train, then dev)
       const batch = await readerBatch(tokenizer, chunk, targets, c, s < train.length ? ctx.inputs.train : ctx.inputs.dev);
-      const g = reader.passageScores(batch, { softmax: c.softmax, positions: c.positions, layers: c.layers });
+      const g = await reader.passageScoresAsync(batch, { softmax: c.softmax, positions: c.positions, layers: c.layers });
       if (c.log_mass) {
         // mean probability per real token → log of the attention mass on the passage
         const L = batch.textMaxlength;

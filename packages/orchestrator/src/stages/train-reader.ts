@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DataFormatError } from '@fidkd/data';
 import { ConfigError } from '../config.js';
-import { GradientAccumulator, clipGradNorm, linearWarmupDecay, type ReaderBatch } from '@fidkd/core';
+import { GradientAccumulator, applyClippedGradients, linearWarmupDecay, readNumbers, type DeviceNumber, type ReaderBatch } from '@fidkd/core';
 import { FiDReader } from '@fidkd/fid-reader';
 import type { StageContext } from '../runner/stage-runner.js';
 import type { TrainReaderStageConfig } from '../pipeline.js';
@@ -47,30 +47,37 @@ export async function trainReaderStage(ctx: StageContext<TrainReaderStageConfig>
   };
   const trainLoss = await runReaderLoop(ctx, c, 'reader', create, async (reader, optimizer, step) => {
     const lr = c.lr * schedule(step);
+    const maxGradNorm = c.clip > 0 ? c.clip : undefined;
     if (c.accumulation_steps <= 1) {
-      const { loss, gradNorm } = reader.trainStep(await batchOf(step, 0), { optimizer, lr, maxGradNorm: c.clip > 0 ? c.clip : undefined });
+      const { loss, gradNorm } = await reader.trainStepAsync(await batchOf(step, 0), { optimizer, lr, maxGradNorm });
       return { loss, gradNorm, info: { loss, lr } };
     }
-    let loss = 0;
-    let gradNorm: number | undefined;
+    // micro-batch losses and the norm stay on the device until the step's end (one read, every backend)
+    const losses: tf.Scalar[] = [];
     const acc = new GradientAccumulator();
     try {
       for (let m = 0; m < c.accumulation_steps; m++) {
-        const g = reader.computeGradients(await batchOf(step, m));
+        const g = reader.lossAndGradients(await batchOf(step, m));
+        losses.push(g.loss);
         acc.add(g.grads);
         tf.dispose([...g.grads.values()]);
-        loss += g.loss / c.accumulation_steps;
       }
       const mean = acc.mean();
-      const clip = c.clip > 0 ? clipGradNorm(mean, c.clip) : undefined;
-      const clipped = clip ? clip.grads : mean;
-      gradNorm = clip?.totalNorm;
-      optimizer.applyGradients(reader.variables, clipped, lr);
-      tf.dispose([...mean.values(), ...clipped.values()]);
+      let norm: DeviceNumber | undefined;
+      try {
+        norm = applyClippedGradients(optimizer, reader.variables, mean, { lr, maxGradNorm });
+      } finally {
+        tf.dispose([...mean.values()]);
+      }
+      const values = await readNumbers([...losses.splice(0), norm]);
+      const gradNorm = values.pop();
+      let loss = 0;
+      for (const v of values) loss += v! / c.accumulation_steps;
+      return { loss, gradNorm, info: { loss, lr } };
     } finally {
+      tf.dispose(losses);
       acc.dispose();
     }
-    return { loss, gradNorm, info: { loss, lr } };
   });
   return { train_loss: trainLoss, steps: c.total_steps, questions: train.length };
 }

@@ -77,7 +77,7 @@ export async function trainRetrieverStage(ctx: StageContext<TrainRetrieverStageC
     const idx = namesakes ? namesakes.batch(c.batch_size, c.seed, step) : batchIndices(train.length, c.batch_size, c.seed, step);
     const qs = idx.map((i) => train[i]!);
     const ctxs = qs.flatMap((q) => q.ctxs.slice(0, n));
-    const r = retrieverStep(model, optimizer, {
+    const r = await retrieverStep(model, optimizer, {
       questions: await questionBatch(tokenizer, qs.map((q) => q.question), c.question_maxlength),
       passages: await passageBatch(tokenizer, ctxs, c.passage_maxlength),
       gold: loss === 'answer' ? undefined : Float32Array.from(ctxs, (p) => p.score!),

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AdamW, loadTrainingCheckpoint, saveTrainingCheckpoint, type StateDict } from '@fidkd/core';
+import { AdamW, loadTrainingCheckpoint, saveTrainingCheckpointAsync, type StateDict } from '@fidkd/core';
 import type { StageContext } from '../runner/stage-runner.js';
 import { checkFiniteStep } from './diverged.js';
 import { RecentLosses } from './recent-losses.js';
@@ -18,9 +18,10 @@ export interface TrainableKind<M> {
   create(): M;
   /** The model of a mid-stage checkpoint (loadTrainingCheckpoint's result). */
   restore(ck: ReturnType<typeof loadTrainingCheckpoint>): M;
-  stateDict(model: M): StateDict;
+  /** The weights (read asynchronously: every backend, webgpu included). */
+  stateDict(model: M): Promise<StateDict>;
   hfConfig(model: M): object;
-  save(model: M, dir: string): void;
+  save(model: M, dir: string): Promise<void>;
   dispose(model: M): void;
 }
 
@@ -62,12 +63,12 @@ export async function runTrainingLoop<M>(
       tail.push(r.loss);
       ctx.step(s + 1, r.info, c.total_steps);
       if (c.checkpoint_every > 0 && (s + 1) % c.checkpoint_every === 0 && s + 1 < c.total_steps) {
-        saveTrainingCheckpoint(latest, { weights: kind.stateDict(model), config: kind.hfConfig(model), optimizer, step: s + 1, extra: { recent_losses: tail.toJSON() } });
+        await saveTrainingCheckpointAsync(latest, { weights: await kind.stateDict(model), config: kind.hfConfig(model), optimizer, step: s + 1, extra: { recent_losses: tail.toJSON() } });
         ctx.checkpointSaved(s + 1, latest);
       }
       await new Promise((res) => setImmediate(res)); // let signals and progress rendering through
     }
-    kind.save(model, ctx.outDir);
+    await kind.save(model, ctx.outDir);
     copyFileSync(ctx.inputs.tokenizer!, join(ctx.outDir, 'tokenizer.json'));
   } finally {
     optimizer.dispose();
