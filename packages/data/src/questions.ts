@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { streamToFileAtomic } from './atomic.js';
 import { DataFormatError } from './errors.js';
+import { jsonMessage, jsonSyntaxError, locate } from './json-errors.js';
 import type { FidContext, FidExample } from './types.js';
 
 /** File layout of a question file: one JSON array, or one JSON object per line. */
@@ -20,51 +21,6 @@ const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 function fail(file: string, where: Where, detail: string): never {
   throw new DataFormatError(file, where, detail);
-}
-
-/** JSON.parse's message without the position or the excerpt V8 adds (the caller names line and column instead). */
-function jsonMessage(message: string): string {
-  return message.replace(/ in JSON at position \d+[^]*$/, '').replace(/^(Unexpected token '[^]{1,2}?'), [^]*$/, '$1');
-}
-
-/**
- * Where JSON.parse first fails on `text` and why, or undefined when the text is valid JSON or only stops early
- * (a truncated record). V8 gives the position in some messages ("… in JSON at position 12") but not in others
- * ("Unexpected token 'x', …"): then it is the shortest prefix that fails for another reason than its end.
- */
-function jsonSyntaxError(text: string): { position: number; message: string } | undefined {
-  const failure = (t: string): { position?: number; message: string; atEnd: boolean } | undefined => {
-    try {
-      JSON.parse(t);
-      return undefined;
-    } catch (err) {
-      const message = (err as Error).message;
-      const m = /at position (\d+)/.exec(message);
-      const position = m ? Number(m[1]) : undefined;
-      const text = jsonMessage(message);
-      return { position, message: text, atEnd: /Unexpected end of JSON input/.test(message) || (position !== undefined && position >= t.length) };
-    }
-  };
-  const whole = failure(text);
-  if (!whole || whole.atEnd) return undefined;
-  if (whole.position !== undefined) return { position: whole.position, message: whole.message };
-  let lo = 1;
-  let hi = text.length; // the whole text fails for a reason other than its end
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const f = failure(text.slice(0, mid));
-    if (f && !f.atEnd) hi = mid;
-    else lo = mid + 1;
-  }
-  return { position: lo - 1, message: failure(text.slice(0, lo))?.message ?? whole.message };
-}
-
-/** Line and column (1-based) of `position` in `text`, which starts at `line`, `column` of the file. */
-function locate(text: string, position: number, line: number, column: number): { line: number; column: number } {
-  const before = text.slice(0, position);
-  const nl = before.lastIndexOf('\n');
-  if (nl < 0) return { line, column: column + position };
-  return { line: line + (before.match(/\n/g)?.length ?? 0), column: position - nl };
 }
 
 function asId(file: string, where: Where, field: string, v: unknown): string {
