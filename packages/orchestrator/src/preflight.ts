@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { DEFAULT_BERT_CONFIG, resolveConfig } from '@fidkd/bi-encoder';
 import { PassageIndex } from '@fidkd/faiss-index';
 import { createT5Config } from '@fidkd/fid-reader';
-import { ConfigError, validatePipelineConfig, type PipelineConfig, type ValidateOptions } from './config.js';
+import { ConfigError, pipelineConfigProblems, type PipelineConfig, type ValidateOptions } from './config.js';
+import { didYouMeanSuffix } from './did-you-mean.js';
 
 /**
  * The embedding dimension the index of a run will have, when the config says it: the projection's
@@ -13,7 +14,11 @@ function plannedDimension(c: PipelineConfig): number | undefined {
   if (c.retriever.indexing_dimension) return c.retriever.indexing_dimension;
   const bert = (c.retriever.model as { bert?: { hiddenSize?: unknown } } | undefined)?.bert;
   if (typeof bert?.hiddenSize === 'number') return bert.hiddenSize;
-  const j = initConfig(c);
+  return checkpointDimension(initConfig(c));
+}
+
+/** The embedding size of a retriever checkpoint's config.json: its projection's, else BERT's hidden size. */
+function checkpointDimension(j: Record<string, unknown> | undefined): number | undefined {
   const d = j?.projection && typeof j.indexing_dimension === 'number' ? j.indexing_dimension : j?.hidden_size;
   return typeof d === 'number' ? d : undefined;
 }
@@ -40,7 +45,7 @@ function readConfigJson(dir: string | undefined): Record<string, unknown> | unde
 
 /** Keys of `model` that the model's config does not know (typos such as `d_modle`), as `prefix.key`. */
 function unknownKeys(model: Record<string, unknown>, known: readonly string[], prefix: string): string[] {
-  return Object.keys(model).filter((k) => !known.includes(k)).map((k) => `${prefix}.${k}: not a key of this config (known: ${known.join(', ')})`);
+  return Object.keys(model).filter((k) => !known.includes(k)).map((k) => `${prefix}.${k}: not a key of this config${didYouMeanSuffix(k, known) || ` (known: ${known.join(', ')})`}`);
 }
 
 /**
@@ -75,14 +80,20 @@ function modelProblems(c: PipelineConfig, pre: string): string[] {
     if (retriever.retriever && typeof retriever.retriever === 'object') problems.push(...unknownKeys(retriever.retriever as Record<string, unknown>, flags, `${pre}retriever.model.retriever`));
     check(() => resolveConfig({ bert: { vocabSize: 64, ...(retriever.bert as object) }, retriever: retriever.retriever as object }), `${pre}retriever.model`);
   }
-  // BERT's absolute positions bound the retriever's input lengths (a fresh model's config, or the checkpoint's)
-  const maxPositions = typeof (retriever?.bert as { maxPositionEmbeddings?: unknown } | undefined)?.maxPositionEmbeddings === 'number'
-    ? (retriever!.bert as { maxPositionEmbeddings: number }).maxPositionEmbeddings
-    : (initConfig(c)?.max_position_embeddings as number | undefined);
+  // BERT's absolute positions bound the retriever's input lengths (the initial checkpoint's config, or a fresh model's)
+  const init = c.retriever.init ? initConfig(c) : undefined;
+  const fresh = (retriever?.bert as { maxPositionEmbeddings?: unknown } | undefined)?.maxPositionEmbeddings;
+  const maxPositions = c.retriever.init ? init?.max_position_embeddings : typeof fresh === 'number' ? fresh : DEFAULT_BERT_CONFIG.maxPositionEmbeddings;
+  const positionsOf = c.retriever.init ? `max_position_embeddings (${String(maxPositions)}) of ${join(c.retriever.init, 'config.json')} (${pre}retriever.init)` : `the retriever's max_position_embeddings (${String(maxPositions)})`;
   for (const k of ['question_maxlength', 'passage_maxlength'] as const) {
     if (typeof maxPositions === 'number' && c.retriever[k] > maxPositions) {
-      problems.push(`${pre}retriever.${k} (${c.retriever[k]}) exceeds the retriever's max_position_embeddings (${maxPositions})`);
+      problems.push(`${pre}retriever.${k} (${c.retriever[k]}) exceeds ${positionsOf}`);
     }
+  }
+  // with an initial checkpoint, its config.json fixes the embedding size: indexing_dimension may only repeat it
+  const dimension = checkpointDimension(init);
+  if (init && c.retriever.indexing_dimension && dimension !== undefined && c.retriever.indexing_dimension !== dimension) {
+    problems.push(`${pre}retriever.indexing_dimension (${c.retriever.indexing_dimension}) is ignored: the retriever starts from ${c.retriever.init} (${pre}retriever.init), whose embeddings are ${dimension}-d (${init.projection ? 'its projection' : 'no projection, BERT\'s hidden size'}); remove it or set it to ${dimension}`);
   }
   return problems;
 }
@@ -93,13 +104,23 @@ function modelProblems(c: PipelineConfig, pre: string): string[] {
  * now rather than after all training. Throws a ConfigError naming `source` and the keys.
  */
 export function preflightPipelineConfig(c: PipelineConfig, source: string, options: ValidateOptions = {}): void {
-  validatePipelineConfig(c, source, options);
-  const models = modelProblems(c, options.keyPrefix ?? '');
-  if (models.length) throw new ConfigError(`${source}:\n  - ${models.join('\n  - ')}`);
+  const problems = preflightProblems(c, options);
+  if (problems.length) throw new ConfigError(`${source}:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** The problems {@link preflightPipelineConfig} reports, one line each, all of them. */
+export function preflightProblems(c: PipelineConfig, options: ValidateOptions = {}): string[] {
+  const problems = pipelineConfigProblems(c, options);
+  const sections = ['reader', 'retriever', 'score', 'index'] as const;
+  if (sections.some((s) => c[s] === null || typeof c[s] !== 'object')) return problems;
+  problems.push(...modelProblems(c, options.keyPrefix ?? ''));
   const dimension = plannedDimension(c) ?? 64;
-  try {
-    PassageIndex.create({ dimension, factory: c.index.factory, metric: 'ip', efSearch: c.index.ef_search, nprobe: c.index.nprobe });
-  } catch (err) {
-    throw new ConfigError(`${source}:\n  - ${options.keyPrefix ?? ''}index.factory ${JSON.stringify(c.index.factory)}: ${(err as Error).message}`);
+  if (typeof c.index.factory === 'string' && c.index.factory.trim()) {
+    try {
+      PassageIndex.create({ dimension, factory: c.index.factory, metric: 'ip', efSearch: c.index.ef_search, nprobe: c.index.nprobe });
+    } catch (err) {
+      problems.push(`${options.keyPrefix ?? ''}index.factory ${JSON.stringify(c.index.factory)}: ${(err as Error).message}`);
+    }
   }
+  return problems;
 }
