@@ -133,6 +133,36 @@ test('the command picks the backend (--backend) and reports progress on stderr',
   expect((await cli(['--quiet', '--backend', 'cpu', '--seed', '5', '--world', world, '--k', '1'])).stderr).toBe('');
 });
 
+test('a retriever that throws is named with where it threw; --debug prints the stack of its own code', async () => {
+  const world = JSON.stringify({ numEntities: 60, numTrain: 10, numDev: 25, numTest: 5 });
+  const file = join(dir, 'throwing.mjs');
+  writeFileSync(file, [
+    'function rank() { throw new TypeError("cannot read the index"); }',
+    'export async function createRetriever() { return { async retrieve(questions, k) { return rank(questions, k); } }; }',
+  ].join('\n'));
+  const plain = await cli(['--quiet', '--backend', 'cpu', '--seed', '5', '--world', world, '--retriever', file]);
+  expect(plain.code).toBe(2);
+  expect(plain.stderr).toContain(`retriever ${file} threw in retrieve(): cannot read the index`);
+  expect(plain.stderr).toContain('(--debug prints its stack trace)');
+  expect(plain.stderr).not.toMatch(/\n\s+at /);
+  const debug = await cli(['--quiet', '--debug', '--backend', 'cpu', '--seed', '5', '--world', world, '--retriever', file]);
+  expect(debug.code).toBe(2);
+  expect(debug.stderr).toMatch(/TypeError: cannot read the index\n\s+at rank \(.*throwing\.mjs:1:/);
+  const factory = join(dir, 'throwing-factory.mjs');
+  writeFileSync(factory, 'export default async function () { throw new Error("no model here"); }\n');
+  const f = await cli(['--quiet', '--backend', 'cpu', '--seed', '5', '--world', world, '--retriever', factory]);
+  expect(f.stderr).toContain(`retriever ${factory} threw in its factory: no model here`);
+});
+
+test('a gold passage id the collection lacks is refused, naming the question file and the question', async () => {
+  const questions = join(dir, 'gold.json');
+  const qs = dataset.questions.slice(0, 3).map((q, i) => ({ ...q, gold_passage_ids: i === 2 ? ['no-such-passage'] : q.gold_passage_ids }));
+  writeFileSync(questions, JSON.stringify(qs));
+  const r = await cli(['--quiet', '--backend', 'cpu', '--dataset', 'fid', '--questions', questions, '--passages', dataset.passagesFile]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain(`${questions}, question ${JSON.stringify(qs[2]!.id)}: gold passage id "no-such-passage" is not in the passages TSV ${dataset.passagesFile}`);
+});
+
 test('the built-in dense retriever embeds the collection with a bi-encoder checkpoint and searches it', async () => {
   const { BiEncoder } = await import('@fidkd/bi-encoder');
   const { trainWordPiece } = await import('@fidkd/tokenization');

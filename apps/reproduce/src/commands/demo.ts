@@ -109,14 +109,14 @@ function validateDemoSettings(c: DemoConfig, explicit: string[], problems: strin
     const key = set(prefix);
     if (key) problems.push(`${key} is ignored: ${why}`);
   };
-  if (c.pipeline.reader.init) ignored('pipeline.reader.model', `the reader starts from ${c.pipeline.reader.init} (pipeline.reader.init), whose config.json defines the model; set pipeline.reader.init= (empty) to train one from scratch with pipeline.reader.model`);
+  if (c.pipeline.reader.init && c.pipeline.reader.model) ignored('pipeline.reader.model', `the reader starts from ${c.pipeline.reader.init} (pipeline.reader.init), whose config.json defines the model; set pipeline.reader.init= (empty) to train one from scratch with pipeline.reader.model`);
   if (c.prepare.tokenizer.file) ignored('prepare.tokenizer.vocab_size', `the vocabulary is ${c.prepare.tokenizer.file} (prepare.tokenizer.file); set prepare.tokenizer.file= (empty) to train one of this size on the world`);
   if (c.pretrain_retriever.enabled) {
-    ignored('pipeline.retriever.init', 'the retriever starts from its pretraining (pretrain_retriever); set pretrain_retriever.enabled=false to start from pipeline.retriever.init');
-    ignored('pipeline.retriever.indexing_dimension', 'the retriever starts from its pretraining, which has no projection; set pretrain_retriever.enabled=false to train one with a projection');
+    if (c.pipeline.retriever.init) ignored('pipeline.retriever.init', 'the retriever starts from its pretraining (pretrain_retriever); set pretrain_retriever.enabled=false to start from pipeline.retriever.init');
+    if (c.pipeline.retriever.indexing_dimension) ignored('pipeline.retriever.indexing_dimension', 'the retriever starts from its pretraining, which has no projection; set pretrain_retriever.enabled=false to train one with a projection');
   } else {
-    for (const k of Object.keys(c.pretrain_retriever).filter((k) => k !== 'enabled')) ignored(`pretrain_retriever.${k}`, 'pretrain_retriever.enabled is false');
-    if (c.pipeline.retriever.init) ignored('pipeline.retriever.model', `the retriever starts from ${c.pipeline.retriever.init} (pipeline.retriever.init), whose config.json defines the model`);
+    // (pretrain_retriever's settings stay allowed when it is off: a file keeps them for when it is on again)
+    if (c.pipeline.retriever.init && c.pipeline.retriever.model) ignored('pipeline.retriever.model', `the retriever starts from ${c.pipeline.retriever.init} (pipeline.retriever.init), whose config.json defines the model`);
   }
   const posInt = (v: unknown, name: string): void => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) problems.push(`${name} must be an integer ≥ 1 (got ${JSON.stringify(v)})`);
