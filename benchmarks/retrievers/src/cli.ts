@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { BACKEND_CHOICES, initBackendChoice } from '@fidkd/core';
 import { resolve } from 'node:path';
+import { checkCheckpointWorld } from './checkpoint-world.js';
 import { fidDataset, syntheticDataset } from './dataset.js';
 import { progressLines } from './progress-log.js';
 import { markdownTable, writeBenchmarkOutputs } from './report.js';
@@ -48,10 +49,14 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'write results.md, results.json and <retriever>.trec here')
     .action(async (o: Record<string, string | string[] | undefined>) => {
       try {
+        const options = parseOptions(o.option as string[] | undefined);
+        // a demo run's checkpoint on the synthetic world: it must be the world it was trained on
+        if (o.dataset !== 'fid' && typeof options.checkpoint === 'string') {
+          checkCheckpointWorld(resolve(String(options.checkpoint)), Number(o.seed), o.world ? (JSON.parse(String(o.world)) as Record<string, number>) : undefined);
+        }
         const dataset = o.dataset === 'fid'
           ? await fidDataset(String(o.questions ?? ''), String(o.passages ?? ''))
           : await syntheticDataset({ seed: Number(o.seed), split: o.split as 'dev', world: o.world ? (JSON.parse(String(o.world)) as Record<string, number>) : undefined });
-        const options = parseOptions(o.option as string[] | undefined);
         const log = o.quiet ? () => {} : (l: string) => void process.stderr.write(`${l}\n`);
         // Like the app, pick the fastest backend first: tfjs's stock cpu kernels make `dense` ~10x slower.
         const backend = await initBackendChoice(String(o.backend), { log });

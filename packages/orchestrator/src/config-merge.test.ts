@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipelineConfigProblems } from './config.js';
+import { mergeConfig, mergeConfigLayer } from './config-merge.js';
+import { didYouMean } from './did-you-mean.js';
+import { checkPipelineData } from './data-check.js';
+import { tinyPipeline } from './__tests__/tiny-config.js';
+
+const base = tinyPipeline({ passages: 'p.tsv', train: 't.json', dev: 'd.json', test: 'x.json', tokenizer: 'tok.json' });
+
+test('did you mean: the closest known name within a typo or two, none beyond', () => {
+  expect(didYouMean('lrr', ['lr', 'clip'])).toBe('lr');
+  expect(didYouMean('d_modle', ['d_model', 'd_kv', 'd_ff'])).toBe('d_model');
+  expect(didYouMean('totl_steps', ['total_steps', 'warmup_steps'])).toBe('total_steps');
+  expect(didYouMean('indexingDimension', ['indexing_dimension'])).toBe('indexing_dimension');
+  expect(didYouMean('bogus', ['lr', 'clip', 'total_steps'])).toBeUndefined();
+});
+
+test('a layer reports every unknown key, reserved name and misplaced section at once, and the keys it set', () => {
+  const layer = mergeConfigLayer(base, JSON.parse('{"reader": {"lrr": 1, "total_steps": 9, "__proto__": {"x": 1}}, "retriever": 3, "toString": 1, "score": {"layers": [0]}}'), 'my.json');
+  expect(layer.problems).toEqual([
+    'my.json: "reader.__proto__" is not a setting (a reserved name)',
+    'my.json: "toString" is not a setting (a reserved name)',
+  ]);
+  const typos = mergeConfigLayer(base, { reader: { lrr: 1, total_steps: 9, gamma: 2 }, retriever: 3, score: { layers: [0] } }, 'my.json');
+  expect(typos.problems).toEqual([
+    'my.json: unknown key "reader.lrr" (did you mean "reader.lr"?)',
+    expect.stringMatching(/^my\.json: unknown key "reader\.gamma" \(known keys here: .*scheduler_steps/),
+    'my.json: "retriever" must be an object, got 3',
+  ]);
+  expect(typos.config.reader.total_steps).toBe(9); // the rest of the layer still merges
+  expect(typos.paths).toEqual(['reader.total_steps', 'score.layers']);
+  // optional keys belong to their section (retriever.gamma is one; reader.gamma is not), null removes them
+  const ok = mergeConfigLayer(base, { retriever: { gamma: 2, namesake_group: 4 }, reader: { model: null } }, '--set');
+  expect(ok.problems).toEqual([]);
+  expect(ok.config.retriever.gamma).toBe(2);
+  expect('model' in ok.config.reader).toBe(false);
+  expect(() => mergeConfig(base, { reader: { lrr: 1 }, retriever: { totl_steps: 1 } }, 'f.json')).toThrow(/2 problems in the settings:\n {2}- f\.json: unknown key "reader\.lrr"[^]*retriever\.totl_steps/);
+});
+
+test('values a run would ignore, or that cannot train, are problems of the config', () => {
+  const c = structuredClone(base);
+  c.reader.init = '/ckpt';
+  c.retriever.gamma = 1;
+  c.retriever.scheduler_steps = 3;
+  c.reader.warmup_steps = 6;
+  c.reader.text_maxlength = 1;
+  c.retriever.n_context = 5;
+  const problems = pipelineConfigProblems(c);
+  expect(problems).toEqual(expect.arrayContaining([
+    'reader.model is ignored when reader.init is set (the checkpoint\'s config.json defines the model): remove one of them',
+    'retriever.gamma is the margin loss\'s γ: ignored with retriever.loss "kl"',
+    expect.stringMatching(/^retriever\.scheduler_steps \(3\) must be ≥ retriever\.total_steps \(6\)/),
+    expect.stringMatching(/^reader\.warmup_steps \(6\) must be below reader\.total_steps \(6\)/),
+    'reader.text_maxlength must be an integer ≥ 2 (at least one token and </s>) (got 1)',
+    'retriever.n_context (5) must be ≤ reader.n_context (3): the reader scores only its n_context passages',
+  ]));
+  expect(pipelineConfigProblems(base)).toEqual([]);
+});
+
+describe('checkPipelineData', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'fidkd-data-check-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string): string => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const ctxs = (ids: string[]) => ids.map((id) => ({ id, title: 't', text: 'x' }));
+
+  test('every question file, the TSV in one pass (duplicates by line), and gold ids, before any stage', async () => {
+    const passages = file('p.tsv', 'id\ttext\ttitle\n1\tone\tA\n2\ttwo\tB\n3\tthree\tC\n');
+    const q = (id: string, extra: object = {}) => ({ id, question: 'q?', answers: ['a'], ctxs: ctxs(['1', '2', '3']), ...extra });
+    const train = file('train.json', JSON.stringify([q('t0'), q('t1')]));
+    const dev = file('dev.json', JSON.stringify([q('d0', { gold_passage_ids: ['2'] })]));
+    const c = { ...structuredClone(base), data: { passages, train, dev } };
+    expect(await checkPipelineData(c, { runDir: join(dir, 'run') })).toEqual({ questions: { train: 2, dev: 1 }, passages: 3 });
+    const bad = async (data: object, message: RegExp) => expect(checkPipelineData({ ...c, data: { ...c.data, ...data } }, { runDir: join(dir, 'run') })).rejects.toThrow(message);
+    await bad({ passages: file('dup.tsv', 'id\ttext\ttitle\n1\tone\tA\n2\ttwo\tB\n1\tagain\tC\n') }, /dup\.tsv, line 4: duplicate passage id "1" \(first on line 2\)/);
+    await bad({ passages: file('short.tsv', 'id\ttext\ttitle\n1\tone\tA\n2\ttwo\n') }, /short\.tsv, line 3: malformed passage row/);
+    await bad({ passages: file('nohead.tsv', '1\tone\tA\n') }, /nohead\.tsv, line 1: expected a header/);
+    await bad({ dev: file('gold.json', JSON.stringify([q('d0', { gold_passage_ids: ['9'] })])) }, /gold\.json, record 0 \(id "d0"\): gold passage id "9" is not in the passages TSV/);
+    await bad({ train: file('noans.json', JSON.stringify([q('t0'), q('t1', { answers: [] })])) }, /noans\.json, record 1 \(id "t1"\): a training question needs an answer/);
+    await bad({ dev: file('few.json', JSON.stringify([{ ...q('d0'), ctxs: ctxs(['1']) }])) }, /few\.json, record 0 \(id "d0"\): has 1 passages \(ctxs\), fewer than reader\.n_context 3/);
+    await bad({ dev: file('empty.json', '[]') }, /empty\.json: no questions \(the dev split is empty\)/);
+  });
+});
