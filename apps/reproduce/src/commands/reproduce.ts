@@ -52,7 +52,7 @@ export function registerReproduce(program: Command): void {
       });
       const final = result.iterations[result.iterations.length - 1]!;
       const lines = [`final iteration ${final.iteration}:`, ...Object.entries(final.metrics).map(([k, v]) => `  ${k} = ${(100 * v).toFixed(2)}`)];
-      process.stdout.write(`\n${table}\n\n${lines.join('\n')}\n\nreport: ${join(runDir, 'report.md')}\n`);
+      process.stdout.write(`${table}\n\n${lines.join('\n')}\n\nreport: ${join(runDir, 'report.md')}\n`);
       if (!entry) {
         process.stdout.write(`(the matrix ${matrixFile} has no entry for "${config.name}": nothing to compare with; --matrix FILE names another)\n`);
         return;
