@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trainWordPiece } from '@fidkd/tokenization';
 import { pipelineConfigProblems } from './config.js';
+import { preflightProblems } from './preflight.js';
 import { mergeConfig, mergeConfigLayer } from './config-merge.js';
 import { didYouMean } from './did-you-mean.js';
 import { checkPipelineData } from './data-check.js';
@@ -57,6 +59,36 @@ test('values a run would ignore, or that cannot train, are problems of the confi
     'retriever.n_context (5) must be ≤ reader.n_context (3): the reader scores only its n_context passages',
   ]));
   expect(pipelineConfigProblems(base)).toEqual([]);
+});
+
+test('a run name that is no directory name, and a test split without test questions, are problems', () => {
+  for (const name of ['', '..', 'a/b', 'x y', 7]) {
+    expect(pipelineConfigProblems({ ...structuredClone(base), name } as never)).toEqual([expect.stringMatching(/^name must be a name of letters, digits/)]);
+  }
+  const noTest = { ...structuredClone(base), data: { ...base.data, test: undefined } };
+  expect(pipelineConfigProblems(noTest)).toEqual(['evaluate.splits asks for "test" but data.test gives no test questions']);
+  expect(pipelineConfigProblems({ ...noTest, evaluate: { ...noTest.evaluate, splits: ['dev'] } })).toEqual([]);
+});
+
+test('each tokenizer fits its model: a fresh model\'s vocab_size may pad the tokenizer\'s, an init must hold its ids', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fidkd-vocab-'));
+  try {
+    const tokenizer = join(dir, 'tokenizer.json');
+    const trained = trainWordPiece(['alpha beta gamma delta', 'epsilon zeta eta theta'], { vocabSize: 120 });
+    trained.save(tokenizer);
+    const size = trained.vocabSize;
+    const c = { ...structuredClone(base), tokenizer: { reader: tokenizer, retriever: tokenizer } };
+    expect(preflightProblems(c)).toEqual([]);
+    c.reader.model = { ...c.reader.model, vocab_size: size - 1 };
+    c.retriever.model = { bert: { ...(c.retriever.model as { bert: object }).bert, vocabSize: size + 28 } };
+    expect(preflightProblems(c)).toEqual([expect.stringMatching(new RegExp(`^reader\\.model\\.vocab_size \\(${size - 1}\\) must be an integer ≥ the ${size} tokens of .*tokenizer\\.json`))]);
+    mkdirSync(join(dir, 'bert'));
+    writeFileSync(join(dir, 'bert', 'config.json'), JSON.stringify({ vocab_size: size - 2, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64 }));
+    const init = { ...structuredClone(base), tokenizer: c.tokenizer, retriever: { ...base.retriever, model: undefined, init: join(dir, 'bert') } };
+    expect(preflightProblems(init)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`tokenizer\\.retriever .* has ${size} tokens, more than the vocab_size ${size - 2} of .*bert/config\\.json \\(retriever\\.init\\)`))]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('checkPipelineData', () => {

@@ -108,7 +108,7 @@ export interface RetrieveConfig {
 export interface EvaluateConfig {
   /** Top-k accuracies to report. */
   k: number[];
-  /** Splits to evaluate (the dev split is always used; test when present). */
+  /** Splits to evaluate: dev always (results and reports are on dev); "test" adds the test split (needs data.test). */
   splits: Array<'dev' | 'test'>;
   /** Also compute the reader's exact match by greedy decoding. */
   reader_em: boolean;
@@ -219,6 +219,9 @@ export function pipelineConfigProblems(c: PipelineConfig, options: ValidateOptio
       problems.push(`${key(`${name}.scheduler_steps`)} (${o.scheduler_steps}) must be ≥ ${key(`${name}.total_steps`)} (${o.total_steps}): the learning rate is 0 after scheduler_steps, so the last ${o.total_steps - o.scheduler_steps} steps would not train`);
     }
   };
+  if (typeof c.name !== 'string' || !/^[\w.-]+$/.test(c.name) || /^\.+$/.test(c.name)) {
+    problems.push(`${key('name')} must be a name of letters, digits, ".", "_" or "-" (it names the run directory runs/<name>; got ${JSON.stringify(c.name)})`);
+  }
   nonnegInt(c.iterations, 'iterations');
   num(c.seed, 'seed', Number.isInteger, 'an integer');
   for (const [name, o] of [['reader', c.reader], ['retriever', c.retriever]] as const) {
@@ -293,6 +296,9 @@ export function pipelineConfigProblems(c: PipelineConfig, options: ValidateOptio
   if (!Array.isArray(c.evaluate.k) || !c.evaluate.k.length || c.evaluate.k.some((k) => !Number.isInteger(k) || k < 1)) problems.push(`${key('evaluate.k')} must be a list of integers ≥ 1`);
   if (!Array.isArray(c.evaluate.splits) || c.evaluate.splits.some((s) => s !== 'dev' && s !== 'test')) {
     problems.push(`${key('evaluate.splits')} must be a list of "dev" and "test" (got ${JSON.stringify(c.evaluate.splits)})`);
+  }
+  if (Array.isArray(c.evaluate.splits) && c.evaluate.splits.includes('test') && !c.data.test && !options.skipData) {
+    problems.push(`${key('evaluate.splits')} asks for "test" but ${key('data.test')} gives no test questions`);
   }
   oneOf(c.evaluate.reader_em, 'evaluate.reader_em', [true, false]);
   nonnegInt(c.evaluate.max_em_questions, 'evaluate.max_em_questions');

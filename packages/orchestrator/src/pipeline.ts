@@ -99,7 +99,8 @@ export function planPipeline(config: PipelineConfig, runDir: string, impl: Stage
   const plan: PlannedStage[] = [];
   const dir = (key: string): string => join(runDir, key);
   const splits = splitsOf(config);
-  const evalSplits = config.evaluate.splits.filter((s) => s === 'dev' || (s === 'test' && config.data.test));
+  // dev is always evaluated (results and reports are on dev); test when asked for and given
+  const evalSplits: Array<'dev' | 'test'> = ['dev', ...(config.evaluate.splits.includes('test') && config.data.test ? ['test' as const] : [])];
   const D = (t: number): Record<string, string> => {
     if (t === 0) {
       const d: Record<string, string> = { train: config.data.train, dev: config.data.dev };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DEFAULT_BERT_CONFIG, resolveConfig } from '@fidkd/bi-encoder';
 import { PassageIndex } from '@fidkd/faiss-index';
 import { createT5Config } from '@fidkd/fid-reader';
+import { loadTokenizer } from '@fidkd/tokenization';
 import { ConfigError, pipelineConfigProblems, type PipelineConfig, type ValidateOptions } from './config.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
 
@@ -99,6 +100,37 @@ function modelProblems(c: PipelineConfig, pre: string): string[] {
 }
 
 /**
+ * Each tokenizer must fit its model: a fresh model takes the tokenizer's vocabulary size (a `vocab_size` in
+ * `model` may only pad it, as T5's 32128 pads its 32100 tokens), and an initial checkpoint's embedding must hold
+ * every id the tokenizer gives (a larger id would read outside it). Tokenizers that do not exist yet (the demo's, before its preparation) are
+ * left to the stages.
+ */
+function vocabularyProblems(c: PipelineConfig, pre: string): string[] {
+  const problems: string[] = [];
+  for (const section of ['reader', 'retriever'] as const) {
+    const file = c.tokenizer?.[section];
+    if (typeof file !== 'string' || !file || !existsSync(file)) continue;
+    let size: number;
+    try {
+      size = loadTokenizer(file).vocabSize;
+    } catch (err) {
+      problems.push(`${pre}tokenizer.${section} ${file}: ${(err as Error).message.replace(`${file}: `, '')}`);
+      continue;
+    }
+    const model = c[section].model as { vocab_size?: unknown; bert?: { vocabSize?: unknown } } | undefined;
+    const [key, given] = section === 'reader' ? ['model.vocab_size', model?.vocab_size] : ['model.bert.vocabSize', model?.bert?.vocabSize];
+    if (given !== undefined && !(typeof given === 'number' && Number.isInteger(given) && given >= size)) {
+      problems.push(`${pre}${section}.${key} (${JSON.stringify(given)}) must be an integer ≥ the ${size} tokens of ${file} (${pre}tokenizer.${section}), or left out: a fresh model then takes the tokenizer's`);
+    }
+    const init = c[section].init ? readConfigJson(c[section].init)?.vocab_size : undefined;
+    if (typeof init === 'number' && size > init) {
+      problems.push(`${pre}tokenizer.${section} ${file} has ${size} tokens, more than the vocab_size ${init} of ${join(c[section].init!, 'config.json')} (${pre}${section}.init): its ids above ${init - 1} would read outside the embedding`);
+    }
+  }
+  return problems;
+}
+
+/**
  * Everything about a pipeline config that can be checked before any work: the values
  * (validatePipelineConfig) and the faiss factory string, which faiss is asked to build at the run's dimension
  * now rather than after all training. Throws a ConfigError naming `source` and the keys.
@@ -113,7 +145,7 @@ export function preflightProblems(c: PipelineConfig, options: ValidateOptions = 
   const problems = pipelineConfigProblems(c, options);
   const sections = ['reader', 'retriever', 'score', 'index'] as const;
   if (sections.some((s) => c[s] === null || typeof c[s] !== 'object')) return problems;
-  problems.push(...modelProblems(c, options.keyPrefix ?? ''));
+  problems.push(...modelProblems(c, options.keyPrefix ?? ''), ...vocabularyProblems(c, options.keyPrefix ?? ''));
   const dimension = plannedDimension(c) ?? 64;
   if (typeof c.index.factory === 'string' && c.index.factory.trim()) {
     try {

@@ -24,6 +24,10 @@ export function loadPipelineConfig(arg: string, sets?: string[], options: { file
     throw new UserError(`config file ${arg} does not exist`, `give a config file, or the name of a shipped one (${SHIPPED_CONFIGS.join(', ')})`);
   }
   const layered = layerSettings(REPRODUCE_DEFAULTS, where.file, sets, readConfigObject(where.file, where.pathsBase));
+  // the default evaluates the test split when there is one; asking for "test" without data.test is refused
+  if (!layered.explicit.includes('evaluate.splits') && !layered.config.data?.test && layered.config.evaluate && typeof layered.config.evaluate === 'object') {
+    layered.config = { ...layered.config, evaluate: { ...layered.config.evaluate, splits: ['dev'] } };
+  }
   const problems = [...layered.problems, ...preflightProblems(layered.config)];
   const missing = options.files ? missingFiles(layered.config) : [];
   if (problems.length || missing.length) {

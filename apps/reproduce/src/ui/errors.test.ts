@@ -30,6 +30,11 @@ test('a full disk, a quota, a read-only disk or a path that exists as a file is 
   }
 });
 
+test('a library error wrapping a full disk gets the same hint', () => {
+  const wrapped = Object.assign(new Error('/run/iter-0/train-reader.ckpt/x.safetensors: cannot write: ENOSPC: no space left on device, write'), { name: 'CheckpointError' });
+  expect(report(wrapped)).toEqual({ code: 2, stderr: expect.stringMatching(/cannot write: ENOSPC[^]*hint: the disk is full/) });
+});
+
 test('a bug stays an internal error (exit 1, the stack with --debug); a UserError keeps its own hint', () => {
   const bug = report(new TypeError('x is undefined'));
   expect(bug.code).toBe(1);

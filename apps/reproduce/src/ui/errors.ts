@@ -43,7 +43,8 @@ export function isUserError(err: unknown): boolean {
 /** Prints an error for the terminal and returns the exit code. */
 export function reportError(err: unknown, debug = process.env.FIDKD_DEBUG === '1'): number {
   const e = err instanceof Error ? err : new Error(String(err));
-  const code = (e as NodeJS.ErrnoException).code;
+  // the code of a file-system error, also when a library wrapped it into its own message ("cannot write: ENOSPC: …")
+  const code = (e as NodeJS.ErrnoException).code ?? /\b(E[A-Z]{3,})\b:/.exec(e.message)?.[1];
   const hint = e instanceof UserError && e.hint ? `\n  hint: ${e.hint}` : code && Object.hasOwn(ENVIRONMENT_ERRORS, code) ? `\n  hint: ${ENVIRONMENT_ERRORS[code]}` : '';
   if (isUserError(e) && !debug) {
     process.stderr.write(`fidkd: error: ${e.message}${hint}\n`);
