@@ -59,6 +59,7 @@ describe('question files', () => {
       ['ctx.jsonl', '{"id":"a","question":"q","answers":["x"],"ctxs":[{"id":"1","title":"t"}]}\n', /ctx\.jsonl, record 0 \(line 1\) \(id "a"\): field "ctxs\[0\]\.text": expected a string/],
       ['badjson.jsonl', '{"id":"a","question":"q","answers":["x"]}\n\n{"id":\n', /badjson\.jsonl, line 3: invalid JSON/],
       ['noq.json', '[{"id":"a","answers":[]}]', /noq\.json, record 0 \(line 1\) \(id "a"\): field "question": expected a string/],
+      ['emptyq.json', '[{"id":"a","question":"","answers":[]}]', /emptyq\.json, record 0 \(line 1\) \(id "a"\): field "question": is empty/],
       ['noid.json', '[{"question":"q","answers":[]}]', /noid\.json, record 0 \(line 1\): field "id"/],
       ['trunc.json', '[{"id":"a","question":"q","answers":[]},\n{"id":"b","quest', /trunc\.json, line 2: record 1 is truncated/],
       ['notobj.json', '[{"id":"a","question":"q","answers":[]}, 5]', /notobj\.json, record 1 \(line 1, column 42\): expected an object/],

@@ -64,6 +64,7 @@ export function validateExample(file: string, where: Where, raw: unknown): FidEx
   const id = asId(file, where, 'id', r.id);
   const at = `${where} (id ${JSON.stringify(id)})`;
   if (typeof r.question !== 'string') fail(file, at, 'field "question": expected a string');
+  if (!/\S/.test(r.question)) fail(file, at, 'field "question": is empty');
   if (!Array.isArray(r.answers) || !r.answers.every((a) => typeof a === 'string')) {
     fail(file, at, `field "answers": expected an array of strings, got ${JSON.stringify(r.answers)?.slice(0, 80)}`);
   }

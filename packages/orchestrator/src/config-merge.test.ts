@@ -59,6 +59,8 @@ test('values a run would ignore, or that cannot train, are problems of the confi
     'retriever.n_context (5) must be ≤ reader.n_context (3): the reader scores only its n_context passages',
   ]));
   expect(pipelineConfigProblems(base)).toEqual([]);
+  // a number JSON cannot write is shown as itself (1e999 parses to Infinity), not as JSON's null
+  expect(pipelineConfigProblems({ ...structuredClone(base), reader: { ...base.reader, lr: Infinity } })).toEqual(['reader.lr must be a positive number (got Infinity)']);
 });
 
 test('a run name that is no directory name, and a test split without test questions, are problems', () => {
@@ -106,15 +108,24 @@ describe('checkPipelineData', () => {
     const q = (id: string, extra: object = {}) => ({ id, question: 'q?', answers: ['a'], ctxs: ctxs(['1', '2', '3']), ...extra });
     const train = file('train.json', JSON.stringify([q('t0'), q('t1')]));
     const dev = file('dev.json', JSON.stringify([q('d0', { gold_passage_ids: ['2'] })]));
-    const c = { ...structuredClone(base), data: { passages, train, dev } };
-    expect(await checkPipelineData(c, { runDir: join(dir, 'run') })).toEqual({ questions: { train: 2, dev: 1 }, passages: 3 });
+    const c = { ...structuredClone(base), data: { passages, train, dev }, retrieve: { ...base.retrieve, n_passages: 3 } };
+    expect(await checkPipelineData(c, { runDir: join(dir, 'run') })).toEqual({ questions: { train: 2, dev: 1 }, passages: 3, trainWithoutPassages: 0 });
+    // a training question without D⁰ passages is counted (iteration 0's reader leaves it out)
+    const some = file('some.json', JSON.stringify([q('t0'), { ...q('t1'), ctxs: [] }]));
+    expect(await checkPipelineData({ ...c, data: { ...c.data, train: some } }, { runDir: join(dir, 'run') })).toMatchObject({ trainWithoutPassages: 1 });
     const bad = async (data: object, message: RegExp) => expect(checkPipelineData({ ...c, data: { ...c.data, ...data } }, { runDir: join(dir, 'run') })).rejects.toThrow(message);
     await bad({ passages: file('dup.tsv', 'id\ttext\ttitle\n1\tone\tA\n2\ttwo\tB\n1\tagain\tC\n') }, /dup\.tsv, line 4: duplicate passage id "1" \(first on line 2\)/);
     await bad({ passages: file('short.tsv', 'id\ttext\ttitle\n1\tone\tA\n2\ttwo\n') }, /short\.tsv, line 3: malformed passage row/);
     await bad({ passages: file('nohead.tsv', '1\tone\tA\n') }, /nohead\.tsv, line 1: expected a header/);
+    await bad({ passages: file('blank.tsv', 'id\ttext\ttitle\n1\tone\tA\n2\t \tB\n3\tthree\tC\n') }, /blank\.tsv, line 3: empty passage text \(id "2"\)/);
+    await expect(checkPipelineData({ ...c, embed: { ...c.embed, num_shards: 4 } }, { runDir: join(dir, 'run') })).rejects.toThrow(/p\.tsv: has 3 passages, fewer than embed\.num_shards 4/);
+    await bad({ passages: file('two.tsv', 'id\ttext\ttitle\n1\tone\tA\n2\ttwo\tB\n') }, /two\.tsv: has 2 passages, fewer than retrieve\.n_passages 3/);
     await bad({ dev: file('gold.json', JSON.stringify([q('d0', { gold_passage_ids: ['9'] })])) }, /gold\.json, record 0 \(id "d0"\): gold passage id "9" is not in the passages TSV/);
     await bad({ train: file('noans.json', JSON.stringify([q('t0'), q('t1', { answers: [] })])) }, /noans\.json, record 1 \(id "t1"\): a training question needs an answer/);
     await bad({ dev: file('few.json', JSON.stringify([{ ...q('d0'), ctxs: ctxs(['1']) }])) }, /few\.json, record 0 \(id "d0"\): has 1 passages \(ctxs\), fewer than reader\.n_context 3/);
     await bad({ dev: file('empty.json', '[]') }, /empty\.json: no questions \(the dev split is empty\)/);
+    await bad({ train: file('emptyctx.json', JSON.stringify([q('t0'), { ...q('t1'), ctxs: [...ctxs(['1', '2']), { id: '3', title: 't', text: '' }] }])) }, /emptyctx\.json, record 1 \(id "t1"\): field "ctxs\[2\]\.text" is empty \(passage id "3"\)/);
+    await bad({ dev: file('devnoans.json', JSON.stringify([q('d0', { answers: [''] })])) }, /devnoans\.json, record 0 \(id "d0"\): an evaluated question needs an answer/);
+    await bad({ dev: file('emptyq.json', JSON.stringify([q('d0', { question: ' ' })])) }, /emptyq\.json, record 0 \(line 1\) \(id "d0"\): field "question": is empty/);
   });
 });

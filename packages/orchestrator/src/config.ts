@@ -164,6 +164,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** A value as a message shows it: JSON, except numbers JSON cannot write (1e999 parses to Infinity, not null). */
+function shown(v: unknown): string {
+  return typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v);
+}
+
 /** Options of {@link validatePipelineConfig}. */
 export interface ValidateOptions {
   /**
@@ -195,14 +200,14 @@ export function pipelineConfigProblems(c: PipelineConfig, options: ValidateOptio
   }
   if (problems.length) return problems;
   const num = (v: unknown, name: string, test: (x: number) => boolean, what: string): void => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || !test(v)) problems.push(`${key(name)} must be ${what} (got ${JSON.stringify(v)})`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || !test(v)) problems.push(`${key(name)} must be ${what} (got ${shown(v)})`);
   };
   const pos = (v: unknown, name: string): void => num(v, name, (x) => x > 0, 'a positive number');
   const nonneg = (v: unknown, name: string): void => num(v, name, (x) => x >= 0, '≥ 0');
   const posInt = (v: unknown, name: string): void => num(v, name, (x) => Number.isInteger(x) && x >= 1, 'an integer ≥ 1');
   const nonnegInt = (v: unknown, name: string): void => num(v, name, (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0');
   const oneOf = (v: unknown, name: string, values: readonly unknown[]): void => {
-    if (!values.includes(v)) problems.push(`${key(name)} must be ${values.map((x) => JSON.stringify(x)).join(' or ')} (got ${JSON.stringify(v)})`);
+    if (!values.includes(v)) problems.push(`${key(name)} must be ${values.map((x) => JSON.stringify(x)).join(' or ')} (got ${shown(v)})`);
   };
   // the learning-rate schedule must reach its peak and must not end before training does
   const scheduleProblems = (o: OptimConfig, name: string): void => {

@@ -2,7 +2,8 @@
  * The data of a run checked before any stage runs, so that a bad record costs seconds, not a trained reader:
  * every question file read record by record, the passages TSV's header, then the whole TSV in one streaming pass
  * (its byte-offset index, built in the run directory's `cache/` and reused by retrieve: short rows and duplicate
- * ids reported by TSV line), and the gold passage ids of the questions looked up in it.
+ * ids and empty passages reported by TSV line), its size against retrieve.n_passages, and the gold passage ids of
+ * the questions looked up in it.
  */
 import type { ProgressListener } from '@fidkd/core';
 import { DataFormatError, readPassagesColumns, readQuestions } from '@fidkd/data';
@@ -23,6 +24,8 @@ export interface DataCheckOptions {
 export interface DataCheckSummary {
   questions: Record<string, number>;
   passages: number;
+  /** Training questions without D⁰ passages: left out of iteration 0's reader, trained on from D¹ on. */
+  trainWithoutPassages: number;
 }
 
 /**
@@ -44,6 +47,7 @@ export async function checkPipelineData(c: PipelineConfig, options: DataCheckOpt
   const n = c.reader.n_context;
   const gold: Array<{ file: string; where: string; id: string }> = [];
   const questions: Record<string, number> = {};
+  let trainWithoutPassages = 0;
   for (const [split, file] of splits) {
     let count = 0;
     let withPassages = 0;
@@ -53,22 +57,34 @@ export async function checkPipelineData(c: PipelineConfig, options: DataCheckOpt
       if (split === 'train') {
         if (!q.target && !q.answers.some((a) => a.length > 0)) throw new DataFormatError(file, where, 'a training question needs an answer: "answers" is empty and there is no "target"');
         if (q.ctxs.length > 0 && q.ctxs.length < n) throw new DataFormatError(file, where, `has ${q.ctxs.length} passages (ctxs), fewer than ${pre}reader.n_context ${n}`);
-      } else if (evaluated.has(split) && c.evaluate.reader_em && q.ctxs.length < n) {
-        throw new DataFormatError(file, where, `has ${q.ctxs.length} passages (ctxs), fewer than ${pre}reader.n_context ${n} (the reader's exact match reads that many)`);
+      } else if (evaluated.has(split)) {
+        if (!q.answers.some((a) => a.length > 0)) throw new DataFormatError(file, where, `an evaluated question needs an answer: "answers" is empty (R@k and exact match compare against them)`);
+        if (c.evaluate.reader_em && q.ctxs.length < n) throw new DataFormatError(file, where, `has ${q.ctxs.length} passages (ctxs), fewer than ${pre}reader.n_context ${n} (the reader's exact match reads that many)`);
       }
+      const empty = q.ctxs.findIndex((p) => !/\S/.test(p.text));
+      if (empty >= 0) throw new DataFormatError(file, where, `field "ctxs[${empty}].text" is empty (passage id ${JSON.stringify(q.ctxs[empty]!.id)})`);
       if (q.ctxs.length > 0) withPassages++;
       for (const g of q.gold_passage_ids ?? []) gold.push({ file, where, id: g });
     }
     if (split === 'train' && withPassages === 0) throw new DataFormatError(file, undefined, 'no question with passages (ctxs) to train the reader on');
+    if (split === 'train') trainWithoutPassages = count - withPassages;
     if (split !== 'train' && count === 0) throw new DataFormatError(file, undefined, `no questions (the ${split} split is empty)`);
     questions[split] = count;
   }
   const lookup = await passageLookup(c.data.passages, options.runDir, options.onProgress);
   try {
+    // retrieval takes the top retrieve.n_passages of the collection: a smaller one would leave questions short
+    if (lookup.size < c.retrieve.n_passages) {
+      throw new DataFormatError(c.data.passages, undefined, `has ${lookup.size} passages, fewer than ${pre}retrieve.n_passages ${c.retrieve.n_passages} (each question retrieves that many)`);
+    }
+    // FiD's shards split the collection's rows: more shards than rows would embed empty shards
+    if (lookup.size < c.embed.num_shards) {
+      throw new DataFormatError(c.data.passages, undefined, `has ${lookup.size} passages, fewer than ${pre}embed.num_shards ${c.embed.num_shards} (each shard embeds a share of them)`);
+    }
     for (const g of gold) {
       if (!lookup.get(g.id)) throw new DataFormatError(g.file, g.where, `gold passage id ${JSON.stringify(g.id)} is not in the passages TSV ${c.data.passages} (${pre}data.passages), so gold recall would count it as never retrieved`);
     }
-    return { questions, passages: lookup.size };
+    return { questions, passages: lookup.size, trainWithoutPassages };
   } finally {
     lookup.close();
   }

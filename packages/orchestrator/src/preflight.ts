@@ -67,7 +67,8 @@ function modelProblems(c: PipelineConfig, pre: string): string[] {
   if (reader && typeof reader === 'object' && !c.reader.init) {
     const probe = createT5Config({ vocab_size: 64, d_model: 8 });
     problems.push(...unknownKeys(reader, Object.keys(probe), `${pre}reader.model`));
-    check(() => (decoderLayers = createT5Config({ vocab_size: 64, d_model: 8, ...reader } as Parameters<typeof createT5Config>[0]).num_decoder_layers), `${pre}reader.model`);
+    // the vocabulary is the tokenizer's (vocabularyProblems): a placeholder that bounds no token id
+    check(() => (decoderLayers = createT5Config({ vocab_size: 2 ** 31 - 1, d_model: 8, ...reader } as Parameters<typeof createT5Config>[0]).num_decoder_layers), `${pre}reader.model`);
   }
   // the score aggregation's decoder layers must exist in the reader
   if (typeof decoderLayers === 'number' && c.score.layers?.some((l) => l >= (decoderLayers as number))) {
@@ -79,7 +80,7 @@ function modelProblems(c: PipelineConfig, pre: string): string[] {
     const flags = Object.keys(resolveConfig({ bert: { hiddenSize: 8, numAttentionHeads: 1, intermediateSize: 8 } }).retriever);
     if (retriever.bert && typeof retriever.bert === 'object') problems.push(...unknownKeys(retriever.bert as Record<string, unknown>, Object.keys(DEFAULT_BERT_CONFIG), `${pre}retriever.model.bert`));
     if (retriever.retriever && typeof retriever.retriever === 'object') problems.push(...unknownKeys(retriever.retriever as Record<string, unknown>, flags, `${pre}retriever.model.retriever`));
-    check(() => resolveConfig({ bert: { vocabSize: 64, ...(retriever.bert as object) }, retriever: retriever.retriever as object }), `${pre}retriever.model`);
+    check(() => resolveConfig({ bert: { vocabSize: 2 ** 31 - 1, ...(retriever.bert as object) }, retriever: retriever.retriever as object }), `${pre}retriever.model`);
   }
   // BERT's absolute positions bound the retriever's input lengths (the initial checkpoint's config, or a fresh model's)
   const init = c.retriever.init ? initConfig(c) : undefined;

@@ -40,6 +40,7 @@ export function registerReproduce(program: Command): void {
         // every data file, before the first stage: a bad record costs seconds, not a trained reader
         const seen = await checkPipelineData(config, { runDir, onProgress: (e) => renderer.progress('data', e) });
         renderer.line(`data checked: ${Object.entries(seen.questions).map(([s, n]) => `${n} ${s}`).join(', ')} questions, ${seen.passages} passages`);
+        if (seen.trainWithoutPassages) renderer.line(`  ${seen.trainWithoutPassages} training questions have no passages (ctxs): iteration 0's reader trains without them, later iterations on their retrieved passages`);
         result = await runAllStages(createRunner(runDir, renderer), runDir, config);
       } finally {
         release();

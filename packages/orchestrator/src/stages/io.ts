@@ -73,7 +73,12 @@ export interface PassageLookup {
 export async function passageLookup(file: string, runDir: string, onProgress?: ProgressListener): Promise<PassageLookup> {
   const indexPath = join(runDir, 'cache', `${basename(file)}-${createHash('sha256').update(resolve(file)).digest('hex').slice(0, 16)}.idx`);
   mkdirSync(dirname(indexPath), { recursive: true });
-  const store = await data.PassageStore.open(file, { indexPath, onProgress });
+  // an empty passage would be embedded, retrieved and read as nothing: refused by its line while the index is
+  // built (an index in the cache was built, and so checked, from the same TSV)
+  const onPassage = (p: Passage, line: number): void => {
+    if (!/\S/.test(p.text)) throw new data.DataFormatError(file, `line ${line}`, `empty passage text (id ${JSON.stringify(p.id)})`);
+  };
+  const store = await data.PassageStore.open(file, { indexPath, onProgress, onPassage });
   return { get: (id) => store.getSync(id), size: store.size, close: () => store.close() };
 }
 
