@@ -88,6 +88,16 @@ test('each tokenizer fits its model: a fresh model\'s vocab_size may pad the tok
     writeFileSync(join(dir, 'bert', 'config.json'), JSON.stringify({ vocab_size: size - 2, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64 }));
     const init = { ...structuredClone(base), tokenizer: c.tokenizer, retriever: { ...base.retriever, model: undefined, init: join(dir, 'bert') } };
     expect(preflightProblems(init)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`tokenizer\\.retriever .* has ${size} tokens, more than the vocab_size ${size - 2} of .*bert/config\\.json \\(retriever\\.init\\)`))]));
+    // an initial checkpoint's config.json is read as its loader reads it, before any stage
+    for (const [name, text, message] of [
+      ['broken', '{"d_model": ', /reader\.init: .*broken\/config\.json: .*JSON/],
+      ['typed', JSON.stringify({ vocab_size: 200, d_model: 8, d_kv: 4, num_heads: 2, d_ff: 16, num_layers: 'two' }), /reader\.init: .*typed\/config\.json: "num_layers" must be a number, got "two"/],
+    ] as const) {
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, name, 'config.json'), text);
+      const r = { ...structuredClone(base), reader: { ...base.reader, model: undefined, init: join(dir, name) } };
+      expect(preflightProblems(r)).toEqual([expect.stringMatching(message)]);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

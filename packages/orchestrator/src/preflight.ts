@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_BERT_CONFIG, resolveConfig } from '@fidkd/bi-encoder';
+import { configFromHf, DEFAULT_BERT_CONFIG, resolveConfig } from '@fidkd/bi-encoder';
 import { PassageIndex } from '@fidkd/faiss-index';
-import { createT5Config } from '@fidkd/fid-reader';
+import { createT5Config, parseT5Config } from '@fidkd/fid-reader';
 import { loadTokenizer } from '@fidkd/tokenization';
 import { ConfigError, pipelineConfigProblems, type PipelineConfig, type ValidateOptions } from './config.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
@@ -42,6 +42,32 @@ function readConfigJson(dir: string | undefined): Record<string, unknown> | unde
   } catch {
     return undefined; // the checkpoint's own loader reports a broken config.json
   }
+}
+
+/**
+ * Each initial checkpoint's config.json read as its model will read it (a broken file, a missing or mistyped
+ * key), so that it is refused before any stage rather than when the stage loads it. Its weights are checked by
+ * the loader (their shapes against this config).
+ */
+function initCheckpointProblems(c: PipelineConfig, pre: string): string[] {
+  const problems: string[] = [];
+  for (const section of ['reader', 'retriever'] as const) {
+    const dir = c[section].init;
+    const file = typeof dir === 'string' && dir ? join(dir, 'config.json') : undefined;
+    if (!file || !existsSync(file)) continue; // a missing checkpoint is named with the other missing files
+    try {
+      const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${file}: expected a JSON object`);
+      const json = raw as Record<string, unknown>;
+      if (section === 'reader') parseT5Config(json, file);
+      // a projection is known from the weights when config.json does not say: a dimension other than BERT's implies one
+      else configFromHf(json, file, typeof json.indexing_dimension === 'number' && json.indexing_dimension !== json.hidden_size);
+    } catch (err) {
+      const message = err instanceof SyntaxError ? `invalid JSON: ${err.message}` : (err as Error).message;
+      problems.push(`${pre}${section}.init: ${message.startsWith(file) ? message : `${file}: ${message}`}`);
+    }
+  }
+  return problems;
 }
 
 /** Keys of `model` that the model's config does not know (typos such as `d_modle`), as `prefix.key`. */
@@ -146,7 +172,7 @@ export function preflightProblems(c: PipelineConfig, options: ValidateOptions = 
   const problems = pipelineConfigProblems(c, options);
   const sections = ['reader', 'retriever', 'score', 'index'] as const;
   if (sections.some((s) => c[s] === null || typeof c[s] !== 'object')) return problems;
-  problems.push(...modelProblems(c, options.keyPrefix ?? ''), ...vocabularyProblems(c, options.keyPrefix ?? ''));
+  problems.push(...modelProblems(c, options.keyPrefix ?? ''), ...initCheckpointProblems(c, options.keyPrefix ?? ''), ...vocabularyProblems(c, options.keyPrefix ?? ''));
   const dimension = plannedDimension(c) ?? 64;
   if (typeof c.index.factory === 'string' && c.index.factory.trim()) {
     try {
