@@ -23,7 +23,7 @@ function reproduceConfig(name: string, data: Partial<Record<'passages' | 'train'
     },
     tokenizer: { reader: join(ref, 'prepare/tokenizer/tokenizer.json'), retriever: join(ref, 'prepare/tokenizer/tokenizer.json') },
     reader: { ...p.reader, init: undefined, accumulation_steps: 1 }, // the tiny demo's "" (train from scratch) is a demo flag
-    retriever: { ...p.retriever, indexing_dimension: 0, scheduler_steps: 6, init: join(ref, 'prepare/pretrain-retriever') },
+    retriever: { ...p.retriever, model: undefined, indexing_dimension: 0, scheduler_steps: 6, init: join(ref, 'prepare/pretrain-retriever') },
     ...extra,
   };
   const file = join(dir, `${name}.json`);
@@ -77,7 +77,7 @@ describe('1: a diverging run stops at the first non-finite loss or gradient norm
     const init = join(dir, 'nan-reader');
     cpSync(join(ref, 'iter-0/train-reader'), init, { recursive: true });
     poison(join(init, 'model.safetensors'));
-    const r = await tinyDemo(join(dir, 'nan-init'), '--set', `pipeline.reader.init=${JSON.stringify(init)}`);
+    const r = await tinyDemo(join(dir, 'nan-init'), '--set', `pipeline.reader.init=${JSON.stringify(init)}`, '--set', 'pipeline.reader.model=null');
     expect(isInputError(r)).toBe(true);
     expect(r.stderr).toMatch(new RegExp(`train-reader \\(iteration 0\\) diverged at step 1: loss is NaN\\. Likely cause: non-finite initial weights in ${init}`));
   });
@@ -207,7 +207,7 @@ describe('5 and 8: input errors exit 2 naming the key, or the file and the recor
     const headerOnly = join(dir, 'header-only.tsv');
     writeFileSync(headerOnly, 'id\ttext\ttitle\n');
     const cases: Array<[Record<string, string>, RegExp]> = [
-      [{ train: short }, /short\.json, question "train-5": has 2 passages \(ctxs\), fewer than reader\.n_context 3/],
+      [{ train: short }, /short\.json, record 5 \(id "train-5"\): has 2 passages \(ctxs\), fewer than reader\.n_context 3/],
       [{ train: empty }, /empty\.json: no question with passages \(ctxs\) to train the reader on/],
       [{ train: aDir }, /a-dir\.json: is a directory, expected a question file/],
       [{ train: utf8 }, /utf8\.json, line 2: invalid UTF-8/],
@@ -246,4 +246,172 @@ test('a usage error (unknown option or command) exits 2 like any bad input; --he
   expect((await runCli(['nosuchcommand'])).code).toBe(2);
   expect((await runCli(['--version'])).code).toBe(0);
   expect((await runCli(['demo', '--help'])).code).toBe(0);
+});
+
+describe('issue 20: a user\'s own data — checked before any stage, settings listed at once, nothing ignored silently', () => {
+  /** The run directory `reproduce` used for a config written by reproduceConfig. */
+  const runOf = (config: string): string => join(dir, `run-${config.split('/').pop()}`);
+  const noStageRan = (config: string): boolean => !existsSync(join(runOf(config), 'iter-0'));
+
+  test('2 and 6: the demo\'s pipeline-config.json is accepted by a stage command and by reproduce, which ends with a table, report.md and results.json', async () => {
+    const saved = join(ref, 'pipeline-config.json');
+    const stage = await runCli(['train-reader', '--config', saved, '--run-dir', ref, '--backend', 'cpu']);
+    expect({ code: stage.code, err: stage.code === 0 ? '' : shown(stage) }).toEqual({ code: 0, err: '' });
+    expect(stage.stdout).toContain('(already done)');
+    const run = join(dir, 'from-demo-config');
+    const r = await runCli(['reproduce', '--config', saved, '--run-dir', run, '--backend', 'cpu']);
+    expect({ code: r.code, err: r.code === 0 ? '' : shown(r) }).toEqual({ code: 0, err: '' });
+    expect(r.stdout).toMatch(/^\| iteration \| retriever \| R@1 \| R@5 \| .*reader EM \| teacher gold@1 \|$/m);
+    expect(r.stdout).toMatch(/^\| 0 \| initial \| /m);
+    expect(r.stdout).toMatch(/^\| 1 \| distilled \| /m);
+    const results = JSON.parse(readFileSync(join(run, 'results.json'), 'utf8')) as { iterations: Array<{ retriever: string }> };
+    expect(results.iterations.map((i) => i.retriever)).toEqual(['initial', 'distilled']);
+    expect(readFileSync(join(run, 'report.md'), 'utf8')).toMatch(/^# fidkd reproduce: demo\n/);
+    expect(existsSync(join(run, 'recall.svg'))).toBe(true);
+  });
+
+  test('3 and 11: bad data is refused before any stage runs, naming the file and the record (question files, TSV header, short rows, duplicate ids by TSV line, gold ids, answers)', async () => {
+    const tsv = readFileSync(join(ref, 'prepare/world/passages.tsv'), 'utf8').trimEnd().split('\n');
+    const write = (name: string, lines: string[]): string => {
+      const f = join(dir, name);
+      writeFileSync(f, lines.join('\n') + '\n');
+      return f;
+    };
+    const dupLine = tsv.length + 1;
+    const [firstId] = tsv[1]!.split('\t');
+    const cases: Array<[string, Record<string, string>, RegExp]> = [
+      ['bad-dev', { dev: editQuestions(join(ref, 'prepare/bm25/dev.json'), join(dir, 'bad-dev.json'), (qs) => void (qs[3]!.answers = 'Paris')) },
+        /bad-dev\.json, record 3 \(line 1\) \(id "dev-3"\): field "answers": expected an array of strings/],
+      ['no-header', { passages: write('no-header.tsv', tsv.slice(1)) }, /no-header\.tsv, line 1: expected a header naming the columns id, text and title/],
+      ['short-row', { passages: write('short-row.tsv', [...tsv.slice(0, 40), '9999\tonly two fields', ...tsv.slice(40)]) }, /short-row\.tsv, line 41: malformed passage row: expected 3 tab-separated fields \(id, text, title\), found 2/],
+      ['dup-id', { passages: write('dup-id.tsv', [...tsv, `${firstId}\t"again"\tAgain`]) }, new RegExp(`dup-id\\.tsv, line ${dupLine}: duplicate passage id "${firstId}" \\(first on line 2\\)`)],
+      ['gold', { dev: editQuestions(join(ref, 'prepare/bm25/dev.json'), join(dir, 'gold.json'), (qs) => void (qs[2]!.gold_passage_ids = ['no-such-passage'])) },
+        /gold\.json, record 2 \(id "dev-2"\): gold passage id "no-such-passage" is not in the passages TSV .*passages\.tsv \(data\.passages\)/],
+      ['no-answer', { train: editQuestions(join(ref, 'prepare/bm25/train.json'), join(dir, 'no-answer.json'), (qs) => void Object.assign(qs[7]!, { answers: [], target: undefined })) },
+        /no-answer\.json, record 7 \(id "train-7"\): a training question needs an answer/],
+    ];
+    for (const [name, data, message] of cases) {
+      const cfg = reproduceConfig(`data20-${name}`, data);
+      const r = await reproduce(cfg);
+      expect({ name, ok: isInputError(r), stderr: r.stderr, noStage: noStageRan(cfg) }).toEqual({ name, ok: true, stderr: expect.stringMatching(message), noStage: true });
+    }
+  });
+
+  test('4: omitted keys take no NQ default that changes the model or the schedule', async () => {
+    const p = tiny.pipeline as Record<string, Record<string, unknown>>;
+    const fresh = { ...p.retriever, init: undefined, indexing_dimension: undefined, scheduler_steps: undefined };
+    const cfg = reproduceConfig('omitted', {}, { iterations: 1, baseline: { has_answer: false }, retriever: fresh });
+    const r = await reproduce(cfg);
+    expect({ code: r.code, err: r.code === 0 ? '' : shown(r) }).toEqual({ code: 0, err: '' });
+    const trained = JSON.parse(readFileSync(join(runOf(cfg), 'iter-0/train-retriever/config.json'), 'utf8')) as Record<string, unknown>;
+    expect({ hidden: trained.hidden_size, projection: trained.projection, dimension: trained.indexing_dimension }).toEqual({ hidden: 16, projection: false, dimension: 16 });
+    // without scheduler_steps the learning rate decays over total_steps (6), not FiD's 30000-step schedule
+    const lrs = readFileSync(join(runOf(cfg), 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; stage: string; iteration: unknown; metrics: { lr?: number } })
+      .filter((e) => e.kind === 'step' && e.stage === 'train-retriever' && e.iteration === 0).map((e) => e.metrics.lr!);
+    expect(lrs).toHaveLength(6);
+    expect(lrs[5]).toBeCloseTo(0.001 * (1 / 5), 10);
+    // FiD's 1000 warmup steps with 6 training steps would never reach the learning rate: refused, not filled in
+    const warm = reproduceConfig('warmup', {}, { retriever: { ...fresh, warmup_steps: undefined } });
+    const w = await reproduce(warm);
+    expect({ ok: isInputError(w), stderr: w.stderr }).toEqual({ ok: true, stderr: expect.stringMatching(/retriever\.warmup_steps \(1000\) must be below retriever\.total_steps \(6\)/) });
+  });
+
+  test('5: train-reader reads no dev file, so evaluating another dev file reruns evaluate only', async () => {
+    const run = join(dir, 'other-dev');
+    cpSync(ref, run, { recursive: true });
+    const before = readFileSync(join(run, 'iter-0/train-reader/stage-manifest.json'), 'utf8');
+    const other = editQuestions(join(ref, 'prepare/bm25/dev.json'), join(dir, 'other-dev.json'), (qs) => void qs.pop());
+    const r = await runCli(['evaluate', '--run-dir', run, '--backend', 'cpu', '--set', `data.dev=${JSON.stringify(other)}`]);
+    expect({ code: r.code, err: r.code === 0 ? '' : shown(r) }).toEqual({ code: 0, err: '' });
+    expect(readFileSync(join(run, 'iter-0/train-reader/stage-manifest.json'), 'utf8')).toBe(before);
+    expect(r.stdout).not.toContain('(already done)');
+  });
+
+  test('7: settings the run would ignore are refused (the default pretrained reader\'s model, a fixed vocabulary\'s size), as are reserved names', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--set', 'pipeline.reader.model.d_modle=3'], /pipeline\.reader\.model\.d_modle is ignored: the reader starts from .*pretrained-reader \(pipeline\.reader\.init\)/],
+      [['--set', 'pipeline.reader.model.num_heads=0'], /pipeline\.reader\.model\.num_heads is ignored/],
+      [['--set', 'pipeline.reader.model.d_model=-16'], /pipeline\.reader\.model\.d_model is ignored/],
+      [['--set', 'prepare.tokenizer.vocab_size=3'], /prepare\.tokenizer\.vocab_size is ignored: the vocabulary is .*tokenizer\.json \(prepare\.tokenizer\.file\)/],
+      [['--set', 'pipeline.toString=1'], /"pipeline\.toString" is not a setting \(a reserved name\)/],
+      [['--set', 'pipeline.valueOf=1'], /"pipeline\.valueOf" is not a setting/],
+      [['--set', 'pipeline.hasOwnProperty=1'], /"pipeline\.hasOwnProperty" is not a setting/],
+      [['--set', 'pipeline.__proto__.lr=1'], /"pipeline\.__proto__" is not a setting/],
+      [['--set', 'pipeline.retriever.gamma=2'], /pipeline\.retriever\.gamma is the margin loss's γ: ignored with pipeline\.retriever\.loss "kl"/],
+      [['--loss', 'mse', '--set', 'pipeline.retriever.temperature_gold=3'], /pipeline\.retriever\.temperature_gold applies to the KL loss only: ignored with pipeline\.retriever\.loss "mse"/],
+      [['--set', 'pipeline.reader.gamma=2'], /unknown key "pipeline\.reader\.gamma"/],
+      // from scratch the model's values are checked
+      [['--set', 'pipeline.reader.init=', '--set', 'pipeline.reader.model.num_heads=0'], /pipeline\.reader\.model: "num_heads" must be a positive integer, got 0/],
+      [['--set', 'prepare.tokenizer.file=', '--set', 'prepare.tokenizer.vocab_size=3'], /prepare\.tokenizer\.vocab_size must be an integer above the 6 special tokens \(got 3\)/],
+    ];
+    for (const [args, message] of cases) {
+      const out = join(dir, 'ignored');
+      const r = await runCli(['demo', '--out', out, '--backend', 'cpu', ...args]);
+      expect({ args, ok: isInputError(r), stderr: r.stderr }).toEqual({ args, ok: true, stderr: expect.stringMatching(message) });
+      expect(existsSync(out)).toBe(false);
+    }
+    // a reproduce config with a model beside its init checkpoint
+    const p = tiny.pipeline as Record<string, Record<string, unknown>>;
+    const both = reproduceConfig('init-and-model', {}, { retriever: { ...p.retriever, scheduler_steps: 6, init: join(ref, 'prepare/pretrain-retriever') } });
+    const r = await reproduce(both);
+    expect({ ok: isInputError(r), stderr: r.stderr }).toEqual({ ok: true, stderr: expect.stringMatching(/retriever\.model is ignored when retriever\.init is set/) });
+  });
+
+  test('8: every unknown key and bad value of the file and the flags at once, with "did you mean"', async () => {
+    const file = join(dir, 'typos.json');
+    writeFileSync(file, JSON.stringify({ pipeline: { reader: { totl_steps: 3 }, retriever: { lrr: 1 }, bogus: 1 } }));
+    const r = await runCli(['demo', '--config', file, '--out', join(dir, 'typos'), '--set', 'pipeline.evaluate.kk=[1]', '--set', 'pipeline.reader.batch_size=0', '--set', 'prepare.world.numEntites=30']);
+    expect(isInputError(r)).toBe(true);
+    expect(r.stderr).toMatch(/demo settings: 6 problems \(nothing was run\)/);
+    expect(r.stderr).toMatch(/typos\.json: unknown key "pipeline\.reader\.totl_steps" \(did you mean "pipeline\.reader\.total_steps"\?\)/);
+    expect(r.stderr).toMatch(/typos\.json: unknown key "pipeline\.retriever\.lrr" \(did you mean "pipeline\.retriever\.lr"\?\)/);
+    expect(r.stderr).toMatch(/typos\.json: unknown key "pipeline\.bogus" \(known keys here: /);
+    expect(r.stderr).toMatch(/--set pipeline\.evaluate\.kk=\[1\]: unknown key "pipeline\.evaluate\.kk" \(did you mean "pipeline\.evaluate\.k"\?\)/);
+    expect(r.stderr).toMatch(/pipeline\.reader\.batch_size must be an integer ≥ 1 \(got 0\)/);
+    expect(r.stderr).toMatch(/prepare\.world\.numEntites: not an option of the synthetic world \(did you mean "numEntities"\?\)/);
+  });
+
+  test('9: JSON errors of a data or config file give the file line and column; an object is not a list of questions', async () => {
+    const dev = readFileSync(join(ref, 'prepare/bm25/dev.json'), 'utf8').split('\n');
+    dev[1] = dev[1]!.replace(/"question":"([^"]*?) /, '"question":"$1" ');
+    const stray = join(dir, 'stray.json');
+    writeFileSync(stray, dev.join('\n'));
+    const object = join(dir, 'object.json');
+    writeFileSync(object, JSON.stringify({ data: JSON.parse(readFileSync(join(ref, 'prepare/bm25/dev.json'), 'utf8')) }));
+    for (const [name, file, message] of [
+      ['stray', stray, /stray\.json, line 2, column \d+ \(record 0\): invalid JSON: Expected ',' or '}' after property value/],
+      ['object', object, /object\.json, line 1: expected a JSON list of questions/],
+    ] as const) {
+      const cfg = reproduceConfig(`json-${name}`, { dev: file });
+      const r = await reproduce(cfg);
+      expect({ name, ok: isInputError(r), stderr: r.stderr, noStage: noStageRan(cfg) }).toEqual({ name, ok: true, stderr: expect.stringMatching(message), noStage: true });
+    }
+    const config = join(dir, 'single-quotes.json');
+    writeFileSync(config, "{\n  \"seed\": 3,\n  'pipeline': {}\n}\n");
+    const c = await runCli(['demo', '--config', config, '--out', join(dir, 'sq')]);
+    expect({ ok: isInputError(c), stderr: c.stderr }).toEqual({ ok: true, stderr: expect.stringMatching(/config file .*single-quotes\.json, line 3, column 3: invalid JSON/) });
+  });
+
+  test('10: an --out that is a file, and a retriever checkpoint with too few positions (naming its config.json), exit 2', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const r = await runCli(['demo', '--out', file, '--config', TINY_DEMO, '--backend', 'cpu']);
+    expect({ ok: isInputError(r), stderr: r.stderr }).toEqual({ ok: true, stderr: expect.stringMatching(/--out .*a-file exists and is not a directory/) });
+    expect(readFileSync(file, 'utf8')).toBe('not a directory');
+    const ckpt = join(dir, 'short-positions');
+    const { BiEncoder } = await import('@fidkd/bi-encoder');
+    const model = BiEncoder.create({ bert: { vocabSize: 400, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16 } });
+    model.save(ckpt);
+    model.dispose();
+    const cfg = reproduceConfig('positions', {}, { retriever: { ...(tiny.pipeline as Record<string, Record<string, unknown>>).retriever, model: undefined, scheduler_steps: 6, init: ckpt } });
+    const p = await reproduce(cfg);
+    expect({ ok: isInputError(p), stderr: p.stderr }).toEqual({ ok: true, stderr: expect.stringContaining(`retriever.passage_maxlength (24) exceeds max_position_embeddings (16) of ${join(ckpt, 'config.json')} (retriever.init)`) });
+  });
+
+  test('11: text_maxlength below the special tokens is refused by the key as typed, before any stage', async () => {
+    const out = join(dir, 'short-text');
+    const r = await tinyDemo(out, '--set', 'pipeline.reader.text_maxlength=1');
+    expect({ ok: isInputError(r), stderr: r.stderr }).toEqual({ ok: true, stderr: expect.stringMatching(/pipeline\.reader\.text_maxlength must be an integer ≥ 2 \(at least one token and <\/s>\) \(got 1\)/) });
+    expect(existsSync(out)).toBe(false);
+  });
 });

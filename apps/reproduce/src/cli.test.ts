@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +6,8 @@ import { jest } from '@jest/globals';
 import { buildProgram } from './cli.js';
 import { resolveDemoConfig } from './commands/demo.js';
 import { DEMO_DEFAULTS } from './demo/config.js';
+import { readMatrix } from './reproduce/matrix.js';
+import { DEFAULT_MATRIX } from './reproduce/shipped.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 let dir: string;
@@ -50,14 +52,33 @@ test('demo config: file overrides defaults, flags override the file, unknown key
   expect(() => resolveDemoConfig({ iterations: 'two', baseline: true })).toThrow(/--iterations must be an integer/);
 });
 
-test('reproduce with missing data lists every missing file and exits 2 without a stack trace', async () => {
-  const { code, stderr } = await run(['reproduce', '--config', join(root, 'configs', 'nq-base.json')]);
-  expect(code).toBe(2);
-  expect(stderr).toMatch(/8 input\(s\) missing/);
-  expect(stderr).toContain('psgs_w100.tsv');
-  expect(stderr).toContain('reader checkpoint directory (reader.init)');
-  expect(stderr).toContain('README.md');
-  expect(stderr).not.toMatch(/\n\s+at /);
+test('reproduce --config nq-base: the shipped config, its paths read from the current directory; every missing file listed, exit 2', async () => {
+  const cwd = process.cwd();
+  const project = join(dir, 'project');
+  mkdirSync(project, { recursive: true });
+  process.chdir(project);
+  try {
+    for (const name of ['nq-base', 'nq-base.json']) {
+      const { code, stderr } = await run(['reproduce', '--config', name]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/configs\/nq-base\.json: 8 problems \(nothing was run\)/);
+      expect(stderr).toContain(`missing passages TSV (data.passages; DPR psgs_w100.tsv): ${join(project, 'data', 'psgs_w100.tsv')}`);
+      expect(stderr).toContain(`missing reader checkpoint directory (reader.init): ${join(project, 'checkpoints', 't5-base')}`);
+      expect(stderr).toMatch(/hint: the @fidkd\/reproduce README .*relative paths of a shipped config resolve against the current directory/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    }
+    const none = await run(['reproduce', '--config', 'nq-large']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/config file nq-large does not exist\n {2}hint: .*shipped one \(nq-base, tqa-base\)/);
+  } finally {
+    process.chdir(cwd);
+  }
+});
+
+test('the default --matrix is the one shipped in the package; a missing --matrix names the flag', async () => {
+  expect(DEFAULT_MATRIX.startsWith(join(root, 'apps', 'reproduce', 'configs'))).toBe(true);
+  expect(readMatrix(DEFAULT_MATRIX).map((e) => e.config)).toEqual(['nq-base', 'tqa-base']);
+  expect(() => readMatrix(join(dir, 'no-matrix.json'))).toThrow(/reproduction matrix \(--matrix\) .*no-matrix\.json does not exist/);
 });
 
 test('a stage command without a config says what to pass', async () => {
@@ -149,4 +170,12 @@ test('demo defaults: the reader starts from the shipped pretrained checkpoint wi
   expect(scratch.pipeline.reader.init).toBeUndefined();
   expect(scratch.prepare.tokenizer.file).toBeUndefined();
   expect(scratch.pipeline.reader.model).toEqual(DEMO_DEFAULTS.pipeline.reader.model);
+});
+
+test('help texts point at nothing an installed user lacks (no source files of this repository)', () => {
+  const program = buildProgram();
+  for (const command of [program, ...program.commands]) {
+    const help = command.helpInformation();
+    expect([command.name(), help.match(/\bsrc\/|\.ts\b|apps\/reproduce/g)]).toEqual([command.name(), null]);
+  }
 });

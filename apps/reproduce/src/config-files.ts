@@ -1,34 +1,37 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { ConfigError, mergeConfig, preflightPipelineConfig, type PipelineConfig } from '@fidkd/orchestrator';
+import { locateJsonError } from '@fidkd/data';
+import { ConfigError, mergeConfigLayer, preflightProblems, type PipelineConfig } from '@fidkd/orchestrator';
 import { UserError } from './ui/errors.js';
 
-/** Reads a JSON file, with errors naming the file and what it should be. */
+/** Reads a JSON file, with errors naming the file, the line and column, and what it should be. */
 export function readJsonFile(file: string, what: string): unknown {
   if (!existsSync(file)) throw new UserError(`${what} ${file} does not exist`);
   if (statSync(file).isDirectory()) throw new UserError(`${what} ${file} is a directory, expected a JSON file`);
-  const text = readFileSync(file, 'utf8');
+  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${what} ${file} is not valid JSON: ${(err as Error).message}`);
+    const at = locateJsonError(text);
+    throw new UserError(at ? `${what} ${file}, line ${at.line}, column ${at.column}: invalid JSON: ${at.message}` : `${what} ${file} is not valid JSON: ${(err as Error).message}`);
   }
 }
 
 /** Keys whose string values are paths: resolved relative to the config file's directory. */
 const PATH_KEYS = new Set(['passages', 'train', 'dev', 'test', 'init', 'reader', 'retriever', 'checkpoint', 'tokenizer', 'run_dir']);
 
-/** Resolves relative path values (under PATH_KEYS, and inside `data` / `tokenizer`) against `base`. */
+/**
+ * Resolves relative path values (under PATH_KEYS, and inside `data` / `tokenizer`) against `base`. Objects are
+ * rebuilt with their own keys only, so that a `"__proto__"` key stays a key (and is refused as such).
+ */
 export function resolvePaths(value: unknown, base: string, parentKey = ''): unknown {
   if (Array.isArray(value)) return value.map((v) => resolvePaths(v, base, parentKey));
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (k === 'model') out[k] = v; // model hyperparameters, never paths
-      else if (typeof v === 'string' && (PATH_KEYS.has(k) || parentKey === 'data' || parentKey === 'tokenizer') && v && !isAbsolute(v) && !/^[a-z]+:/.test(v)) out[k] = resolve(base, v);
-      else out[k] = resolvePaths(v, base, k);
-    }
-    return out;
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => {
+      if (k === 'model') return [k, v]; // model hyperparameters, never paths
+      if (typeof v === 'string' && (PATH_KEYS.has(k) || parentKey === 'data' || parentKey === 'tokenizer') && v && !isAbsolute(v) && !/^[a-z]+:/.test(v)) return [k, resolve(base, v)];
+      return [k, resolvePaths(v, base, k)];
+    }));
   }
   return value;
 }
@@ -43,46 +46,85 @@ export function userFacing<T>(fn: () => T): T {
   }
 }
 
-/** Validates a pipeline config read from `source` (every problem at once, the index factory included), as a UserError. */
-export function validateConfigFile(config: PipelineConfig, source: string): void {
-  userFacing(() => preflightPipelineConfig(config, source));
+/** Every problem of a command's settings, in one error: `what` (the config file, or the command) says whose. */
+export function settingsError(what: string, problems: string[]): UserError {
+  return new UserError(`${what}: ${problems.length === 1 ? 'a problem' : `${problems.length} problems`} (nothing was run):\n  - ${problems.join('\n  - ')}`);
 }
 
-/** Loads a config file over `defaults` (unknown keys are errors naming the file), paths resolved to its dir. */
-export function loadConfigFile<T>(defaults: T, file: string | undefined): T {
-  if (!file) return defaults;
+/** Throws {@link settingsError} when there are problems. */
+export function refuseProblems(what: string, problems: string[]): void {
+  if (problems.length) throw settingsError(what, problems);
+}
+
+/** Validates a pipeline config read from `source` (every problem at once, the index factory included), as a UserError. */
+export function validateConfigFile(config: PipelineConfig, source: string): void {
+  refuseProblems(source, preflightProblems(config));
+}
+
+/** Settings layered over defaults, with every problem of every layer and the keys the layers set. */
+export interface LayeredSettings<T> {
+  config: T;
+  problems: string[];
+  /** Dotted keys a layer set explicitly (a default is not one), for "this setting would be ignored" checks. */
+  explicit: string[];
+}
+
+/** The object of a config file (relative paths resolved against `pathsBase`, by default the file's directory). */
+export function readConfigObject(file: string, pathsBase = dirname(resolve(file))): Record<string, unknown> {
   const raw = readJsonFile(file, 'config file');
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`config file ${file} must hold a JSON object`);
-  return userFacing(() => mergeConfig(defaults, resolvePaths(raw, dirname(resolve(file))), file));
+  return resolvePaths(raw, pathsBase) as Record<string, unknown>;
+}
+
+/** The override object of one `--set key.path=value` (value parsed as JSON when it parses, else kept as a string). */
+export function setOverride(s: string): Record<string, unknown> {
+  const eq = s.indexOf('=');
+  if (eq <= 0) throw new UserError(`--set ${s}: expected key.path=value`);
+  const path = s.slice(0, eq).split('.');
+  if (path.some((k) => k === '')) throw new UserError(`--set ${s}: "${s.slice(0, eq)}" is not a key path (keys joined by ".")`);
+  const rawValue = s.slice(eq + 1);
+  let value: unknown = rawValue;
+  try {
+    value = JSON.parse(rawValue);
+  } catch {
+    value = rawValue;
+  }
+  // built from the leaf up with Object.fromEntries, so `__proto__` becomes a key (refused), not a prototype
+  return path.reduceRight<unknown>((inner, k) => Object.fromEntries([[k, inner]]), value) as Record<string, unknown>;
 }
 
 /**
- * Applies `--set key.path=value` overrides (value parsed as JSON when it parses, else kept as a string);
- * unknown keys are errors.
+ * Layers settings: `defaults` ← the object of the `--config` file ← each `--set`, collecting every unknown key,
+ * reserved name and misplaced section of every layer instead of stopping at the first.
  */
-export function applySets<T>(config: T, sets: string[] | undefined): T {
-  let out = config;
-  for (const s of sets ?? []) {
-    const eq = s.indexOf('=');
-    if (eq <= 0) throw new UserError(`--set ${s}: expected key.path=value`);
-    const path = s.slice(0, eq).split('.');
-    const rawValue = s.slice(eq + 1);
-    let value: unknown = rawValue;
-    try {
-      value = JSON.parse(rawValue);
-    } catch {
-      value = rawValue;
-    }
-    const override: Record<string, unknown> = {};
-    let cur = override;
-    path.forEach((k, i) => {
-      if (i === path.length - 1) cur[k] = value;
-      else cur = (cur[k] = {}) as Record<string, unknown>;
-    });
-    const base = out;
-    out = userFacing(() => mergeConfig(base, override, `--set ${s}`));
+export function layerSettings<T>(defaults: T, file: string | undefined, sets: string[] | undefined, fileObject?: Record<string, unknown>): LayeredSettings<T> {
+  let config = defaults;
+  const problems: string[] = [];
+  const explicit: string[] = [];
+  const layers: Array<[string, unknown]> = [];
+  if (file) layers.push([file, fileObject ?? readConfigObject(file)]);
+  for (const s of sets ?? []) layers.push([`--set ${s}`, setOverride(s)]);
+  for (const [source, override] of layers) {
+    const layer = mergeConfigLayer(config, override, source);
+    config = layer.config;
+    problems.push(...layer.problems);
+    explicit.push(...layer.paths);
   }
-  return out;
+  return { config, problems, explicit };
+}
+
+/** Loads a config file over `defaults` (every unknown key an error naming the file), paths resolved to its dir. */
+export function loadConfigFile<T>(defaults: T, file: string | undefined): T {
+  const layered = layerSettings(defaults, file, undefined);
+  refuseProblems(file ?? 'settings', layered.problems);
+  return layered.config;
+}
+
+/** Applies `--set key.path=value` overrides; every unknown key is an error. */
+export function applySets<T>(config: T, sets: string[] | undefined): T {
+  const layered = layerSettings(config, undefined, sets);
+  refuseProblems('--set', layered.problems);
+  return layered.config;
 }
 
 /** Parses an integer flag, with an error naming the flag. */

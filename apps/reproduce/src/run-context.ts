@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BACKEND_CHOICES, backendLines, backendRecord, initBackendChoice, isBackendChoice, type BackendRecord } from '@fidkd/core';
 import {
@@ -30,12 +30,24 @@ export async function selectBackend(name: string, renderer: Renderer): Promise<S
  * naming the process that holds it; a lock left by a killed process is taken over. Then removes what killed
  * processes left behind (temp files, hidden index copies). Returns the release function.
  */
-export function lockRun(runDir: string, renderer: Renderer): () => void {
+export function lockRun(runDir: string, renderer: Renderer, flag = '--out'): () => void {
+  checkRunDirectory(runDir, flag);
   mkdirSync(runDir, { recursive: true });
   const release = acquireLock(join(runDir, RUN_LOCK_FILE));
   const removed = cleanDeadLeftovers(runDir);
   if (removed.length) renderer.line(`removed ${removed.length} leftover(s) of an interrupted run: ${removed.map((p) => relative(runDir, p)).join(', ')}`);
   return release;
+}
+
+/** A run directory (`flag` names where it came from) must be a directory, or not exist yet. */
+export function checkRunDirectory(runDir: string, flag: string): void {
+  let st;
+  try {
+    st = statSync(runDir);
+  } catch {
+    return; // created when the run starts
+  }
+  if (!st.isDirectory()) throw new UserError(`${flag} ${runDir} exists and is not a directory`, `give ${flag} a directory (a new one, or a run to resume)`);
 }
 
 /** A stage command refuses a run directory that a whole-run command is working in. */
@@ -77,7 +89,7 @@ export function explainMissing(err: unknown, config: PipelineConfig | undefined)
       hint = `run \`fidkd ${stage} ${where}${shard}\` (same --run-dir and --config) first`;
     }
   } else if (config && Object.values(config.data).includes(err.path)) {
-    hint = 'the data files of the config must exist: see apps/reproduce/README.md (Data and checkpoints)';
+    hint = 'the data files of the config must exist: see the @fidkd/reproduce README ("Data and checkpoints", "Your own data")';
   }
   void it;
   return new UserError(err.message, hint);

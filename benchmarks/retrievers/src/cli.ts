@@ -2,9 +2,11 @@
 import { Command } from 'commander';
 import { BACKEND_CHOICES, backendLines, backendRecord, initBackendChoice } from '@fidkd/core';
 import { resolve } from 'node:path';
+import { checkCheckpointWorld } from './checkpoint-world.js';
 import { fidDataset, syntheticDataset } from './dataset.js';
 import { progressLines } from './progress-log.js';
 import { markdownTable, writeBenchmarkOutputs } from './report.js';
+import { RetrieverFailedError } from './retriever-failed.js';
 import { runBenchmark, type RetrieverSpec } from './run.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -31,6 +33,7 @@ export function buildProgram(): Command {
     .description('score retrievers: R@1/5/20/100, MRR@10 (MRR@k when k < 10), as markdown, JSON and TREC run files; optionally reader EM')
     .option('--backend <name>', `tfjs backend of the dense retriever and the reader: ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .option('--quiet', 'no progress lines on stderr')
+    .option('--debug', 'print the stack trace of an error (of your retriever\'s code when it threw)')
     .option('--retriever <spec>', 'bm25, dense, or a path to a module exporting a RetrieverFactory (repeatable)', collect)
     .option('--option <key=value>', 'option for the retrievers (repeatable), e.g. checkpoint=runs/demo-1/iter-0/train-retriever', collect)
     .option('--dataset <kind>', 'synthetic or fid', 'synthetic')
@@ -46,10 +49,14 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'write results.md, results.json and <retriever>.trec here')
     .action(async (o: Record<string, string | string[] | undefined>) => {
       try {
+        const options = parseOptions(o.option as string[] | undefined);
+        // a demo run's checkpoint on the synthetic world: it must be the world it was trained on
+        if (o.dataset !== 'fid' && typeof options.checkpoint === 'string') {
+          checkCheckpointWorld(resolve(String(options.checkpoint)), Number(o.seed), o.world ? (JSON.parse(String(o.world)) as Record<string, number>) : undefined);
+        }
         const dataset = o.dataset === 'fid'
           ? await fidDataset(String(o.questions ?? ''), String(o.passages ?? ''))
           : await syntheticDataset({ seed: Number(o.seed), split: o.split as 'dev', world: o.world ? (JSON.parse(String(o.world)) as Record<string, number>) : undefined });
-        const options = parseOptions(o.option as string[] | undefined);
         const log = o.quiet ? () => {} : (l: string) => void process.stderr.write(`${l}\n`);
         // Like the app, pick the fastest backend first: tfjs's stock cpu kernels make `dense` ~10x slower.
         const backend = await initBackendChoice(String(o.backend), { log });
@@ -64,6 +71,9 @@ export function buildProgram(): Command {
         if (o.out) for (const f of await writeBenchmarkOutputs(resolve(String(o.out)), results, backendRecord(backend))) process.stdout.write(`wrote ${f}\n`);
       } catch (err) {
         process.stderr.write(`fidkd-bench-retrievers: error: ${(err as Error).message}\n`);
+        const thrown = err instanceof RetrieverFailedError ? err.cause : err;
+        if (o.debug || process.env.FIDKD_DEBUG === '1') process.stderr.write(`${(thrown as Error)?.stack ?? String(thrown)}\n`);
+        else if (err instanceof RetrieverFailedError) process.stderr.write('  (--debug prints its stack trace)\n');
         process.exitCode = 2;
       }
     });

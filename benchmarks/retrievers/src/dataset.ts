@@ -7,6 +7,8 @@ import { loadQuestions, writeSyntheticWorld, type FidExample, type SyntheticWorl
 export interface BenchmarkDataset {
   name: string;
   passagesFile: string;
+  /** The question file, when the questions come from one (named in errors). */
+  questionsFile?: string;
   questions: FidExample[];
 }
 
@@ -19,12 +21,12 @@ export async function syntheticDataset(options: { seed: number; split?: 'train' 
   const files = existsSync(join(dir, 'world.json'))
     ? { passages: join(dir, 'passages.tsv'), [split]: join(dir, `${split}.json`) } as Record<string, string>
     : ((await writeSyntheticWorld(dir, { ...options.world, seed: options.seed })) as unknown as Record<string, string>);
-  return { name: `synthetic(seed=${options.seed}, ${split})`, passagesFile: files.passages!, questions: await loadQuestions(files[split]!) };
+  return { name: `synthetic(seed=${options.seed}, ${split})`, passagesFile: files.passages!, questionsFile: files[split]!, questions: await loadQuestions(files[split]!) };
 }
 
 /** A FiD-format question file (answers needed; ctxs ignored) and a passages TSV. */
 export async function fidDataset(questionsFile: string, passagesFile: string): Promise<BenchmarkDataset> {
   if (!existsSync(questionsFile)) throw new Error(`question file ${questionsFile} does not exist`);
   if (!existsSync(passagesFile)) throw new Error(`passages file ${passagesFile} does not exist`);
-  return { name: questionsFile, passagesFile, questions: await loadQuestions(questionsFile) };
+  return { name: questionsFile, passagesFile, questionsFile, questions: await loadQuestions(questionsFile) };
 }

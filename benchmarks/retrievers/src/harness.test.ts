@@ -5,6 +5,7 @@ import { hasAnswer, readTrecRun } from '@fidkd/eval';
 import { loadPassages } from '@fidkd/data';
 import { jest } from '@jest/globals';
 import { buildProgram } from './cli.js';
+import { checkCheckpointWorld } from './checkpoint-world.js';
 import { runBenchmark, runFileStems, syntheticDataset, writeBenchmarkOutputs, markdownTable, type BenchmarkDataset } from './index.js';
 
 let dir: string;
@@ -131,6 +132,54 @@ test('the command picks the backend (--backend) and reports progress on stderr',
   expect(ok.stderr).toMatch(/^retrieve \(bm25\): 25 questions in \d+\.\d s$/m);
   expect(ok.stdout).toContain('| retriever | R@1 | R@5 | MRR@5 |');
   expect((await cli(['--quiet', '--backend', 'cpu', '--seed', '5', '--world', world, '--k', '1'])).stderr).toBe('');
+});
+
+test('a retriever that throws is named with where it threw; --debug prints the stack of its own code', async () => {
+  const world = JSON.stringify({ numEntities: 60, numTrain: 10, numDev: 25, numTest: 5 });
+  const file = join(dir, 'throwing.mjs');
+  writeFileSync(file, [
+    'function rank() { throw new TypeError("cannot read the index"); }',
+    'export async function createRetriever() { return { async retrieve(questions, k) { return rank(questions, k); } }; }',
+  ].join('\n'));
+  const plain = await cli(['--quiet', '--backend', 'cpu', '--seed', '5', '--world', world, '--retriever', file]);
+  expect(plain.code).toBe(2);
+  expect(plain.stderr).toContain(`retriever ${file} threw in retrieve(): cannot read the index`);
+  expect(plain.stderr).toContain('(--debug prints its stack trace)');
+  expect(plain.stderr).not.toMatch(/\n\s+at /);
+  const debug = await cli(['--quiet', '--debug', '--backend', 'cpu', '--seed', '5', '--world', world, '--retriever', file]);
+  expect(debug.code).toBe(2);
+  expect(debug.stderr).toMatch(/TypeError: cannot read the index\n\s+at rank \(.*throwing\.mjs:1:/);
+  const factory = join(dir, 'throwing-factory.mjs');
+  writeFileSync(factory, 'export default async function () { throw new Error("no model here"); }\n');
+  const f = await cli(['--quiet', '--backend', 'cpu', '--seed', '5', '--world', world, '--retriever', factory]);
+  expect(f.stderr).toContain(`retriever ${factory} threw in its factory: no model here`);
+});
+
+test('a gold passage id the collection lacks is refused, naming the question file and the question', async () => {
+  const questions = join(dir, 'gold.json');
+  const qs = dataset.questions.slice(0, 3).map((q, i) => ({ ...q, gold_passage_ids: i === 2 ? ['no-such-passage'] : q.gold_passage_ids }));
+  writeFileSync(questions, JSON.stringify(qs));
+  const r = await cli(['--quiet', '--backend', 'cpu', '--dataset', 'fid', '--questions', questions, '--passages', dataset.passagesFile]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain(`${questions}, question ${JSON.stringify(qs[2]!.id)}: gold passage id "no-such-passage" is not in the passages TSV ${dataset.passagesFile}`);
+});
+
+test('a demo run\'s checkpoint is refused on another synthetic world than its run\'s, with the flags that score it on its own', async () => {
+  const run = join(dir, 'demo-run');
+  const { mkdirSync } = await import('node:fs');
+  const { resolveSyntheticWorldOptions, SYNTHETIC_WORLD_VERSION } = await import('@fidkd/data');
+  mkdirSync(join(run, 'prepare', 'world'), { recursive: true });
+  const { seed: _seed, ...world } = resolveSyntheticWorldOptions({ seed: 5, numEntities: 60, numTrain: 10, numDev: 25, numTest: 5 });
+  writeFileSync(join(run, 'prepare', 'world', 'stage-manifest.json'), JSON.stringify({ config: { seed: 5, world, generator: SYNTHETIC_WORLD_VERSION } }));
+  const checkpoint = join(run, 'iter-0', 'train-retriever');
+  expect(() => checkCheckpointWorld(checkpoint, 5, { numEntities: 60, numTrain: 10, numDev: 25, numTest: 5 })).not.toThrow();
+  expect(() => checkCheckpointWorld(join(dir, 'elsewhere'), 1, undefined)).not.toThrow(); // not a demo run's checkpoint
+  const r = await cli(['--quiet', '--backend', 'cpu', '--seed', '5', '--retriever', 'dense', '--option', `checkpoint=${checkpoint}`]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain(`checkpoint ${checkpoint} was trained on the world of its run ${run} (numEntities 60, numTrain 10, numDev 25, numTest 5)`);
+  expect(r.stderr).toContain(`--dataset fid --questions ${join(run, 'prepare/world/dev.json')} --passages ${join(run, 'prepare/world/passages.tsv')}`);
+  const seed = await cli(['--quiet', '--backend', 'cpu', '--seed', '6', '--world', JSON.stringify({ numEntities: 60, numTrain: 10, numDev: 25, numTest: 5 }), '--retriever', 'dense', '--option', `checkpoint=${checkpoint}`]);
+  expect(seed.stderr).toContain('(seed 5, not 6)');
 });
 
 test('the built-in dense retriever embeds the collection with a bi-encoder checkpoint and searches it', async () => {

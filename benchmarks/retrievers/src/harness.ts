@@ -1,7 +1,8 @@
 import { ProgressReporter, type ProgressListener } from '@fidkd/core';
-import { PassageStore, streamPassages, type FidExample, type Passage, type Retriever, type RetrieverContext } from '@fidkd/data';
+import { DataFormatError, PassageStore, streamPassages, type FidExample, type Passage, type Retriever, type RetrieverContext } from '@fidkd/data';
 import { exactMatch, hasAnswer, mrrAtK, topKAccuracy, type TrecRun } from '@fidkd/eval';
 import type { BenchmarkDataset } from './dataset.js';
+import { inRetriever } from './retriever-failed.js';
 
 /** Reader EM on the retrieved passages (optional). */
 export interface ReaderEvaluation {
@@ -61,6 +62,14 @@ export async function evaluateRetriever(name: string, retriever: Retriever, data
   const kMax = Math.max(...ks, options.reader?.n_context ?? 0);
   const batch = options.batchSize ?? 256;
   const store = await PassageStore.open(dataset.passagesFile);
+  // a gold passage the collection lacks would count as never retrieved: gold R@k 0 without a word
+  for (const q of dataset.questions) {
+    const missing = q.gold_passage_ids?.find((id) => !store.getSync(id));
+    if (missing !== undefined) {
+      store.close();
+      throw new DataFormatError(dataset.questionsFile ?? dataset.name, `question ${JSON.stringify(q.id)}`, `gold passage id ${JSON.stringify(missing)} is not in the passages TSV ${dataset.passagesFile}`);
+    }
+  }
   const t0 = performance.now();
   const run: TrecRun = new Map();
   const hits: boolean[][] = [];
@@ -70,7 +79,7 @@ export async function evaluateRetriever(name: string, retriever: Retriever, data
   try {
     for (let s = 0; s < dataset.questions.length; s += batch) {
       const chunk = dataset.questions.slice(s, s + batch);
-      const lists = await retriever.retrieve(chunk.map((q) => ({ id: q.id, question: q.question })), kMax);
+      const lists = await inRetriever(name, 'retrieve()', () => retriever.retrieve(chunk.map((q) => ({ id: q.id, question: q.question })), kMax));
       if (!Array.isArray(lists) || lists.length !== chunk.length) {
         throw new Error(`retriever ${name} returned ${Array.isArray(lists) ? lists.length : typeof lists} lists for ${chunk.length} questions`);
       }

@@ -8,3 +8,4 @@ export { syntheticDataset, fidDataset, type BenchmarkDataset } from './dataset.j
 export { evaluateRetriever, readerExactMatch, retrieverContext, type BenchmarkOptions, type BenchmarkResult, type ReaderEvaluation } from './harness.js';
 export { markdownTable, resultsJson, runFileStems, writeBenchmarkOutputs } from './report.js';
 export { runBenchmark, type RunBenchmarkOptions, type RetrieverSpec } from './run.js';
+export { RetrieverFailedError } from './retriever-failed.js';

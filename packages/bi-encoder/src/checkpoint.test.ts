@@ -191,6 +191,10 @@ describe('HF BERT layouts', () => {
     m.dispose();
     m2.dispose();
     expect(() => BiEncoder.create({ bert: { ...bertCfg, numAttentionHeads: 3 } })).toThrow(/not a multiple of num_attention_heads/);
+    expect(() => BiEncoder.create({ bert: { ...bertCfg, hiddenDropoutProb: 2 } })).toThrow(/hidden_dropout_prob must be a probability in \[0, 1\), got 2/);
+    expect(() => BiEncoder.create({ bert: { ...bertCfg, attentionProbsDropoutProb: -0.1 } })).toThrow(/attention_probs_dropout_prob must be a probability/);
+    expect(() => BiEncoder.create({ bert: { ...bertCfg, layerNormEps: Infinity } })).toThrow(/layer_norm_eps must be a finite number > 0/);
+    expect(() => BiEncoder.create({ bert: { ...bertCfg, padTokenId: bertCfg.vocabSize } })).toThrow(/pad_token_id must be an id below vocab_size/);
     expect(() => BiEncoder.create({ bert: bertCfg, retriever: { indexingDimension: 8 } })).toThrow(/indexing_dimension \(8\) must equal hidden_size/);
   });
 });

@@ -112,7 +112,13 @@ function validate(c: BiEncoderConfig, source: string): void {
   if (!ACTIVATIONS.includes(c.bert.hiddenAct)) {
     throw new CheckpointError(source, `hidden_act '${c.bert.hiddenAct}' is not supported (expected one of ${ACTIVATIONS.join(', ')})`);
   }
-  if (!(c.bert.layerNormEps > 0)) throw new CheckpointError(source, `layer_norm_eps must be > 0, got ${c.bert.layerNormEps}`);
+  if (!(c.bert.layerNormEps > 0) || !Number.isFinite(c.bert.layerNormEps)) throw new CheckpointError(source, `layer_norm_eps must be a finite number > 0, got ${c.bert.layerNormEps}`);
+  for (const [k, p] of [['hidden_dropout_prob', c.bert.hiddenDropoutProb], ['attention_probs_dropout_prob', c.bert.attentionProbsDropoutProb]] as const) {
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new CheckpointError(source, `${k} must be a probability in [0, 1), got ${p}`);
+  }
+  if (!Number.isInteger(c.bert.padTokenId) || c.bert.padTokenId < 0 || c.bert.padTokenId >= c.bert.vocabSize) {
+    throw new CheckpointError(source, `pad_token_id must be an id below vocab_size ${c.bert.vocabSize}, got ${c.bert.padTokenId}`);
+  }
   if (!c.retriever.projection && c.retriever.indexingDimension !== c.bert.hiddenSize) {
     throw new CheckpointError(source,
       `without projection indexing_dimension (${c.retriever.indexingDimension}) must equal hidden_size (${c.bert.hiddenSize})`,

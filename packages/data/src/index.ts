@@ -1,6 +1,7 @@
 // @fidkd/data: FiD question files, passages TSV streaming and random access, embedding shards, BM25, the synthetic world.
 export type { Passage, FidContext, FidExample } from './types.js';
 export { DataFormatError } from './errors.js';
+export { locateJsonError } from './json-errors.js';
 export {
   readQuestions, loadQuestions, writeQuestions, validateExample, type QuestionFileFormat, type QuestionFileOptions,
 } from './questions.js';

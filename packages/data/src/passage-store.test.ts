@@ -81,6 +81,23 @@ describe('PassageStore', () => {
     s.close();
   });
 
+  test('onPassage sees every row with its line while the index is built, and may refuse the file; a reused index calls it not', async () => {
+    const file = join(dir, 'rows.tsv');
+    writeFileSync(file, 'id\ttext\ttitle\n1\ta\tA\n\n2\t\tB\n');
+    const seen: Array<[string, number]> = [];
+    const indexPath = join(dir, 'rows.idx');
+    await expect(PassageStore.open(file, { indexPath, onPassage: (p, line) => {
+      seen.push([p.id, line]);
+      if (!p.text) throw new Error(`line ${line}: empty`);
+    } })).rejects.toThrow('line 4: empty');
+    expect(seen).toEqual([['1', 2], ['2', 4]]);
+    const s = await PassageStore.open(file, { indexPath });
+    s.close();
+    const again: string[] = [];
+    (await PassageStore.open(file, { indexPath, onPassage: (p) => void again.push(p.id) })).close();
+    expect(again).toEqual([]);
+  });
+
   test('passageIdHash is a deterministic 52-bit integer', () => {
     expect(passageIdHash('123')).toBe(passageIdHash('123'));
     expect(passageIdHash('123')).not.toBe(passageIdHash('124'));

@@ -39,6 +39,11 @@ export interface PassageStoreOptions {
   onProgress?: ProgressListener;
   /** Rebuild the index even when it is up to date. */
   rebuild?: boolean;
+  /**
+   * Called with every passage and its TSV line while the index is built (not when an up-to-date index is
+   * reused): a caller's own check of the rows in the same pass, which may throw to refuse the file.
+   */
+  onPassage?: (passage: Passage, line: number) => void;
 }
 
 class GrowF64 {
@@ -149,6 +154,7 @@ export class PassageStore {
     const lengths = new GrowF64();
     const lines = new GrowF64();
     for await (const r of stream.located()) {
+      options.onPassage?.(r.passage, r.line);
       keys.push(passageIdHash(r.passage.id));
       offsets.push(r.offset);
       lengths.push(r.length);

@@ -59,9 +59,10 @@ describe('question files', () => {
       ['ctx.jsonl', '{"id":"a","question":"q","answers":["x"],"ctxs":[{"id":"1","title":"t"}]}\n', /ctx\.jsonl, record 0 \(line 1\) \(id "a"\): field "ctxs\[0\]\.text": expected a string/],
       ['badjson.jsonl', '{"id":"a","question":"q","answers":["x"]}\n\n{"id":\n', /badjson\.jsonl, line 3: invalid JSON/],
       ['noq.json', '[{"id":"a","answers":[]}]', /noq\.json, record 0 \(line 1\) \(id "a"\): field "question": expected a string/],
+      ['emptyq.json', '[{"id":"a","question":"","answers":[]}]', /emptyq\.json, record 0 \(line 1\) \(id "a"\): field "question": is empty/],
       ['noid.json', '[{"question":"q","answers":[]}]', /noid\.json, record 0 \(line 1\): field "id"/],
       ['trunc.json', '[{"id":"a","question":"q","answers":[]},\n{"id":"b","quest', /trunc\.json, line 2: record 1 is truncated/],
-      ['notobj.json', '[{"id":"a","question":"q","answers":[]}, 5]', /notobj\.json, record 1 \(line 1\): expected an object/],
+      ['notobj.json', '[{"id":"a","question":"q","answers":[]}, 5]', /notobj\.json, record 1 \(line 1, column 42\): expected an object/],
       ['dup.jsonl', '{"id":"a","question":"q","answers":[]}\n{"id":"a","question":"q","answers":[]}\n', /dup\.jsonl, record 1: duplicate question id "a"/],
       ['score.json', '[{"id":"a","question":"q","answers":[],"ctxs":[{"id":1,"title":"t","text":"x","score":"high"}]}]', /field "ctxs\[0\]\.score": expected a finite number \(or a decimal string such as "80\.38"\), got "high"/],
       ['text.txt', 'hello', /text\.txt, line 1: not a question file/],
@@ -72,6 +73,28 @@ describe('question files', () => {
       await expect(loadQuestions(file)).rejects.toThrow(re);
     }
     await expect(loadQuestions(join(dir, 'absent.json'))).rejects.toThrow(/absent\.json: cannot open question file: ENOENT/);
+  });
+
+  test('JSON syntax errors are placed at their file line and column, inside the record; a top-level object is not a question list', async () => {
+    const rec = (id: string, q: string) => `{"id":"${id}","question":${q},"answers":["x"],"ctxs":[{"id":"1","title":"t","text":"x"}]}`;
+    const many = Array.from({ length: 1200 }, (_, i) => rec(`q${i + 1}`, '"fine"'));
+    const cases: [string, string, RegExp][] = [
+      // a stray quote in record 0 of a long file: where it breaks the record, not "line 1202: record 0 is truncated"
+      ['stray.json', `[\n${rec('q0', '"who is "the king"')},\n${many.join(',\n')}\n]`, /stray\.json, line 2, column 32 \(record 0\): invalid JSON: Expected ',' or '}' after property value/],
+      // the same with the whole array on one line (no line break to stop at)
+      ['oneline.json', `[${rec('q0', '"who is "the king"')}, ${many.join(', ')}]`, /oneline\.json, line 1, column 33 \(record 0\): invalid JSON/],
+      // single quotes on the record's third line: that file line and column, not a position inside the record
+      ['single.json', `[\n${rec('a', '"q"')},\n  {"id": "b",\n   "question": 'q', "answers": ["x"]}\n]`, /single\.json, line 4, column 16 \(record 1\): invalid JSON: Unexpected token '''/],
+      ['single.jsonl', `${rec('a', '"q"')}\n{'id': 'b'}\n`, /single\.jsonl, line 2, column 2: invalid JSON: Expected property name or '}'/],
+      ['object.json', `{"data": [${rec('a', '"q"')}]}`, /object\.json, line 1: expected a JSON list of questions .* \(found an object with the keys "data"\)/],
+      ['pretty.json', `{\n  "data": [${rec('a', '"q"')}]\n}\n`, /pretty\.json, line 1: expected a JSON list of questions/],
+      ['trunc.json', '[{"id":"a","question":"q","answers":[]},\n{"id":"b","quest', /trunc\.json, line 2: record 1 is truncated/],
+    ];
+    for (const [name, content, re] of cases) {
+      const file = join(dir, name);
+      writeFileSync(file, content);
+      await expect(loadQuestions(file)).rejects.toThrow(re);
+    }
   });
 
   test('writes are atomic: a failing write leaves the previous file intact and no temp file', async () => {

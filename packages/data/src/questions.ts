@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { streamToFileAtomic } from './atomic.js';
 import { DataFormatError } from './errors.js';
+import { jsonMessage, jsonSyntaxError, locate } from './json-errors.js';
 import type { FidContext, FidExample } from './types.js';
 
 /** File layout of a question file: one JSON array, or one JSON object per line. */
@@ -63,6 +64,7 @@ export function validateExample(file: string, where: Where, raw: unknown): FidEx
   const id = asId(file, where, 'id', r.id);
   const at = `${where} (id ${JSON.stringify(id)})`;
   if (typeof r.question !== 'string') fail(file, at, 'field "question": expected a string');
+  if (!/\S/.test(r.question)) fail(file, at, 'field "question": is empty');
   if (!Array.isArray(r.answers) || !r.answers.every((a) => typeof a === 'string')) {
     fail(file, at, `field "answers": expected an array of strings, got ${JSON.stringify(r.answers)?.slice(0, 80)}`);
   }
@@ -136,6 +138,11 @@ function strictDecoder(file: string, lineNow: () => number): { write(chunk: Buff
   return { write: (chunk) => run(chunk, () => d.decode(chunk, { stream: true })), end: () => run(Buffer.alloc(0), () => d.decode()) };
 }
 
+const NOT_A_LIST = 'expected a JSON list of questions ([{"id", "question", "answers", "ctxs"}, …]) or one question object per line (JSONL)';
+
+/** A record longer than this is a runaway string (a stray quote) or a missing bracket, not a question. */
+const MAX_RECORD_CHARS = 64 << 20;
+
 async function* readJsonl(file: string): AsyncGenerator<FidExample> {
   let line = 0;
   const decoder = strictDecoder(file, () => line + 1);
@@ -150,7 +157,16 @@ async function* readJsonl(file: string): AsyncGenerator<FidExample> {
     try {
       raw = JSON.parse(text);
     } catch (err) {
-      fail(file, `line ${line}`, `invalid JSON: ${(err as Error).message}`);
+      const e = jsonSyntaxError(text);
+      const where = e === undefined ? `line ${line}` : `line ${line}, column ${e.position + 1}`;
+      const why = e?.message ?? jsonMessage((err as Error).message);
+      // a first line that is not a whole object: a JSON document that is neither a list nor JSON lines
+      if (record === 0 && line === 1 && !/^\s*\{.*\}\s*$/.test(text)) fail(file, where, `${NOT_A_LIST} (line 1 is not a whole JSON object: ${why})`);
+      fail(file, where, `invalid JSON: ${why}`);
+    }
+    // one object that is no question (`{"data": [...]}`): not a question file, rather than a question without an id
+    if (record === 0 && raw !== null && typeof raw === 'object' && !Array.isArray(raw) && !('question' in raw) && !('id' in raw)) {
+      fail(file, `line ${line}`, `${NOT_A_LIST} (found an object with the keys ${Object.keys(raw).slice(0, 8).map((k) => JSON.stringify(k)).join(', ') || 'none'})`);
     }
     return validateExample(file, `record ${record++} (line ${line})`, raw);
   };
@@ -175,30 +191,54 @@ async function* readJsonl(file: string): AsyncGenerator<FidExample> {
 
 /**
  * Streams the objects of a top-level JSON array without parsing the whole file: a small scanner finds each
- * element's extent (tracking strings and nesting) and JSON.parse reads one element at a time.
+ * element's extent (tracking strings and nesting) and JSON.parse reads one element at a time. Syntax errors are
+ * placed at their file line and column (JSON.parse's position inside the record, shifted to where the record
+ * starts); a line break inside a string ends the scan at once, since JSON strings hold none: that is where a stray
+ * quote turns the rest of a line into a string, not the end of the file.
  */
 async function* readJsonArray(file: string): AsyncGenerator<FidExample> {
   let line = 1;
+  let column = 0; // of the character just scanned
   const decoder = strictDecoder(file, () => line);
   let state = 'before' as 'before' | 'between' | 'inside' | 'done';
   let depth = 0;
   let inString = false;
   let escape = false;
   let startLine = 0;
+  let startColumn = 0;
   let record = 0;
   let pieces: string[] = [];
+  let pieceChars = 0;
   let expectComma = false;
+  /** Fails at the first syntax error JSON.parse finds in a record's (possibly partial) text, or with `fallback`. */
+  const syntaxError = (text: string, fallback: () => never): never => {
+    // a text that only stops early (truncated) has no error of its own: the caller's fallback says why
+    const e = jsonSyntaxError(text);
+    if (e) {
+      const p = locate(text, e.position, startLine, startColumn);
+      fail(file, `line ${p.line}, column ${p.column} (record ${record})`, `invalid JSON: ${e.message}`);
+    }
+    return fallback();
+  };
   const scan = (text: string): FidExample[] => {
     const out: FidExample[] = [];
     let elemStart = state === 'inside' ? 0 : -1;
     for (let i = 0; i < text.length; i++) {
       const ch = text.charCodeAt(i);
-      if (ch === 10) line += 1;
+      if (ch === 10) {
+        line += 1;
+        column = 0;
+      } else column += 1;
       if (state === 'inside') {
         if (inString) {
           if (escape) escape = false;
           else if (ch === 92) escape = true;
           else if (ch === 34) inString = false;
+          else if (ch < 32) {
+            const partial = pieces.join('') + text.slice(elemStart, i);
+            const where = ch === 10 ? `line ${line - 1}` : `line ${line}, column ${column}`;
+            syntaxError(partial, () => fail(file, `${where} (record ${record})`, `invalid JSON: a string is not closed before the end of the line (a stray or unescaped '"'?)`));
+          }
           continue;
         }
         if (ch === 34) inString = true;
@@ -209,11 +249,12 @@ async function* readJsonArray(file: string): AsyncGenerator<FidExample> {
             pieces.push(text.slice(elemStart, i + 1));
             const elementText = pieces.join('');
             pieces = [];
+            pieceChars = 0;
             let raw: unknown;
             try {
               raw = JSON.parse(elementText);
             } catch (err) {
-              fail(file, `record ${record} (line ${startLine})`, `invalid JSON: ${(err as Error).message}`);
+              syntaxError(elementText, () => fail(file, `record ${record} (line ${startLine})`, `invalid JSON: ${jsonMessage((err as Error).message)}`));
             }
             out.push(validateExample(file, `record ${record} (line ${startLine})`, raw));
             record += 1;
@@ -225,7 +266,10 @@ async function* readJsonArray(file: string): AsyncGenerator<FidExample> {
       }
       if (ch === 32 || ch === 9 || ch === 10 || ch === 13 || ch === 0xfeff) continue;
       if (state === 'before') {
-        if (ch !== 91) fail(file, `line ${line}`, `expected a JSON array ("["), found ${JSON.stringify(text[i])}`);
+        if (ch !== 91) {
+          const what = ch === 123 ? 'found a JSON object ("{")' : `found ${JSON.stringify(text[i])}`;
+          fail(file, `line ${line}, column ${column}`, `${NOT_A_LIST}; ${what}`);
+        }
         state = 'between';
       } else if (state === 'between') {
         if (ch === 93) {
@@ -239,21 +283,31 @@ async function* readJsonArray(file: string): AsyncGenerator<FidExample> {
           depth = 1;
           elemStart = i;
           startLine = line;
+          startColumn = column;
         } else {
-          fail(file, `record ${record} (line ${line})`, `expected ${expectComma ? '"," or "]"' : 'an object'} in the top-level array, found ${JSON.stringify(text[i])}`);
+          fail(file, `record ${record} (line ${line}, column ${column})`, `expected ${expectComma ? '"," or "]"' : 'an object'} in the top-level array, found ${JSON.stringify(text[i])}`);
         }
       } else {
-        fail(file, `line ${line}`, `unexpected ${JSON.stringify(text[i])} after the end of the top-level array`);
+        fail(file, `line ${line}, column ${column}`, `unexpected ${JSON.stringify(text[i])} after the end of the top-level array`);
       }
     }
-    if (state === 'inside') pieces.push(text.slice(elemStart));
+    if (state === 'inside') {
+      pieces.push(text.slice(elemStart));
+      pieceChars += text.length - elemStart;
+      if (pieceChars > MAX_RECORD_CHARS) {
+        syntaxError(pieces.join(''), () => fail(file, `record ${record} (line ${startLine})`, `longer than ${MAX_RECORD_CHARS >> 20} M characters: a string or bracket that is never closed?`));
+      }
+    }
     return out;
   };
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     yield* scan(decoder.write(chunk));
   }
   yield* scan(decoder.end());
-  if (state !== 'done') fail(file, `line ${line}`, state === 'inside' ? `record ${record} is truncated (file ends inside it)` : 'the top-level array is not closed ("]" missing)');
+  if (state === 'inside') {
+    syntaxError(pieces.join(''), () => fail(file, `line ${line}`, `record ${record} is truncated (file ends inside it)`));
+  }
+  if (state !== 'done') fail(file, `line ${line}`, state === 'before' ? `${NOT_A_LIST}; the file is empty` : 'the top-level array is not closed ("]" missing)');
 }
 
 /**

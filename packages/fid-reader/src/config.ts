@@ -90,8 +90,8 @@ export function validateT5Config(c: T5Config, source: string): void {
   if (c.relative_attention_num_buckets < 4) {
     throw new CheckpointError(source, `"relative_attention_num_buckets" must be at least 4, got ${c.relative_attention_num_buckets}`);
   }
-  if (typeof c.layer_norm_epsilon !== 'number' || !(c.layer_norm_epsilon > 0)) {
-    throw new CheckpointError(source, `"layer_norm_epsilon" must be a positive number, got ${JSON.stringify(c.layer_norm_epsilon)}`);
+  if (typeof c.layer_norm_epsilon !== 'number' || !(c.layer_norm_epsilon > 0) || !Number.isFinite(c.layer_norm_epsilon)) {
+    throw new CheckpointError(source, `"layer_norm_epsilon" must be a finite positive number, got ${String(c.layer_norm_epsilon)}`);
   }
   if (c.feed_forward_proj !== 'relu' && c.feed_forward_proj !== 'gated-gelu') {
     throw new CheckpointError(source, `"feed_forward_proj" must be "relu" or "gated-gelu", got ${JSON.stringify(c.feed_forward_proj)}`);
@@ -99,8 +99,8 @@ export function validateT5Config(c: T5Config, source: string): void {
   if (typeof c.tie_word_embeddings !== 'boolean') {
     throw new CheckpointError(source, `"tie_word_embeddings" must be a boolean, got ${JSON.stringify(c.tie_word_embeddings)}`);
   }
-  if (typeof c.dropout_rate !== 'number' || c.dropout_rate < 0 || c.dropout_rate >= 1) {
-    throw new CheckpointError(source, `"dropout_rate" must be in [0, 1), got ${JSON.stringify(c.dropout_rate)}`);
+  if (typeof c.dropout_rate !== 'number' || !(c.dropout_rate >= 0 && c.dropout_rate < 1)) {
+    throw new CheckpointError(source, `"dropout_rate" must be in [0, 1), got ${typeof c.dropout_rate === 'number' ? String(c.dropout_rate) : JSON.stringify(c.dropout_rate)}`);
   }
 }
 

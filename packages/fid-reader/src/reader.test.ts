@@ -90,6 +90,8 @@ describe('config', () => {
     expect(c).toMatchObject({ feed_forward_proj: 'relu', relative_attention_max_distance: 128, num_decoder_layers: 2, tie_word_embeddings: true });
     expect(() => parseT5Config({ vocab_size: 10, d_model: 8, num_layers: 2 }, 'x/config.json')).toThrow(/x\/config.json: missing required key "d_kv"/);
     expect(() => parseT5Config({ ...toHfConfig(c), feed_forward_proj: 'swish' }, 'y.json')).toThrow(/y.json: "feed_forward_proj"/);
+    expect(() => createT5Config({ vocab_size: 10, d_model: 8, dropout_rate: Number.NaN })).toThrow(/"dropout_rate" must be in \[0, 1\), got NaN/);
+    expect(() => parseT5Config({ ...toHfConfig(c), layer_norm_epsilon: 1e999 }, 'y.json')).toThrow(/y.json: "layer_norm_epsilon" must be a finite positive number, got Infinity/);
     expect(parseT5Config(toHfConfig(createT5Config(gatedUntied)))).toEqual(createT5Config(gatedUntied));
   });
 

@@ -3,6 +3,7 @@
  * code (n_context, text_maxlength, indexing_dimension, lr, warmup_steps, total_steps …) so that a JSON config
  * reads like the FiD repo's command lines.
  */
+import { DISTILLATION_VARIANTS } from '@fidkd/losses';
 
 /** Distillation objectives of the paper's ablation. */
 export type DistillationLossName = 'kl' | 'mse' | 'margin';
@@ -107,7 +108,7 @@ export interface RetrieveConfig {
 export interface EvaluateConfig {
   /** Top-k accuracies to report. */
   k: number[];
-  /** Splits to evaluate (the dev split is always used; test when present). */
+  /** Splits to evaluate: dev always (results and reports are on dev); "test" adds the test split (needs data.test). */
   splits: Array<'dev' | 'test'>;
   /** Also compute the reader's exact match by greedy decoding. */
   reader_em: boolean;
@@ -163,43 +164,9 @@ export class ConfigError extends Error {
   }
 }
 
-/** Optional keys of the config types (absent from defaults, still valid in files and flags). */
-export const OPTIONAL_KEYS: ReadonlySet<string> = new Set([
-  'init', 'model', 'layers', 'scheduler_steps', 'loss_variant', 'gamma', 'temperature_gold', 'temperature_score', 'indexing_dimension', 'ef_search', 'nprobe', 'test',
-  'shuffled_teacher', 'oracle_teacher',
-]);
-
-/**
- * Merges `override` into `base` recursively (arrays and scalars replace). Keys of `override` unknown to `base`
- * are errors naming `source` and the dotted key, except under objects listed in `openKeys` (free-form maps such
- * as a model config).
- */
-export function mergeConfig<T>(base: T, override: unknown, source: string, openKeys: string[] = ['model', 'data', 'world']): T {
-  const walk = (b: unknown, o: unknown, path: string): unknown => {
-    if (o === undefined) return b;
-    // null removes an optional section ("model": null to start from "init"); any other section stays an object
-    if (o === null && OPTIONAL_KEYS.has(path.split('.').pop() ?? '')) return undefined;
-    if (b !== null && typeof b === 'object' && !Array.isArray(b) && (o === null || typeof o !== 'object' || Array.isArray(o))) {
-      throw new ConfigError(`${source}: "${path}" must be an object, got ${JSON.stringify(o)}`);
-    }
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) return o;
-    if (b === undefined || b === null || typeof b !== 'object' || Array.isArray(b)) {
-      if (b !== undefined && b !== null) throw new ConfigError(`${source}: "${path}" must be a ${typeof b}, got an object`);
-      return o;
-    }
-    const out: Record<string, unknown> = { ...(b as Record<string, unknown>) };
-    const leaf = path.split('.').pop() ?? '';
-    for (const [k, v] of Object.entries(o as Record<string, unknown>)) {
-      const p = path ? `${path}.${k}` : k;
-      if (!(k in out) && !OPTIONAL_KEYS.has(k) && !openKeys.includes(leaf) && !openKeys.includes(k)) {
-        const known = Object.keys(out).join(', ');
-        throw new ConfigError(`${source}: unknown key "${p}" (known keys here: ${known})`);
-      }
-      out[k] = walk(out[k], v, p);
-    }
-    return out;
-  };
-  return walk(base, override, '') as T;
+/** A value as a message shows it: JSON, except numbers JSON cannot write (1e999 parses to Infinity, not null). */
+function shown(v: unknown): string {
+  return typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v);
 }
 
 /** Options of {@link validatePipelineConfig}. */
@@ -215,6 +182,12 @@ export interface ValidateOptions {
 
 /** Checks the values a run cannot work without; throws a ConfigError listing every problem. */
 export function validatePipelineConfig(c: PipelineConfig, source = 'config', options: ValidateOptions = {}): void {
+  const problems = pipelineConfigProblems(c, options);
+  if (problems.length) throw new ConfigError(`${source}:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** The problems {@link validatePipelineConfig} reports, one line each (keys as `options.keyPrefix` names them). */
+export function pipelineConfigProblems(c: PipelineConfig, options: ValidateOptions = {}): string[] {
   const problems: string[] = [];
   const pre = options.keyPrefix ?? '';
   const key = (name: string): string => `${pre}${name}`;
@@ -225,17 +198,35 @@ export function validatePipelineConfig(c: PipelineConfig, source = 'config', opt
       problems.push(`${key(section)} must be an object (got ${JSON.stringify(c[section])})`);
     }
   }
-  if (problems.length) throw new ConfigError(`${source}:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length) return problems;
   const num = (v: unknown, name: string, test: (x: number) => boolean, what: string): void => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || !test(v)) problems.push(`${key(name)} must be ${what} (got ${JSON.stringify(v)})`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || !test(v)) problems.push(`${key(name)} must be ${what} (got ${shown(v)})`);
   };
   const pos = (v: unknown, name: string): void => num(v, name, (x) => x > 0, 'a positive number');
   const nonneg = (v: unknown, name: string): void => num(v, name, (x) => x >= 0, '≥ 0');
   const posInt = (v: unknown, name: string): void => num(v, name, (x) => Number.isInteger(x) && x >= 1, 'an integer ≥ 1');
   const nonnegInt = (v: unknown, name: string): void => num(v, name, (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0');
   const oneOf = (v: unknown, name: string, values: readonly unknown[]): void => {
-    if (!values.includes(v)) problems.push(`${key(name)} must be ${values.map((x) => JSON.stringify(x)).join(' or ')} (got ${JSON.stringify(v)})`);
+    if (!values.includes(v)) problems.push(`${key(name)} must be ${values.map((x) => JSON.stringify(x)).join(' or ')} (got ${shown(v)})`);
   };
+  // the learning-rate schedule must reach its peak and must not end before training does
+  const scheduleProblems = (o: OptimConfig, name: string): void => {
+    if (![o.warmup_steps, o.total_steps].every(Number.isInteger) || (o.scheduler_steps !== undefined && !Number.isInteger(o.scheduler_steps))) return;
+    if (o.scheduler === 'fixed' && o.scheduler_steps !== undefined) {
+      problems.push(`${key(`${name}.scheduler_steps`)} is the length of the linear decay: ignored with ${key(`${name}.scheduler`)} "fixed"`);
+    }
+    const decay = o.scheduler === 'linear' && o.scheduler_steps !== undefined;
+    const length = decay ? o.scheduler_steps! : o.total_steps;
+    if (o.warmup_steps > 0 && o.warmup_steps >= length) {
+      problems.push(`${key(`${name}.warmup_steps`)} (${o.warmup_steps}) must be below ${key(`${name}.${decay ? 'scheduler_steps' : 'total_steps'}`)} (${length}): the learning rate would never reach ${key(`${name}.lr`)}`);
+    }
+    if (o.scheduler === 'linear' && o.scheduler_steps !== undefined && o.scheduler_steps < o.total_steps) {
+      problems.push(`${key(`${name}.scheduler_steps`)} (${o.scheduler_steps}) must be ≥ ${key(`${name}.total_steps`)} (${o.total_steps}): the learning rate is 0 after scheduler_steps, so the last ${o.total_steps - o.scheduler_steps} steps would not train`);
+    }
+  };
+  if (typeof c.name !== 'string' || !/^[\w.-]+$/.test(c.name) || /^\.+$/.test(c.name)) {
+    problems.push(`${key('name')} must be a name of letters, digits, ".", "_" or "-" (it names the run directory runs/<name>; got ${JSON.stringify(c.name)})`);
+  }
   nonnegInt(c.iterations, 'iterations');
   num(c.seed, 'seed', Number.isInteger, 'an integer');
   for (const [name, o] of [['reader', c.reader], ['retriever', c.retriever]] as const) {
@@ -254,18 +245,38 @@ export function validatePipelineConfig(c: PipelineConfig, source = 'config', opt
     if (o.init !== undefined && (typeof o.init !== 'string' || !o.init)) problems.push(`${key(`${name}.init`)} must be a checkpoint directory path`);
     if (o.model !== undefined && !isObject(o.model)) problems.push(`${key(`${name}.model`)} must be an object (a model config)`);
     if (!o.init && !o.model) problems.push(`${key(name)}: give "init" (a checkpoint directory) or "model" (a config for fresh weights)`);
+    // a setting the run would not use is refused, not silently ignored
+    if (o.init && o.model) problems.push(`${key(`${name}.model`)} is ignored when ${key(`${name}.init`)} is set (the checkpoint's config.json defines the model): remove one of them`);
+    scheduleProblems(o, name);
   }
   if (c.retriever.accumulation_steps !== 1) problems.push(`${key('retriever.accumulation_steps')} must be 1 (the retriever trainer does not accumulate gradients; raise batch_size instead)`);
-  posInt(c.reader.text_maxlength, 'reader.text_maxlength');
-  posInt(c.reader.answer_maxlength, 'reader.answer_maxlength');
+  // token lengths include the special tokens: T5's </s> (reader), BERT's [CLS] and [SEP] (retriever)
+  const minInt = (v: unknown, name: string, min: number, why: string): void => num(v, name, (x) => Number.isInteger(x) && x >= min, `an integer ≥ ${min} (${why})`);
+  minInt(c.reader.text_maxlength, 'reader.text_maxlength', 2, 'at least one token and </s>');
+  minInt(c.reader.answer_maxlength, 'reader.answer_maxlength', 2, 'at least one token and </s>');
   posInt(c.reader.eval_batch_size, 'reader.eval_batch_size');
-  posInt(c.retriever.question_maxlength, 'retriever.question_maxlength');
-  posInt(c.retriever.passage_maxlength, 'retriever.passage_maxlength');
+  minInt(c.retriever.question_maxlength, 'retriever.question_maxlength', 3, '[CLS], at least one token and [SEP]');
+  minInt(c.retriever.passage_maxlength, 'retriever.passage_maxlength', 3, '[CLS], at least one token and [SEP]');
   if (c.retriever.indexing_dimension !== undefined && c.retriever.indexing_dimension !== 0) posInt(c.retriever.indexing_dimension, 'retriever.indexing_dimension');
   oneOf(c.retriever.loss, 'retriever.loss', ['kl', 'mse', 'margin', 'has_answer']);
   oneOf(c.retriever.in_batch_negatives, 'retriever.in_batch_negatives', [true, false]);
   if (c.retriever.namesake_group !== undefined) posInt(c.retriever.namesake_group, 'retriever.namesake_group');
   for (const t of ['gamma', 'temperature_gold', 'temperature_score'] as const) if (c.retriever[t] !== undefined) pos(c.retriever[t], `retriever.${t}`);
+  // options of one loss are refused with another, which would ignore them
+  const family = typeof c.retriever.loss_variant === 'string' ? c.retriever.loss_variant.replace(/_.*$/, '') : c.retriever.loss;
+  if (c.retriever.loss_variant !== undefined) {
+    const variants = DISTILLATION_VARIANTS.filter((v) => v.startsWith(`${c.retriever.loss}_`));
+    if (!variants.includes(c.retriever.loss_variant as never)) {
+      problems.push(`${key('retriever.loss_variant')} must be a variant of ${key('retriever.loss')} ${JSON.stringify(c.retriever.loss)}${variants.length ? ` (${variants.map((v) => JSON.stringify(v)).join(', ')})` : ', which has none'} (got ${JSON.stringify(c.retriever.loss_variant)})`);
+    }
+  }
+  if (c.retriever.gamma !== undefined && family !== 'margin') problems.push(`${key('retriever.gamma')} is the margin loss's γ: ignored with ${key('retriever.loss')} ${JSON.stringify(c.retriever.loss)}`);
+  for (const t of ['temperature_gold', 'temperature_score'] as const) {
+    if (c.retriever[t] !== undefined && family !== 'kl') problems.push(`${key(`retriever.${t}`)} applies to the KL loss only: ignored with ${key('retriever.loss')} ${JSON.stringify(c.retriever.loss)}`);
+  }
+  if (c.retriever.namesake_group !== undefined && c.retriever.namesake_group > 1 && c.retriever.in_batch_negatives !== true) {
+    problems.push(`${key('retriever.namesake_group')} (${c.retriever.namesake_group}) groups the batches for in-batch negatives: ignored without ${key('retriever.in_batch_negatives')} true`);
+  }
   oneOf(c.score.softmax, 'score.softmax', ['pre', 'post']);
   oneOf(c.score.positions, 'score.positions', ['first', 'all']);
   oneOf(c.score.log_mass, 'score.log_mass', [true, false]);
@@ -281,11 +292,18 @@ export function validatePipelineConfig(c: PipelineConfig, source = 'config', opt
   if (c.index.nprobe !== undefined) posInt(c.index.nprobe, 'index.nprobe');
   posInt(c.retrieve.n_passages, 'retrieve.n_passages');
   posInt(c.retrieve.batch_size, 'retrieve.batch_size');
+  // the retriever learns from the scores of the reader's n_context passages: it cannot take more of them
+  if (c.retriever.loss !== 'has_answer' && typeof c.retriever.n_context === 'number' && c.retriever.n_context > c.reader.n_context) {
+    problems.push(`${key('retriever.n_context')} (${c.retriever.n_context}) must be ≤ ${key('reader.n_context')} (${c.reader.n_context}): the reader scores only its n_context passages`);
+  }
   if (c.retrieve.n_passages < c.reader.n_context) problems.push(`${key('retrieve.n_passages')} (${c.retrieve.n_passages}) must be ≥ ${key('reader.n_context')} (${c.reader.n_context})`);
   if (c.retrieve.n_passages < c.retriever.n_context) problems.push(`${key('retrieve.n_passages')} (${c.retrieve.n_passages}) must be ≥ ${key('retriever.n_context')} (${c.retriever.n_context})`);
   if (!Array.isArray(c.evaluate.k) || !c.evaluate.k.length || c.evaluate.k.some((k) => !Number.isInteger(k) || k < 1)) problems.push(`${key('evaluate.k')} must be a list of integers ≥ 1`);
   if (!Array.isArray(c.evaluate.splits) || c.evaluate.splits.some((s) => s !== 'dev' && s !== 'test')) {
     problems.push(`${key('evaluate.splits')} must be a list of "dev" and "test" (got ${JSON.stringify(c.evaluate.splits)})`);
+  }
+  if (Array.isArray(c.evaluate.splits) && c.evaluate.splits.includes('test') && !c.data.test && !options.skipData) {
+    problems.push(`${key('evaluate.splits')} asks for "test" but ${key('data.test')} gives no test questions`);
   }
   oneOf(c.evaluate.reader_em, 'evaluate.reader_em', [true, false]);
   nonnegInt(c.evaluate.max_em_questions, 'evaluate.max_em_questions');
@@ -295,5 +313,5 @@ export function validatePipelineConfig(c: PipelineConfig, source = 'config', opt
     if (c.data.test !== undefined && (typeof c.data.test !== 'string' || !c.data.test)) problems.push(`${key('data.test')} must be a path`);
     for (const k of ['reader', 'retriever'] as const) if (typeof c.tokenizer[k] !== 'string' || !c.tokenizer[k]) problems.push(`${key(`tokenizer.${k}`)} must be a path to a tokenizer.json`);
   }
-  if (problems.length) throw new ConfigError(`${source}:\n  - ${problems.join('\n  - ')}`);
+  return problems;
 }

@@ -2,6 +2,8 @@
 // and typed events.
 export * from './runner/index.js';
 export * from './config.js';
+export * from './config-merge.js';
+export * from './did-you-mean.js';
 export * from './pipeline.js';
 export * from './stages/index.js';
 export * from './synthetic/prepare.js';
@@ -12,4 +14,5 @@ export { readerPretrainingStages, PRETRAIN_READER_KEYS, type ReaderPretrainingCo
 export { CLOZE_CONTEXTS, clozeContextKinds, clozeOf, clozeExamples, type ClozeOptions, type ClozeContexts } from './synthetic/reader-cloze.js';
 export { pretrainReaderStage, type PretrainReaderConfig } from './stages/pretrain-reader.js';
 export * from './preflight.js';
+export { checkPipelineData, type DataCheckOptions, type DataCheckSummary } from './data-check.js';
 export { TrainingDivergedError, checkFiniteStep, type DivergenceContext } from './stages/diverged.js';

@@ -28,7 +28,7 @@ export interface EvaluateStageConfig extends EvaluateConfig {
 
 /**
  * What each stage does, as functions of their context. Inputs arrive by name in `ctx.inputs`:
- * - train-reader: train, dev, tokenizer, [init] → a reader checkpoint (HF layout) in outDir
+ * - train-reader: train, tokenizer, [init] → a reader checkpoint (HF layout) in outDir
  * - score: reader, train, tokenizer → outDir/train.json (D of the train split with ctx.score = G)
  * - train-retriever: train (scored, or with has_answer for the baseline), tokenizer, [init] → retriever checkpoint
  * - embed: retriever, passages, tokenizer → outDir/embeddings.safetensors (shard shard_id of num_shards)
@@ -99,7 +99,8 @@ export function planPipeline(config: PipelineConfig, runDir: string, impl: Stage
   const plan: PlannedStage[] = [];
   const dir = (key: string): string => join(runDir, key);
   const splits = splitsOf(config);
-  const evalSplits = config.evaluate.splits.filter((s) => s === 'dev' || (s === 'test' && config.data.test));
+  // dev is always evaluated (results and reports are on dev); test when asked for and given
+  const evalSplits: Array<'dev' | 'test'> = ['dev', ...(config.evaluate.splits.includes('test') && config.data.test ? ['test' as const] : [])];
   const D = (t: number): Record<string, string> => {
     if (t === 0) {
       const d: Record<string, string> = { train: config.data.train, dev: config.data.dev };
@@ -152,7 +153,8 @@ export function planPipeline(config: PipelineConfig, runDir: string, impl: Stage
   for (let t = 0; t <= config.iterations; t++) {
     const d = D(t);
     const readerInit = t > 0 && config.reader.continue_from_previous ? dir(stageDirKey(t - 1, 'train-reader')) : config.reader.init;
-    const readerInputs: Record<string, string> = { train: d.train!, dev: d.dev!, tokenizer: config.tokenizer.reader };
+    // only what the stage reads: an input it ignores would make a changed file look like a reason to retrain
+    const readerInputs: Record<string, string> = { train: d.train!, tokenizer: config.tokenizer.reader };
     if (readerInit) readerInputs.init = readerInit;
     add('train-reader', t, { ...config.reader, seed: stageSeed(config.seed, 'train-reader', t) } satisfies TrainReaderStageConfig, readerInputs);
     const reader = dir(stageDirKey(t, 'train-reader'));

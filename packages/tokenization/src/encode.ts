@@ -1,10 +1,10 @@
 /**
- * Padded batch encoding to the typed-array batches of @fidkd/core: the FiD reader batch (B questions ×
+ * Padded batch encoding to the typed-array batches the models of @fidkd/core take (./batches.ts): the FiD reader batch (B questions ×
  * n_context passages × text_maxlength tokens, plus answer labels) and plain text batches for the BERT retriever
  * or the T5 encoder. Texts are tokenized without the tokenizer's own post-processor; the special tokens each
  * format needs are added here, so any tokenizer.json works the same way.
  */
-import type { ReaderBatch, TokenBatch } from '@fidkd/core';
+import type { ReaderBatch, TokenBatch } from './batches.js';
 import { formatReaderInput } from './formats.js';
 import { TokenizerError, type Tokenizer } from './tokenizer.js';
 

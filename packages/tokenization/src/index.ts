@@ -2,5 +2,6 @@
 export * from './tokenizer.js';
 export * from './special-tokens.js';
 export * from './formats.js';
+export * from './batches.js';
 export * from './encode.js';
 export * from './train.js';

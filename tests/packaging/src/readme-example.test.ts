@@ -10,7 +10,8 @@ test('marked examples are found with the output block that follows them in their
     { file: 'example.ts', code: "console.log('a b');\n", prints: ['a …'] },
     { file: 'run.sh', code: 'node example.js\n', prints: undefined },
   ]);
-  expect(() => readmeExamples('<!-- example: x.ts -->\ntext\n')).toThrow(/not followed by a ```ts, js or sh block/);
+  expect(() => readmeExamples('<!-- example: x.ts -->\ntext\n')).toThrow(/not followed by a ```ts, js, sh or json block/);
+  expect(readmeExamples('<!-- example: c.json -->\n```json\n{ "a": 1 }\n```\n')).toEqual([{ file: 'c.json', code: '{ "a": 1 }\n', prints: undefined }]);
 });
 
 test('output comparison: line by line, … matches any text, trailing blanks ignored', () => {

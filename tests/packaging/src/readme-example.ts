@@ -1,6 +1,7 @@
 // The runnable examples of a README, as the packaging test reads them. A README marks each with an HTML comment
 // (invisible on npm and GitHub) before the code block; the first ```text block after the code, if any, is what it
-// prints, one line per line, `…` standing for any text within a line:
+// prints, one line per line, `…` standing for any text within a line (a ```json block is a file the examples
+// after it read: written, not run):
 //
 //   <!-- example: example.ts -->
 //   ```ts
@@ -27,8 +28,8 @@ export function readmeExamples(readme: string): ReadmeExample[] {
   for (let i = 0; i < lines.length; i++) {
     const m = MARKER.exec(lines[i]!.trim());
     if (!m) continue;
-    const code = fencedBlock(lines, i + 1, /^```(ts|js|sh)$/);
-    if (!code) throw new Error(`README line ${i + 1}: marker "${lines[i]}" is not followed by a \`\`\`ts, js or sh block`);
+    const code = fencedBlock(lines, i + 1, /^```(ts|js|sh|json)$/);
+    if (!code) throw new Error(`README line ${i + 1}: marker "${lines[i]}" is not followed by a \`\`\`ts, js, sh or json block`);
     // The output block belongs to this example if it comes before the next marker or heading.
     let prints: string[] | undefined;
     for (let j = code.end + 1; j < lines.length && !MARKER.test(lines[j]!.trim()) && !lines[j]!.startsWith('#'); j++) {

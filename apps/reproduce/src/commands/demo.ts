@@ -1,14 +1,12 @@
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { generateSyntheticWorld } from '@fidkd/data';
-import {
-  preflightPipelineConfig, syntheticPrepareStages, writeFileAtomic, writeJsonAtomic,
-  type PipelineConfig,
-} from '@fidkd/orchestrator';
-import { applySets, collect, intFlag, loadConfigFile, userFacing } from '../config-files.js';
+import { didYouMeanSuffix, preflightProblems, syntheticPrepareStages, writeJsonAtomic, type PipelineConfig } from '@fidkd/orchestrator';
+import { DEFAULT_SPECIAL_TOKENS } from '@fidkd/tokenization';
+import { collect, intFlag, layerSettings, refuseProblems, type LayeredSettings } from '../config-files.js';
 import { DEMO_DEFAULTS, type DemoConfig } from '../demo/config.js';
-import { buildResults, recallPlotSvg, reportMarkdown, resultsTable } from '../demo/report.js';
-import { BACKEND_HELP, createRunner, lockRun, runAllStages, selectBackend, type SelectedBackend } from '../run-context.js';
+import { writeRunReport } from '../demo/report.js';
+import { BACKEND_HELP, checkRunDirectory, createRunner, lockRun, runAllStages, selectBackend, type SelectedBackend } from '../run-context.js';
 import { action, UserError } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 
@@ -24,24 +22,50 @@ interface DemoOptions {
   quiet?: boolean;
 }
 
-/** Resolves the demo config: defaults ← --config file ← --set ← dedicated flags. */
-export function resolveDemoConfig(opts: Pick<DemoOptions, 'config' | 'set' | 'seed' | 'loss' | 'iterations' | 'baseline'>): DemoConfig {
-  let c = applySets(loadConfigFile(DEMO_DEFAULTS, opts.config), opts.set);
-  c = structuredClone(c);
-  const seed = intFlag(opts.seed, '--seed');
+type DemoFlags = Pick<DemoOptions, 'config' | 'set' | 'seed' | 'loss' | 'iterations' | 'baseline'>;
+
+/**
+ * The demo settings — defaults ← --config file ← --set ← dedicated flags — with every problem of every layer and
+ * flag (none stops the others from being read) and the keys set explicitly.
+ */
+export function resolveDemoSettings(opts: DemoFlags): LayeredSettings<DemoConfig> {
+  const layered = layerSettings(DEMO_DEFAULTS, opts.config, opts.set);
+  const c = structuredClone(layered.config);
+  const problems = [...layered.problems];
+  const explicit = [...layered.explicit];
+  const flag = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      problems.push(err.message);
+      return undefined;
+    }
+  };
+  const seed = flag(() => intFlag(opts.seed, '--seed'));
   if (seed !== undefined) c.seed = seed;
   if (opts.loss !== undefined) {
-    if (!['kl', 'mse', 'margin'].includes(opts.loss)) throw new UserError(`--loss ${opts.loss}: expected kl, mse or margin`);
-    c.pipeline.retriever.loss = opts.loss as 'kl' | 'mse' | 'margin';
+    if (!['kl', 'mse', 'margin'].includes(opts.loss)) problems.push(`--loss ${opts.loss}: expected kl, mse or margin`);
+    else {
+      c.pipeline.retriever.loss = opts.loss as 'kl' | 'mse' | 'margin';
+      explicit.push('pipeline.retriever.loss');
+    }
   }
-  const iterations = intFlag(opts.iterations, '--iterations', 1);
+  const iterations = flag(() => intFlag(opts.iterations, '--iterations', 1));
   if (iterations !== undefined) c.pipeline.iterations = iterations;
   if (opts.baseline === false) c.pipeline.baseline = { has_answer: false, shuffled_teacher: false, oracle_teacher: false };
   // An empty path unsets a default one: `--set pipeline.reader.init=` trains the reader from scratch (with
   // `pipeline.reader.model`), `--set prepare.tokenizer.file=` trains the world's own vocabulary.
   if (c.pipeline.reader.init === '') delete c.pipeline.reader.init;
   if (c.prepare.tokenizer.file === '') delete c.prepare.tokenizer.file;
-  return c;
+  return { config: c, problems, explicit };
+}
+
+/** Resolves the demo config (see {@link resolveDemoSettings}); throws a UserError listing every problem. */
+export function resolveDemoConfig(opts: DemoFlags): DemoConfig {
+  const r = resolveDemoSettings(opts);
+  refuseProblems('demo settings', r.problems);
+  return r.config;
 }
 
 /** `fidkd demo`: the whole method on the synthetic world with tiny models, then the report. */
@@ -54,16 +78,18 @@ export function registerDemo(program: Command): void {
     .option('--loss <name>', 'distillation loss: kl, mse or margin (default kl)')
     .option('--iterations <n>', `distillation iterations (default ${DEMO_DEFAULTS.pipeline.iterations})`)
     .option('--backend <name>', BACKEND_HELP, 'auto')
-    .option('--config <file>', 'JSON overriding any demo setting (see apps/reproduce/src/demo/config.ts)')
+    .option('--config <file>', 'JSON overriding any demo setting (a run\'s resolved-config.json lists them all)')
     .option('--set <key=value>', 'override one setting, e.g. --set pipeline.reader.total_steps=200 (repeatable)', collect)
     .option('--no-baseline', 'skip the baselines (has_answer-supervised, shuffled teacher)')
     .option('--quiet', 'no progress output')
     .action(action(async (opts: DemoOptions) => {
       const t0 = performance.now();
-      const c = resolveDemoConfig(opts);
+      const settings = resolveDemoSettings(opts);
+      const c = settings.config;
       const out = resolve(opts.out ?? join('runs', `demo-${c.seed}`));
-      // Everything is checked before any file is written or any stage runs.
-      const { prep, pipeline } = planDemo(c, out);
+      // Everything is checked before any file is written or any stage runs, and every problem reported at once.
+      const { prep, pipeline } = planDemo(settings, out);
+      checkRunDirectory(out, '--out');
       const renderer = new Renderer({ quiet: opts.quiet });
       const backend = await selectBackend(opts.backend, renderer);
       const release = lockRun(out, renderer);
@@ -76,16 +102,36 @@ export function registerDemo(program: Command): void {
 }
 
 /** Checks the demo's own settings (the preparation) that the pipeline validation does not see. */
-function validateDemoSettings(c: DemoConfig, problems: string[]): void {
+function validateDemoSettings(c: DemoConfig, explicit: string[], problems: string[]): void {
+  const set = (prefix: string): string | undefined => explicit.find((p) => p === prefix || p.startsWith(`${prefix}.`));
+  // a setting the demo would not use is refused, not silently saved (resolved-config.json) and ignored
+  const ignored = (prefix: string, why: string): void => {
+    const key = set(prefix);
+    if (key) problems.push(`${key} is ignored: ${why}`);
+  };
+  if (c.pipeline.reader.init && c.pipeline.reader.model) ignored('pipeline.reader.model', `the reader starts from ${c.pipeline.reader.init} (pipeline.reader.init), whose config.json defines the model; set pipeline.reader.init= (empty) to train one from scratch with pipeline.reader.model`);
+  if (c.prepare.tokenizer.file) ignored('prepare.tokenizer.vocab_size', `the vocabulary is ${c.prepare.tokenizer.file} (prepare.tokenizer.file); set prepare.tokenizer.file= (empty) to train one of this size on the world`);
+  if (c.pretrain_retriever.enabled) {
+    if (c.pipeline.retriever.init) ignored('pipeline.retriever.init', 'the retriever starts from its pretraining (pretrain_retriever); set pretrain_retriever.enabled=false to start from pipeline.retriever.init');
+    if (c.pipeline.retriever.indexing_dimension) ignored('pipeline.retriever.indexing_dimension', 'the retriever starts from its pretraining, which has no projection; set pretrain_retriever.enabled=false to train one with a projection');
+  } else {
+    // (pretrain_retriever's settings stay allowed when it is off: a file keeps them for when it is on again)
+    if (c.pipeline.retriever.init && c.pipeline.retriever.model) ignored('pipeline.retriever.model', `the retriever starts from ${c.pipeline.retriever.init} (pipeline.retriever.init), whose config.json defines the model`);
+  }
   const posInt = (v: unknown, name: string): void => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) problems.push(`${name} must be an integer ≥ 1 (got ${JSON.stringify(v)})`);
   };
   // the world's options are an open section: its keys are the ones the generator resolves (a tiny world tells)
   const worldKeys = Object.keys(generateSyntheticWorld({ numEntities: 24, numTrain: 1, numDev: 1, numTest: 1 }).options).filter((k) => k !== 'seed');
   for (const k of Object.keys(c.prepare.world)) {
-    if (!worldKeys.includes(k)) problems.push(`prepare.world.${k}: not an option of the synthetic world (known: ${worldKeys.join(', ')})`);
+    if (!worldKeys.includes(k)) problems.push(`prepare.world.${k}: not an option of the synthetic world${didYouMeanSuffix(k, worldKeys) || ` (known: ${worldKeys.join(', ')})`}`);
   }
-  posInt(c.prepare.tokenizer.vocab_size, 'prepare.tokenizer.vocab_size');
+  if (!c.prepare.tokenizer.file) {
+    const v = c.prepare.tokenizer.vocab_size;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= DEFAULT_SPECIAL_TOKENS.length) {
+      problems.push(`prepare.tokenizer.vocab_size must be an integer above the ${DEFAULT_SPECIAL_TOKENS.length} special tokens (got ${JSON.stringify(v)})`);
+    }
+  }
   posInt(c.prepare.bm25.n_passages, 'prepare.bm25.n_passages');
   for (const k of ['numEntities', 'numTrain', 'numDev', 'numTest'] as const) {
     if (c.prepare.world[k] !== undefined) posInt(c.prepare.world[k], `prepare.world.${k}`);
@@ -101,10 +147,10 @@ function validateDemoSettings(c: DemoConfig, problems: string[]): void {
 }
 
 /** The preparation stages and the pipeline config of a demo run, validated (every problem at once). */
-function planDemo(c: DemoConfig, out: string): { prep: ReturnType<typeof syntheticPrepareStages>; pipeline: PipelineConfig } {
-  const problems: string[] = [];
-  validateDemoSettings(c, problems);
-  if (problems.length) throw new UserError(`demo config:\n  - ${problems.join('\n  - ')}`);
+function planDemo(settings: LayeredSettings<DemoConfig>, out: string): { prep: ReturnType<typeof syntheticPrepareStages>; pipeline: PipelineConfig } {
+  const { config: c, explicit } = settings;
+  const problems = [...settings.problems];
+  validateDemoSettings(c, explicit, problems);
   const { enabled: pretrain, ...pretrainSettings } = c.pretrain_retriever;
   const prep = syntheticPrepareStages({
     seed: c.seed, ...c.prepare,
@@ -118,9 +164,21 @@ function planDemo(c: DemoConfig, out: string): { prep: ReturnType<typeof synthet
     data: { passages: prep.data.passages, train: prep.data.train, dev: prep.data.dev, test: prep.data.test },
     tokenizer: { reader: prep.data.tokenizer, retriever: prep.data.tokenizer },
   };
-  if (prep.data.retriever) pipeline.retriever.init = prep.data.retriever;
-  // the retriever's init is the pretraining's output, which exists only later: check the fresh-model settings
-  userFacing(() => preflightPipelineConfig(pipeline, 'demo config', { keyPrefix: 'pipeline.' }));
+  // defaults the run would not use leave the pipeline (a model beside an init; a KL temperature with another
+  // loss); the ones a user set are refused above, or by the pipeline's own checks below
+  const userSet = (prefix: string): boolean => explicit.some((p) => p === prefix || p.startsWith(`${prefix}.`));
+  if (pipeline.reader.init) delete pipeline.reader.model;
+  if (pipeline.retriever.loss !== 'kl') {
+    for (const t of ['temperature_gold', 'temperature_score'] as const) if (!userSet(`pipeline.retriever.${t}`)) delete pipeline.retriever[t];
+  }
+  if (pipeline.retriever.init) delete pipeline.retriever.model;
+  // the retriever's init is the pretraining's output, which exists only later: its fresh-model settings are checked
+  problems.push(...preflightProblems(pipeline, { keyPrefix: 'pipeline.' }));
+  if (prep.data.retriever) {
+    pipeline.retriever.init = prep.data.retriever;
+    delete pipeline.retriever.model;
+  }
+  refuseProblems('demo settings', problems);
   return { prep, pipeline };
 }
 
@@ -139,14 +197,7 @@ async function runDemo(
   const result = await runAllStages(runner, out, pipeline);
   renderer.stop();
   for (const o of result.outcomes) timings.push({ key: relative(out, o.dir), seconds: o.manifest.timings.seconds, skipped: o.skipped });
-  const ks = pipeline.evaluate.k.map(String);
-  const results = buildResults(result.iterations, result.baselines, pipeline.evaluate.k);
   const seconds = (performance.now() - t0) / 1000;
-  writeJsonAtomic(join(out, 'results.json'), { ...results, backend: backend.record });
-  writeFileAtomic(join(out, 'recall.svg'), recallPlotSvg(results, ks));
-  writeFileAtomic(join(out, 'report.md'), reportMarkdown(results, ks, {
-    seed: c.seed, loss: pipeline.retriever.loss, iterations: pipeline.iterations, seconds, backend: backend.taken,
-    settings: JSON.stringify(c, null, 2), timings,
-  }));
-  process.stdout.write(`\n${resultsTable(results, ks)}\n\nwall time ${(seconds / 60).toFixed(1)} min; report: ${join(out, 'report.md')}\n`);
+  const table = writeRunReport(out, result, pipeline, { seed: c.seed, seconds, backend: backend.taken, backendRecord: backend.record, settings: JSON.stringify(c, null, 2), timings });
+  process.stdout.write(`\n${table}\n\nwall time ${(seconds / 60).toFixed(1)} min; report: ${join(out, 'report.md')}\n`);
 }

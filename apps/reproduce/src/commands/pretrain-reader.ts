@@ -31,7 +31,7 @@ export function registerPretrainReader(program: Command): void {
     .description('pretrain the demo\'s tiny FiD reader on self-supervised cloze questions over synthetic worlds of other seeds')
     .option('--out <dir>', 'run directory', 'runs/pretrain-reader')
     .option('--backend <name>', BACKEND_HELP, 'auto')
-    .option('--config <file>', 'JSON overriding any setting (see apps/reproduce/src/pretrain-reader/config.ts)')
+    .option('--config <file>', 'JSON overriding any setting (a run\'s resolved-config.json lists them all)')
     .option('--set <key=value>', 'override one setting, e.g. --set reader.total_steps=500 (repeatable)', collect)
     .option('--export <dir>', 'copy the pretrained reader and its log to this directory')
     .option('--init <dir>', 'start from this pretrained reader (a further phase; keeps its tokenizer)')
@@ -40,7 +40,6 @@ export function registerPretrainReader(program: Command): void {
       const c = applySets(loadConfigFile(PRETRAIN_READER_DEFAULTS, opts.config), opts.set);
       clozeContextKinds(c.reader.contexts, 'pretrain-reader config: reader.contexts'); // before any stage runs
       const out = resolve(opts.out);
-      mkdirSync(out, { recursive: true });
       const renderer = new Renderer({ quiet: opts.quiet });
       await selectBackend(opts.backend, renderer);
       // one run per directory at a time, as demo and reproduce

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createStages, runPipeline, STAGE_NAMES, type PipelineConfig, type StageName } from '@fidkd/orchestrator';
-import { applySets, collect, intFlag, readJsonFile, validateConfigFile } from '../config-files.js';
-import { checkPipelineFiles, loadPipelineConfig } from '../reproduce/load.js';
+import { createStages, preflightProblems, runPipeline, STAGE_NAMES, type PipelineConfig, type StageName } from '@fidkd/orchestrator';
+import { collect, intFlag, layerSettings, readJsonFile, refuseProblems } from '../config-files.js';
+import { loadPipelineConfig } from '../reproduce/load.js';
 import { BACKEND_HELP, checkRunUnlocked, createRunner, explainMissing, selectBackend } from '../run-context.js';
 import { action, UserError } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
@@ -31,12 +31,13 @@ const DESCRIPTIONS: Record<StageName, string> = {
 
 /** The config of a stage command: --config FILE, else the run directory's pipeline-config.json (written by demo/reproduce). */
 function stageConfig(opts: StageOptions, runDir: string): PipelineConfig {
-  if (opts.config) return loadPipelineConfig(opts.config, opts.set);
+  if (opts.config) return loadPipelineConfig(opts.config, opts.set, { files: true }).config;
   const saved = join(runDir, 'pipeline-config.json');
-  if (!existsSync(saved)) throw new UserError(`no --config given and ${saved} does not exist`, 'pass --config FILE (e.g. configs/nq-base.json), or --run-dir of a run started by `fidkd demo` / `fidkd reproduce`');
-  const c = applySets(readJsonFile(saved, 'run config') as PipelineConfig, opts.set);
-  validateConfigFile(c, saved);
-  return c;
+  if (!existsSync(saved)) throw new UserError(`no --config given and ${saved} does not exist`, 'pass --config FILE (e.g. nq-base, or a run\'s pipeline-config.json), or --run-dir of a run started by `fidkd demo` / `fidkd reproduce`');
+  // the run's own settings as written (no defaults merged in, which would change the stages' keys)
+  const layered = layerSettings(readJsonFile(saved, 'run config') as PipelineConfig, undefined, opts.set);
+  refuseProblems(saved, [...layered.problems, ...preflightProblems(layered.config)]);
+  return layered.config;
 }
 
 /** One command per stage: runs (or skips, when done) that stage of a run directory. */
@@ -67,7 +68,6 @@ export function registerStageCommands(program: Command): void {
       if (iteration !== 'baseline' && iteration > config.iterations) {
         throw new UserError(`--iteration ${iteration} is beyond the config's iterations (${config.iterations})`);
       }
-      if (opts.config) checkPipelineFiles(config, opts.config);
       checkRunUnlocked(runDir);
       const renderer = new Renderer();
       await selectBackend(opts.backend, renderer);

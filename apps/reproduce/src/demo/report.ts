@@ -1,8 +1,11 @@
 /**
- * The demo's outputs: results.json, report.md (a table per iteration with BM25 as iteration 0: R@k by answer
- * string, gold-passage R@k, reader EM, the teacher's gold@1; then the baselines) and an SVG plot (hand-written):
- * retrieval per iteration beside the answers (reader EM) and the teacher.
+ * The outputs of a whole run, `fidkd demo` and `fidkd reproduce` alike: results.json, report.md (a table per
+ * iteration with D⁰ — BM25 in the demo — as iteration 0: R@k by answer string, gold-passage R@k, reader EM, the
+ * teacher's gold@1; then the baselines) and an SVG plot (hand-written): retrieval per iteration beside the answers
+ * (reader EM) and the teacher.
  */
+import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '@fidkd/orchestrator';
 
 /** How well the teacher G of a retriever's training points at the gold passage (null where the data has none). */
 export interface TeacherResult {
@@ -14,7 +17,8 @@ export interface TeacherResult {
 /** One row of results.json. */
 export interface IterationResult {
   iteration: number;
-  retriever: 'bm25' | 'distilled';
+  /** Iteration 0: `bm25` (the demo's D⁰) or `initial` (the D⁰ of a config's question files); then `distilled`. */
+  retriever: 'bm25' | 'initial' | 'distilled';
   /** R@k by DPR has_answer (an answer string among the top k). */
   recall: Record<string, number>;
   /** R@k of the gold passage (the passage that states the fact); null on data that does not know its gold passages. */
@@ -54,6 +58,7 @@ export function buildResults(
   baselines: Partial<Record<string, Record<string, number>>>,
   ks: number[],
   split = 'dev',
+  initial: 'bm25' | 'initial' = 'bm25',
 ): DemoResults {
   const recall = (m: Record<string, number>): Record<string, number> => {
     const r: Record<string, number> = {};
@@ -73,7 +78,7 @@ export function buildResults(
       const t = iteration > 0 ? teacherOf.get(iteration - 1) : undefined;
       return {
         iteration,
-        retriever: iteration === 0 ? 'bm25' : 'distilled',
+        retriever: iteration === 0 ? initial : 'distilled',
         recall: recall(metrics),
         gold_recall: goldRecall(metrics),
         reader_em: metrics[`${split}.em`] ?? null,
@@ -123,7 +128,7 @@ interface Series {
 }
 
 /** One panel of the plot: axes 0–100 %, iterations on x, its lines and their legend below the panel. */
-function plotPanel(parts: string[], o: { x0: number; width: number; title: string; ylabel: string; iterations: number[]; series: Series[]; columns: number }): void {
+function plotPanel(parts: string[], o: { x0: number; width: number; title: string; ylabel: string; iterations: number[]; series: Series[]; columns: number; d0: string }): void {
   const T = 40, ph = 300, L = o.x0 + 55, pw = o.width - 75;
   const maxIt = Math.max(1, ...o.iterations);
   const x = (i: number) => L + (pw * i) / maxIt;
@@ -135,7 +140,7 @@ function plotPanel(parts: string[], o: { x0: number; width: number; title: strin
   }
   for (const i of o.iterations) {
     parts.push(`<line x1="${x(i).toFixed(1)}" y1="${T + ph}" x2="${x(i).toFixed(1)}" y2="${T + ph + 5}" stroke="#333"/>`);
-    parts.push(`<text x="${x(i).toFixed(1)}" y="${T + ph + 20}" text-anchor="middle">${i === 0 ? '0 (BM25)' : i}</text>`);
+    parts.push(`<text x="${x(i).toFixed(1)}" y="${T + ph + 20}" text-anchor="middle">${i === 0 ? `0 (${o.d0})` : i}</text>`);
   }
   parts.push(`<line x1="${L}" y1="${T + ph}" x2="${L + pw}" y2="${T + ph}" stroke="#333"/><line x1="${L}" y1="${T}" x2="${L}" y2="${T + ph}" stroke="#333"/>`);
   parts.push(`<text x="${L + pw / 2}" y="${T + ph + 40}" text-anchor="middle">iteration</text>`);
@@ -166,6 +171,7 @@ const BASELINE_STYLES: Array<[BaselineKey, string, string]> = [['has_answer', '6
 export function recallPlotSvg(r: DemoResults, ks: string[], title = 'Retrieval and answers per iteration (dev)'): string {
   const W = 1000, P = 500;
   const its = r.iterations.map((i) => i.iteration);
+  const d0 = r.iterations[0]?.retriever === 'initial' ? 'D⁰' : 'BM25';
   const per = (f: (it: IterationResult) => number | null | undefined): Array<[number, number | null]> => r.iterations.map((it) => [it.iteration, f(it) ?? null]);
   const left: Series[] = [];
   ks.forEach((k, j) => {
@@ -196,16 +202,22 @@ export function recallPlotSvg(r: DemoResults, ks: string[], title = 'Retrieval a
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   parts.push(`<title>${esc(title)}</title>`);
-  plotPanel(parts, { x0: 0, width: P, title: 'Retrieval: top-k accuracy by answer string', ylabel: 'R@k', iterations: its, series: left, columns: leftColumns });
-  plotPanel(parts, { x0: P, width: P, title: 'Answers: reader exact match, gold passage', ylabel: '%', iterations: its, series: right, columns: 2 });
+  plotPanel(parts, { x0: 0, width: P, title: 'Retrieval: top-k accuracy by answer string', ylabel: 'R@k', iterations: its, series: left, columns: leftColumns, d0 });
+  plotPanel(parts, { x0: P, width: P, title: 'Answers: reader exact match, gold passage', ylabel: '%', iterations: its, series: right, columns: 2, d0 });
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }
 
 /** report.md: settings, the table, the plot, timings. */
-export function reportMarkdown(r: DemoResults, ks: string[], info: { seed: number; loss: string; iterations: number; seconds: number; backend: string; settings: string; timings?: Array<{ key: string; seconds: number; skipped?: boolean }> }): string {
+export function reportMarkdown(r: DemoResults, ks: string[], info: {
+  seed: number; loss: string; iterations: number; seconds: number; backend: string; settings: string; timings?: Array<{ key: string; seconds: number; skipped?: boolean }>;
+  /** The report's heading (default: the demo's). */
+  title?: string;
+}): string {
   const last = r.iterations[r.iterations.length - 1];
   const first = r.iterations[0];
+  const bm25 = first?.retriever !== 'initial';
+  const d0 = bm25 ? 'BM25' : 'D⁰';
   // A rerun or a resume reuses stages done before: this invocation's time alone would understate the run.
   const reused = info.timings?.filter((t) => t.skipped) ?? [];
   const wall = reused.length === 0
@@ -213,10 +225,10 @@ export function reportMarkdown(r: DemoResults, ks: string[], info: { seed: numbe
     : `wall time ${(info.seconds / 60).toFixed(1)} min for this invocation, which reused ${reused.length} of ${info.timings!.length} stages ` +
       `done before (${(reused.reduce((a, t) => a + t.seconds, 0) / 60).toFixed(1)} min when they ran)`;
   const lines = [
-    '# fidkd demo: distilling the reader into the retriever on the synthetic world',
+    `# ${info.title ?? 'fidkd demo: distilling the reader into the retriever on the synthetic world'}`,
     '',
     `seed ${info.seed}, loss ${info.loss}, ${info.iterations} iteration(s), backend ${info.backend}, ${wall}.`,
-    'Top-k accuracy (R@k, %) of the dev questions by DPR has_answer; gold R@k (%): the passage that states the asked fact among the top k (where the data knows it); iteration 0 is BM25 (D⁰); reader EM (%) of the reader trained on that iteration\'s passages; teacher gold@1 (%): how often the scores G that trained the row\'s retriever put the gold passage first.',
+    `Top-k accuracy (R@k, %) of the dev questions by DPR has_answer; gold R@k (%): the passage that states the asked fact among the top k (where the data knows it); iteration 0 is ${bm25 ? 'BM25 (D⁰)' : 'D⁰, the passages of the question files'}; reader EM (%) of the reader trained on that iteration's passages; teacher gold@1 (%): how often the scores G that trained the row's retriever put the gold passage first.`,
     '',
     resultsTable(r, ks),
     '',
@@ -231,16 +243,16 @@ export function reportMarkdown(r: DemoResults, ks: string[], info: { seed: numbe
       const b = r.baselines[key]?.recall[k];
       return b === undefined ? [] : [`${signed(100 * ((last.recall[k] ?? 0) - b))} points vs the ${BASELINE_LABELS[key]}`];
     });
-    lines.push(`R@${k}: ${signed(gain)} points vs BM25 after ${last.iteration} iteration(s)${vs.length ? `; ${vs.join('; ')}` : ''}.`);
+    lines.push(`R@${k}: ${signed(gain)} points vs ${d0} after ${last.iteration} iteration(s)${vs.length ? `; ${vs.join('; ')}` : ''}.`);
     if (last.gold_recall && first.gold_recall) {
       const gvs = (Object.keys(BASELINE_LABELS) as BaselineKey[]).flatMap((key) => {
         const b = r.baselines[key]?.gold_recall?.[k];
         return b === undefined ? [] : [`${signed(100 * ((last.gold_recall![k] ?? 0) - b))} points vs the ${BASELINE_LABELS[key]}`];
       });
-      lines.push('', `gold R@${k}: ${signed(100 * ((last.gold_recall[k] ?? 0) - (first.gold_recall[k] ?? 0)))} points vs BM25${gvs.length ? `; ${gvs.join('; ')}` : ''}.`);
+      lines.push('', `gold R@${k}: ${signed(100 * ((last.gold_recall[k] ?? 0) - (first.gold_recall[k] ?? 0)))} points vs ${d0}${gvs.length ? `; ${gvs.join('; ')}` : ''}.`);
     }
     if (last.reader_em !== null && first.reader_em !== null) {
-      lines.push('', `Reader EM: ${pct(first.reader_em)} % on BM25's passages → ${pct(last.reader_em)} % on iteration ${last.iteration}'s (${signed(100 * (last.reader_em - first.reader_em))} points).`);
+      lines.push('', `Reader EM: ${pct(first.reader_em)} % on ${bm25 ? 'BM25\'s passages' : 'D⁰'} → ${pct(last.reader_em)} % on iteration ${last.iteration}'s (${signed(100 * (last.reader_em - first.reader_em))} points).`);
     }
     const g = last.teacher?.gold_at_1;
     if (g !== null && g !== undefined) {
@@ -256,4 +268,38 @@ export function reportMarkdown(r: DemoResults, ks: string[], info: { seed: numbe
   }
   lines.push('## Settings', '', '```json', info.settings, '```', '');
   return lines.join('\n');
+}
+
+/** What {@link writeRunReport} needs besides the results: the run's description for report.md. */
+export interface RunReportInfo {
+  title?: string;
+  seed: number;
+  seconds: number;
+  /** The backend the run took, as report.md names it. */
+  backend: string;
+  /** The backend as results.json records it (name, adapter): selectBackend's `record`. */
+  backendRecord?: unknown;
+  /** The settings shown in report.md (JSON). */
+  settings: string;
+  timings?: Array<{ key: string; seconds: number; skipped?: boolean }>;
+  /** Iteration 0's retriever: `bm25` (the demo) or `initial` (a config's question files). */
+  initial?: 'bm25' | 'initial';
+}
+
+/**
+ * Writes results.json, recall.svg and report.md of a finished run (the pipeline's evaluate, score and baseline
+ * metrics) into `out`, each atomically; returns the results table (markdown) for the terminal.
+ */
+export function writeRunReport(
+  out: string,
+  result: { iterations: Array<{ iteration: number; metrics: Record<string, number>; teacher?: Record<string, number> }>; baselines: Partial<Record<string, Record<string, number>>> },
+  pipeline: { iterations: number; retriever: { loss: string }; evaluate: { k: number[] } },
+  info: RunReportInfo,
+): string {
+  const ks = pipeline.evaluate.k.map(String);
+  const results = buildResults(result.iterations, result.baselines, pipeline.evaluate.k, 'dev', info.initial);
+  writeJsonAtomic(join(out, 'results.json'), info.backendRecord === undefined ? results : { ...results, backend: info.backendRecord });
+  writeFileAtomic(join(out, 'recall.svg'), recallPlotSvg(results, ks));
+  writeFileAtomic(join(out, 'report.md'), reportMarkdown(results, ks, { ...info, loss: pipeline.retriever.loss, iterations: pipeline.iterations }));
+  return resultsTable(results, ks);
 }

@@ -1,25 +1,51 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PipelineConfig } from '@fidkd/orchestrator';
-import { applySets, loadConfigFile, validateConfigFile } from '../config-files.js';
+import { preflightProblems, type PipelineConfig } from '@fidkd/orchestrator';
+import { layerSettings, readConfigObject, settingsError } from '../config-files.js';
 import { UserError } from '../ui/errors.js';
 import { REPRODUCE_DEFAULTS } from './defaults.js';
+import { resolveConfigArgument, SHIPPED_CONFIGS } from './shipped.js';
 
-/** Loads and validates a pipeline config file (+ --set overrides); every problem is reported at once. */
-export function loadPipelineConfig(file: string, sets?: string[]): PipelineConfig {
-  const c = applySets(loadConfigFile(REPRODUCE_DEFAULTS, file), sets);
-  validateConfigFile(c, file);
-  return c;
+/** A loaded pipeline config and the file it came from. */
+export interface LoadedPipelineConfig {
+  config: PipelineConfig;
+  /** The config file read (a shipped one when `--config` named it, e.g. `nq-base`). */
+  file: string;
 }
 
 /**
- * Checks that the data, tokenizers and initial checkpoints of a config exist before anything runs, listing
- * every missing one with where it comes from.
+ * Loads a pipeline config (`--config`: a file, or a shipped config by name) with `--set` overrides and checks
+ * it before anything runs: every unknown key, bad value and — with `files` — missing data file, tokenizer or
+ * initial checkpoint, all in one error.
  */
-export function checkPipelineFiles(c: PipelineConfig, file: string): void {
+export function loadPipelineConfig(arg: string, sets?: string[], options: { files?: boolean } = {}): LoadedPipelineConfig {
+  const where = resolveConfigArgument(arg);
+  if (!existsSync(where.file)) {
+    throw new UserError(`config file ${arg} does not exist`, `give a config file, or the name of a shipped one (${SHIPPED_CONFIGS.join(', ')})`);
+  }
+  const layered = layerSettings(REPRODUCE_DEFAULTS, where.file, sets, readConfigObject(where.file, where.pathsBase));
+  // the default evaluates the test split when there is one; asking for "test" without data.test is refused
+  if (!layered.explicit.includes('evaluate.splits') && !layered.config.data?.test && layered.config.evaluate && typeof layered.config.evaluate === 'object') {
+    layered.config = { ...layered.config, evaluate: { ...layered.config.evaluate, splits: ['dev'] } };
+  }
+  const problems = [...layered.problems, ...preflightProblems(layered.config)];
+  const missing = options.files ? missingFiles(layered.config) : [];
+  if (problems.length || missing.length) {
+    const error = settingsError(where.file, [...problems, ...missing]);
+    const hints = [
+      ...(missing.length ? ['the @fidkd/reproduce README ("Data and checkpoints", "Your own data") says how to obtain or make them; or point the config at your copies'] : []),
+      ...(where.shipped && missing.length ? [`relative paths of a shipped config resolve against the current directory (${process.cwd()})`] : []),
+    ];
+    throw hints.length ? new UserError(error.message, hints.join('; ')) : error;
+  }
+  return { config: layered.config, file: where.file };
+}
+
+/** The data, tokenizers and initial checkpoints of a config that do not exist, each with the key that names it. */
+export function missingFiles(c: PipelineConfig): string[] {
   const missing: string[] = [];
   const need = (path: string | undefined, what: string): void => {
-    if (path && !existsSync(path)) missing.push(`${what}: ${path}`);
+    if (path && !existsSync(path)) missing.push(`missing ${what}: ${path}`);
   };
   need(c.data.passages, 'passages TSV (data.passages; DPR psgs_w100.tsv)');
   need(c.data.train, 'training questions with D⁰ ctxs (data.train)');
@@ -27,18 +53,11 @@ export function checkPipelineFiles(c: PipelineConfig, file: string): void {
   need(c.data.test, 'test questions with D⁰ ctxs (data.test)');
   need(c.tokenizer.reader, 'reader tokenizer.json (tokenizer.reader)');
   need(c.tokenizer.retriever, 'retriever tokenizer.json (tokenizer.retriever)');
-  if (c.reader.init) {
-    need(c.reader.init, 'reader checkpoint directory (reader.init)');
-    if (existsSync(c.reader.init) && !existsSync(join(c.reader.init, 'config.json'))) missing.push(`reader.init ${c.reader.init} has no config.json (expected an HF checkpoint directory)`);
+  for (const section of ['reader', 'retriever'] as const) {
+    const init = c[section].init;
+    if (!init) continue;
+    need(init, `${section} checkpoint directory (${section}.init)`);
+    if (existsSync(init) && !existsSync(join(init, 'config.json'))) missing.push(`${section}.init ${init} has no config.json (expected an HF checkpoint directory)`);
   }
-  if (c.retriever.init) {
-    need(c.retriever.init, 'retriever checkpoint directory (retriever.init)');
-    if (existsSync(c.retriever.init) && !existsSync(join(c.retriever.init, 'config.json'))) missing.push(`retriever.init ${c.retriever.init} has no config.json (expected an HF checkpoint directory)`);
-  }
-  if (missing.length) {
-    throw new UserError(
-      `${file}: ${missing.length} input(s) missing:\n  - ${missing.join('\n  - ')}`,
-      'apps/reproduce/README.md ("Data and checkpoints") says how to obtain them; or point the config at your copies',
-    );
-  }
+  return missing;
 }

@@ -21,14 +21,14 @@ export interface MatrixComparison {
   ok: boolean;
 }
 
-/** Reads configs/reproduction-matrix.json (or another file) and validates it. */
+/** Reads the reproduction matrix (the shipped configs/reproduction-matrix.json, or `--matrix`) and validates it. */
 export function readMatrix(file: string): MatrixEntry[] {
-  const raw = readJsonFile(file, 'reproduction matrix') as { entries?: unknown };
-  if (!raw || !Array.isArray(raw.entries)) throw new UserError(`${file}: expected { "entries": [ … ] }`);
+  const raw = readJsonFile(file, 'reproduction matrix (--matrix)') as { entries?: unknown };
+  if (!raw || !Array.isArray(raw.entries)) throw new UserError(`reproduction matrix (--matrix) ${file}: expected { "entries": [ … ] }`);
   raw.entries.forEach((e: unknown, i: number) => {
     const x = e as MatrixEntry;
     if (typeof x.config !== 'string' || typeof x.split !== 'string' || typeof x.tolerance !== 'number' || typeof x.expected !== 'object') {
-      throw new UserError(`${file}: entries[${i}] needs "config", "split", "expected" and "tolerance"`);
+      throw new UserError(`reproduction matrix (--matrix) ${file}: entries[${i}] needs "config", "split", "expected" and "tolerance"`);
     }
   });
   return raw.entries as MatrixEntry[];

@@ -15,18 +15,37 @@ const INPUT_ERROR_NAMES = new Set([
   'TrecRunError', 'PassageIndexError', 'TokenizerError', 'CommanderError', 'TrainingDivergedError', 'RunLockedError', 'OutOfDateInputError',
 ]);
 
-/** True for errors caused by the user's input rather than by a bug. */
+/**
+ * File-system errors that are the machine's or the user's (a path, a permission, a full disk), not a bug, with
+ * what to do about them.
+ */
+const ENVIRONMENT_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'a file or directory is missing',
+  EACCES: 'check the permissions of the path',
+  EPERM: 'check the permissions of the path',
+  ENOTDIR: 'a path that should be a directory is a file',
+  EISDIR: 'a path that should be a file is a directory',
+  EEXIST: 'a path that should be a directory is a file, or exists already',
+  ENOSPC: 'the disk is full: free space (or point the run at another disk), then rerun the same command: it resumes',
+  EDQUOT: 'the disk quota is exhausted: free space, then rerun the same command: it resumes',
+  EROFS: 'the file system is read-only: give a run directory on a writable disk',
+  EMFILE: 'too many open files: raise the limit (ulimit -n)',
+};
+
+/** True for errors caused by the user's input or the machine rather than by a bug. */
 export function isUserError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   if (INPUT_ERROR_NAMES.has(err.name) || INPUT_ERROR_NAMES.has(err.constructor.name)) return true;
   const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR' || code === 'EISDIR';
+  return code !== undefined && Object.hasOwn(ENVIRONMENT_ERRORS, code);
 }
 
 /** Prints an error for the terminal and returns the exit code. */
 export function reportError(err: unknown, debug = process.env.FIDKD_DEBUG === '1'): number {
   const e = err instanceof Error ? err : new Error(String(err));
-  const hint = e instanceof UserError && e.hint ? `\n  hint: ${e.hint}` : '';
+  // the code of a file-system error, also when a library wrapped it into its own message ("cannot write: ENOSPC: …")
+  const code = (e as NodeJS.ErrnoException).code ?? /\b(E[A-Z]{3,})\b:/.exec(e.message)?.[1];
+  const hint = e instanceof UserError && e.hint ? `\n  hint: ${e.hint}` : code && Object.hasOwn(ENVIRONMENT_ERRORS, code) ? `\n  hint: ${ENVIRONMENT_ERRORS[code]}` : '';
   if (isUserError(e) && !debug) {
     process.stderr.write(`fidkd: error: ${e.message}${hint}\n`);
   } else {

@@ -103,7 +103,7 @@ async function tryBlas(): Promise<{ ok: true; kernels: string[] } | { ok: false;
   try {
     mod = (await import(TFJS_BLAS)) as typeof mod;
   } catch (err) {
-    if (isModuleNotFound(err, TFJS_BLAS)) return { ok: false, reason: `${TFJS_BLAS} is not installed (npm install ${TFJS_BLAS})` };
+    if (isModuleNotFound(err, TFJS_BLAS)) return { ok: false, reason: `${TFJS_BLAS} is not installed (\`npm install --ignore-scripts ${TFJS_BLAS} && npx fidkd-build-tfjs-blas\`: the native OpenBLAS kernels; tfjs's stock cpu kernels are many times slower)` };
     return { ok: false, reason: `${TFJS_BLAS} failed to load: ${message(err)}` };
   }
   if (typeof mod.registerBlasKernels !== 'function') return { ok: false, reason: `${TFJS_BLAS} does not export registerBlasKernels()` };

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { ProgressListener } from '@fidkd/core';
 import type { FidExample, Passage } from '@fidkd/data';
 import * as data from '@fidkd/data';
 import { hasAnswer } from '@fidkd/eval';
@@ -59,6 +60,8 @@ export async function readShard(file: string): Promise<EmbeddingShard> {
 /** Looks passages up by id (title and text for Dᵗ⁺¹'s ctxs); `close` releases the file. */
 export interface PassageLookup {
   get(id: string): Passage | undefined;
+  /** Number of passages in the collection. */
+  readonly size: number;
   close(): void;
 }
 
@@ -67,11 +70,16 @@ export interface PassageLookup {
  * once and rebuilt when the TSV changes): no passage strings held in memory. The index lives in the run
  * directory's `cache/` (one per TSV path), never beside the data, which may be read-only or shared.
  */
-export async function passageLookup(file: string, runDir: string): Promise<PassageLookup> {
+export async function passageLookup(file: string, runDir: string, onProgress?: ProgressListener): Promise<PassageLookup> {
   const indexPath = join(runDir, 'cache', `${basename(file)}-${createHash('sha256').update(resolve(file)).digest('hex').slice(0, 16)}.idx`);
   mkdirSync(dirname(indexPath), { recursive: true });
-  const store = await data.PassageStore.open(file, { indexPath });
-  return { get: (id) => store.getSync(id), close: () => store.close() };
+  // an empty passage would be embedded, retrieved and read as nothing: refused by its line while the index is
+  // built (an index in the cache was built, and so checked, from the same TSV)
+  const onPassage = (p: Passage, line: number): void => {
+    if (!/\S/.test(p.text)) throw new data.DataFormatError(file, `line ${line}`, `empty passage text (id ${JSON.stringify(p.id)})`);
+  };
+  const store = await data.PassageStore.open(file, { indexPath, onProgress, onPassage });
+  return { get: (id) => store.getSync(id), size: store.size, close: () => store.close() };
 }
 
 /** Rows of shard `shardId` of `numShards` (FiD's split: ⌊total/N⌋ per shard, the last takes the rest). */

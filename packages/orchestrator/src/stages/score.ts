@@ -28,7 +28,7 @@ export async function scoreStage(ctx: StageContext<ScoreStageConfig>): Promise<R
   try {
     for (let s = 0; s < all.length; s += c.batch_size) {
       const chunk = all.slice(s, s + c.batch_size);
-      const targets = c.positions === 'all' ? chunk.map((ex, i) => trainingTarget(ex, s + i)) : undefined;
+      const targets = c.positions === 'all' ? chunk.map((ex, i) => trainingTarget(ex, s + i, s + i < train.length ? ctx.inputs.train : ctx.inputs.dev)) : undefined;
       // errors name the file of the chunk's first question (train, then dev)
       const batch = await readerBatch(tokenizer, chunk, targets, c, s < train.length ? ctx.inputs.train : ctx.inputs.dev);
       const g = await reader.passageScoresAsync(batch, { softmax: c.softmax, positions: c.positions, layers: c.layers });

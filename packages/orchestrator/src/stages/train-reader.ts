@@ -10,10 +10,10 @@ import { loadStageTokenizer, readerBatch, tokenizerVocabSize } from './text.js';
 import { batchIndices, mulberry32 } from './seeded.js';
 import { runReaderLoop } from './reader-loop.js';
 
-/** The answer a training example is taught: `target`, else a seeded choice among `answers` (as FiD does). */
-export function trainingTarget(ex: FidExample, seed: number): string {
+/** The answer a training example is taught: `target`, else a seeded choice among `answers` (as FiD does); `file` is named in errors. */
+export function trainingTarget(ex: FidExample, seed: number, file = 'training questions'): string {
   if (ex.target) return ex.target;
-  if (!ex.answers.length) throw new DataFormatError('training questions', `question ${JSON.stringify(ex.id)}`, 'has neither "target" nor "answers"');
+  if (!ex.answers.length) throw new DataFormatError(file, `question ${JSON.stringify(ex.id)}`, 'has neither "target" nor "answers"');
   return ex.answers[Math.floor(mulberry32(seed)() * ex.answers.length)]!;
 }
 
@@ -43,7 +43,7 @@ export async function trainReaderStage(ctx: StageContext<TrainReaderStageConfig>
   const schedule = scheduleOf(c);
   const batchOf = (step: number, m: number): Promise<ReaderBatch> => {
     const idx = batchIndices(train.length, c.batch_size, c.seed, step * c.accumulation_steps + m);
-    return readerBatch(tokenizer, idx.map((i) => train[i]!), idx.map((i) => trainingTarget(train[i]!, c.seed + i * 31 + step)), c, ctx.inputs.train);
+    return readerBatch(tokenizer, idx.map((i) => train[i]!), idx.map((i) => trainingTarget(train[i]!, c.seed + i * 31 + step, ctx.inputs.train)), c, ctx.inputs.train);
   };
   const trainLoss = await runReaderLoop(ctx, c, 'reader', create, async (reader, optimizer, step) => {
     const lr = c.lr * schedule(step);
