@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureSlurmPackages } from './setup-slurm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
@@ -112,6 +113,8 @@ function buildTypeScript() {
 
 try {
   ensureAptPackages();
+  // the Slurm suite's one-node cluster (npm test only: the demo and the benchmarks never need it)
+  if (process.env.npm_lifecycle_event === 'test') ensureSlurmPackages(log);
   ensureNodeModules();
   buildFaissNode();
   buildWorkspaceAddon('packages/tfjs-blas', 'fidkd_blas.node');

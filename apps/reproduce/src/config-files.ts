@@ -53,7 +53,9 @@ export function loadConfigFile<T>(defaults: T, file: string | undefined): T {
   if (!file) return defaults;
   const raw = readJsonFile(file, 'config file');
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`config file ${file} must hold a JSON object`);
-  return userFacing(() => mergeConfig(defaults, resolvePaths(raw, dirname(resolve(file))), file));
+  // the `slurm` section says how the stages run, not what they compute: jobs/slurm-config.ts reads it
+  const { slurm: _slurm, ...settings } = raw as Record<string, unknown>;
+  return userFacing(() => mergeConfig(defaults, resolvePaths(settings, dirname(resolve(file))), file));
 }
 
 /**

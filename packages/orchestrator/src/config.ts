@@ -102,6 +102,11 @@ export interface RetrieveConfig {
   /** Passages stored per question in Dᵗ⁺¹ (≥ the largest k evaluated and ≥ reader.n_context). */
   n_passages: number;
   batch_size: number;
+  /**
+   * Retrieval sharded over the questions of each split (one job per shard on a cluster, then a merge); absent or
+   * 1: one stage. Shards are whole batches of `batch_size`, so the merged files equal the unsharded ones.
+   */
+  num_shards?: number;
 }
 
 export interface EvaluateConfig {
@@ -166,7 +171,7 @@ export class ConfigError extends Error {
 /** Optional keys of the config types (absent from defaults, still valid in files and flags). */
 export const OPTIONAL_KEYS: ReadonlySet<string> = new Set([
   'init', 'model', 'layers', 'scheduler_steps', 'loss_variant', 'gamma', 'temperature_gold', 'temperature_score', 'indexing_dimension', 'ef_search', 'nprobe', 'test',
-  'shuffled_teacher', 'oracle_teacher',
+  'shuffled_teacher', 'oracle_teacher', 'num_shards',
 ]);
 
 /**
@@ -281,6 +286,7 @@ export function validatePipelineConfig(c: PipelineConfig, source = 'config', opt
   if (c.index.nprobe !== undefined) posInt(c.index.nprobe, 'index.nprobe');
   posInt(c.retrieve.n_passages, 'retrieve.n_passages');
   posInt(c.retrieve.batch_size, 'retrieve.batch_size');
+  if (c.retrieve.num_shards !== undefined) posInt(c.retrieve.num_shards, 'retrieve.num_shards');
   if (c.retrieve.n_passages < c.reader.n_context) problems.push(`${key('retrieve.n_passages')} (${c.retrieve.n_passages}) must be ≥ ${key('reader.n_context')} (${c.reader.n_context})`);
   if (c.retrieve.n_passages < c.retriever.n_context) problems.push(`${key('retrieve.n_passages')} (${c.retrieve.n_passages}) must be ≥ ${key('retriever.n_context')} (${c.retriever.n_context})`);
   if (!Array.isArray(c.evaluate.k) || !c.evaluate.k.length || c.evaluate.k.some((k) => !Number.isInteger(k) || k < 1)) problems.push(`${key('evaluate.k')} must be a list of integers ≥ 1`);

@@ -2,9 +2,15 @@ import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { generateSyntheticWorld } from '@fidkd/data';
 import {
-  preflightPipelineConfig, syntheticPrepareStages, writeFileAtomic, writeJsonAtomic,
-  type PipelineConfig,
+  createStages, preflightPipelineConfig, readPipelineResult, StageRunner, syntheticPrepareStages, writeFileAtomic, writeJsonAtomic,
+  type PipelineConfig, type PipelineResult,
 } from '@fidkd/orchestrator';
+import type { JobRunOptions } from '../jobs/driver.js';
+import { runAsJobs } from '../jobs/driver.js';
+import { addExecutorOptions, resolveExecutor } from '../jobs/executor-options.js';
+import { readPlanFile } from '../jobs/layout.js';
+import { loadRunStages } from '../jobs/run-stages.js';
+import { readTaskState } from '../jobs/task-state.js';
 import { applySets, collect, intFlag, loadConfigFile, userFacing } from '../config-files.js';
 import { DEMO_DEFAULTS, type DemoConfig } from '../demo/config.js';
 import { buildResults, recallPlotSvg, reportMarkdown, resultsTable } from '../demo/report.js';
@@ -22,11 +28,14 @@ interface DemoOptions {
   set?: string[];
   baseline: boolean;
   quiet?: boolean;
+  executor: string;
+  jobs?: string;
+  detach?: boolean;
 }
 
 /** Resolves the demo config: defaults ← --config file ← --set ← dedicated flags. */
 export function resolveDemoConfig(opts: Pick<DemoOptions, 'config' | 'set' | 'seed' | 'loss' | 'iterations' | 'baseline'>): DemoConfig {
-  let c = applySets(loadConfigFile(DEMO_DEFAULTS, opts.config), opts.set);
+  let c = applySets(loadConfigFile(DEMO_DEFAULTS, opts.config), opts.set?.filter((s) => !s.startsWith('slurm.')));
   c = structuredClone(c);
   const seed = intFlag(opts.seed, '--seed');
   if (seed !== undefined) c.seed = seed;
@@ -46,7 +55,7 @@ export function resolveDemoConfig(opts: Pick<DemoOptions, 'config' | 'set' | 'se
 
 /** `fidkd demo`: the whole method on the synthetic world with tiny models, then the report. */
 export function registerDemo(program: Command): void {
-  program
+  const cmd = program
     .command('demo')
     .description('run the method on the synthetic world (BM25 D⁰, distillation iterations, has_answer baseline) and write a report')
     .option('--out <dir>', 'run directory (default ./runs/demo-<seed>)')
@@ -57,22 +66,49 @@ export function registerDemo(program: Command): void {
     .option('--config <file>', 'JSON overriding any demo setting (see apps/reproduce/src/demo/config.ts)')
     .option('--set <key=value>', 'override one setting, e.g. --set pipeline.reader.total_steps=200 (repeatable)', collect)
     .option('--no-baseline', 'skip the baselines (has_answer-supervised, shuffled teacher)')
-    .option('--quiet', 'no progress output')
+    .option('--quiet', 'no progress output');
+  addExecutorOptions(cmd)
     .action(action(async (opts: DemoOptions) => {
       const t0 = performance.now();
       const c = resolveDemoConfig(opts);
       const out = resolve(opts.out ?? join('runs', `demo-${c.seed}`));
       // Everything is checked before any file is written or any stage runs.
       const { prep, pipeline } = planDemo(c, out);
+      const exec = resolveExecutor(opts, opts.config, opts.backend);
       const renderer = new Renderer({ quiet: opts.quiet });
-      const backend = await selectBackend(opts.backend, renderer);
+      const backend = exec ? opts.backend : await selectBackend(opts.backend, renderer);
       const release = lockRun(out, renderer);
       try {
-        await runDemo(c, out, prep, pipeline, renderer, backend, t0);
+        if (exec) await runDemoAsJobs(c, out, pipeline, renderer, exec, t0);
+        else await runDemo(c, out, prep, pipeline, renderer, backend, t0);
       } finally {
         release();
       }
     }));
+}
+
+/** The demo as jobs (Slurm, or worker processes): the same stages, then the same outputs. */
+async function runDemoAsJobs(c: DemoConfig, out: string, pipeline: PipelineConfig, renderer: Renderer, exec: JobRunOptions, t0: number): Promise<void> {
+  writeJsonAtomic(join(out, 'resolved-config.json'), c);
+  writeJsonAtomic(join(out, 'pipeline-config.json'), pipeline);
+  renderer.line(`run directory: ${out} (executor ${exec.executor}${exec.executor === 'local' ? `, ${exec.jobs} processes` : ''})`);
+  const run = loadRunStages(out, 'demo');
+  if (await runAsJobs(run, out, renderer, exec) === 'detached') return;
+  writeDemoOutputs(out, c, pipeline, exec.backend, (performance.now() - t0) / 1000, readPlanFile(out)?.submission);
+}
+
+/**
+ * results.json, recall.svg and report.md of a demo run whose stages ran as jobs (read from the manifests), and
+ * the table on stdout: by the driver, or by the last job of a detached run.
+ */
+export function writeDemoOutputs(out: string, c: DemoConfig, pipeline: PipelineConfig, backend: string, seconds: number, submission?: string): void {
+  const runner = new StageRunner({ runDir: out, lockStages: false });
+  const result = readPipelineResult(runner, pipeline, createStages());
+  const timings = loadRunStages(out, 'demo').stages.map((s) => {
+    const state = submission ? readTaskState(out, s.key) : undefined;
+    return { key: s.key, seconds: runner.manifestOf(s.key)?.timings.seconds ?? 0, skipped: !(state?.submission === submission && state?.skipped === false) };
+  });
+  writeDemoFiles(out, c, pipeline, result, timings, backend, seconds);
 }
 
 /** Checks the demo's own settings (the preparation) that the pipeline validation does not see. */
@@ -101,7 +137,7 @@ function validateDemoSettings(c: DemoConfig, problems: string[]): void {
 }
 
 /** The preparation stages and the pipeline config of a demo run, validated (every problem at once). */
-function planDemo(c: DemoConfig, out: string): { prep: ReturnType<typeof syntheticPrepareStages>; pipeline: PipelineConfig } {
+export function planDemo(c: DemoConfig, out: string): { prep: ReturnType<typeof syntheticPrepareStages>; pipeline: PipelineConfig } {
   const problems: string[] = [];
   validateDemoSettings(c, problems);
   if (problems.length) throw new UserError(`demo config:\n  - ${problems.join('\n  - ')}`);
@@ -139,9 +175,15 @@ async function runDemo(
   const result = await runAllStages(runner, out, pipeline);
   renderer.stop();
   for (const o of result.outcomes) timings.push({ key: relative(out, o.dir), seconds: o.manifest.timings.seconds, skipped: o.skipped });
+  writeDemoFiles(out, c, pipeline, result, timings, backend, (performance.now() - t0) / 1000);
+}
+
+function writeDemoFiles(
+  out: string, c: DemoConfig, pipeline: PipelineConfig, result: PipelineResult,
+  timings: Array<{ key: string; seconds: number; skipped: boolean }>, backend: string, seconds: number,
+): void {
   const ks = pipeline.evaluate.k.map(String);
   const results = buildResults(result.iterations, result.baselines, pipeline.evaluate.k);
-  const seconds = (performance.now() - t0) / 1000;
   writeJsonAtomic(join(out, 'results.json'), results);
   writeFileAtomic(join(out, 'recall.svg'), recallPlotSvg(results, ks));
   writeFileAtomic(join(out, 'report.md'), reportMarkdown(results, ks, {

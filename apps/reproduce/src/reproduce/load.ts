@@ -7,7 +7,7 @@ import { REPRODUCE_DEFAULTS } from './defaults.js';
 
 /** Loads and validates a pipeline config file (+ --set overrides); every problem is reported at once. */
 export function loadPipelineConfig(file: string, sets?: string[]): PipelineConfig {
-  const c = applySets(loadConfigFile(REPRODUCE_DEFAULTS, file), sets);
+  const c = applySets(loadConfigFile(REPRODUCE_DEFAULTS, file), sets?.filter((s) => !s.startsWith('slurm.')));
   validateConfigFile(c, file);
   return c;
 }

@@ -10,6 +10,17 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * A run that stopped because one of its jobs failed or was cancelled (on Slurm or as a local process): exit 1,
+ * the message naming the stage, the shard, the job and its log. Not a bug of fidkd, so no stack trace.
+ */
+export class JobFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobFailedError';
+  }
+}
+
 const INPUT_ERROR_NAMES = new Set([
   'UserError', 'ConfigError', 'MissingInputError', 'CheckpointError', 'DataFormatError', 'BackendUnavailableError',
   'TrecRunError', 'PassageIndexError', 'TokenizerError', 'CommanderError', 'TrainingDivergedError', 'RunLockedError', 'OutOfDateInputError',
@@ -27,6 +38,10 @@ export function isUserError(err: unknown): boolean {
 export function reportError(err: unknown, debug = process.env.FIDKD_DEBUG === '1'): number {
   const e = err instanceof Error ? err : new Error(String(err));
   const hint = e instanceof UserError && e.hint ? `\n  hint: ${e.hint}` : '';
+  if (e instanceof JobFailedError) {
+    process.stderr.write(`fidkd: error: ${e.message}\n`);
+    return 1;
+  }
   if (isUserError(e) && !debug) {
     process.stderr.write(`fidkd: error: ${e.message}${hint}\n`);
   } else {
