@@ -132,7 +132,9 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
   return {
     dir, env, node, client,
     async stop() {
+      // the jobs end first (their slurmstepd is no child of ours), then the daemons
       client('scancel', ['--user=root']);
+      for (let i = 0; i < 150 && client('squeue', ['-h']).stdout.trim(); i++) await new Promise((r) => setTimeout(r, 200));
       // slurmd first, so that no job step is left behind, then the controller, then munge
       for (const c of [...children].reverse()) {
         if (c.exitCode !== null || c.signalCode !== null) continue;

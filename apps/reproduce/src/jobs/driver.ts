@@ -56,7 +56,10 @@ export async function runAsJobs(run: RunStages, runDir: string, renderer: Render
     const tasks = job.array ? job.keys.map((_, k) => k) : [0];
     job.submitted = tasks.filter((t) => upstream || taskKeys(job, t).some((k) => checker.pending(defs.get(k)!) !== undefined));
     if (job.submitted.length) submittedIds.add(job.id);
-    else for (const k of job.keys) renderer.line(`✓ ${k} (done, skipped)`);
+    // a job submitted whole reruns nothing done (its worker skips such stages); array tasks left out are done
+    if (!job.submitted.length || job.array) {
+      for (const [t, k] of job.keys.entries()) if (!job.submitted.includes(t)) renderer.line(`✓ ${k} (done, skipped)`);
+    }
   }
   if (submittedIds.size === 0) return 'nothing';
   if (opts.detach) jobs.push({ id: 'report', kind: 'report', keys: [], array: false, after: [...submittedIds], submitted: [0] });

@@ -16,7 +16,8 @@ export function currentSlurmJob(env: NodeJS.ProcessEnv = process.env): string | 
  */
 export function slurmJobsActive(ids: readonly string[]): boolean | undefined {
   if (ids.length === 0) return false;
-  const r = spawnSync('squeue', ['-h', '-r', '-o', '%i|%T', '-j', ids.join(',')], { encoding: 'utf8', timeout: 60_000 });
+  // env: the caller's environment as it is now (a test may have changed PATH)
+  const r = spawnSync('squeue', ['-h', '-r', '-o', '%i|%T', '-j', ids.join(',')], { encoding: 'utf8', timeout: 60_000, env: process.env });
   if (r.error || r.status === null) return undefined;
   if (r.status !== 0) return /Invalid job id/i.test(r.stderr) ? false : undefined;
   return r.stdout.split('\n').some((l) => l.trim() !== '');
