@@ -1,6 +1,6 @@
 import { planPipeline } from '../pipeline.js';
 import { toyConfig, toyStages } from '../__tests__/toy-stages.js';
-import { jobIdOf, planJobs } from './job-plan.js';
+import { jobIdOf, planJobs, type PlanStage } from './job-plan.js';
 
 const data = { passages: '/data/p.tsv', train: '/data/train.json', dev: '/data/dev.json', test: '/data/test.json' };
 
@@ -29,7 +29,7 @@ test('the shards of a stage form one array job; dependencies come from the input
 });
 
 test('a group runs its stages in order as one job, and a plan that reads a later stage is refused', () => {
-  const stages = [
+  const stages: PlanStage[] = [
     { stage: 'world', iteration: 'prepare', key: 'prepare/world', inputs: {} },
     { stage: 'bm25', iteration: 'prepare', key: 'prepare/bm25', inputs: { w: '/run/prepare/world/passages.tsv' } },
     { stage: 'train', iteration: 0, key: 'iter-0/train', inputs: { d: '/run/prepare/bm25/train.json' } },
