@@ -45,13 +45,20 @@ export const SLURM_DEFAULTS: SlurmConfig = {
 };
 
 const RESOURCE_KEYS = ['partition', 'gres', 'cpus', 'mem', 'time', 'extra', 'setup'] as const;
+const SECTION_KEYS = [...RESOURCE_KEYS, 'poll_seconds', 'max_array_tasks', 'stages'] as const;
+/**
+ * Free-form for the merge, so that a file's `stages.embed: { gres }` can still take `--set
+ * slurm.stages.embed.mem=64G`; slurmConfigProblems names any key that is not a resource.
+ */
+const OPEN_KEYS = ['stages', ...JOB_KINDS];
 
 /** Every problem of a `slurm` section (keys as typed: `slurm.stages.embed.cpus`). */
 export function slurmConfigProblems(c: SlurmConfig): string[] {
   const problems: string[] = [];
   const resources = (r: Record<string, unknown>, at: string): void => {
+    const known: readonly string[] = at === 'slurm' ? SECTION_KEYS : RESOURCE_KEYS;
     for (const k of Object.keys(r)) {
-      if (!(RESOURCE_KEYS as readonly string[]).includes(k) && at !== 'slurm') problems.push(`${at}.${k}: unknown key (known: ${RESOURCE_KEYS.join(', ')})`);
+      if (!known.includes(k)) problems.push(`${at}.${k}: unknown key (known: ${known.join(', ')})`);
     }
     const str = (k: string, re: RegExp, what: string): void => {
       if (r[k] !== undefined && (typeof r[k] !== 'string' || !re.test(r[k] as string))) problems.push(`${at}.${k} must be ${what} (got ${JSON.stringify(r[k])})`);
@@ -107,7 +114,7 @@ export function resolveSlurmConfig(file: string | undefined, sets: string[] | un
     const section = raw && typeof raw === 'object' ? (raw as Record<string, unknown>).slurm : undefined;
     if (section !== undefined) {
       try {
-        c = mergeConfig({ slurm: c }, { slurm: section }, file, ['stages']).slurm;
+        c = mergeConfig({ slurm: c }, { slurm: section }, file, OPEN_KEYS).slurm;
       } catch (err) {
         fail(err);
       }
@@ -135,7 +142,7 @@ export function resolveSlurmConfig(file: string | undefined, sets: string[] | un
       else cur = (cur[k] = {}) as Record<string, unknown>;
     });
     try {
-      c = mergeConfig({ slurm: c }, override, `--set ${s}`, ['stages']).slurm;
+      c = mergeConfig({ slurm: c }, override, `--set ${s}`, OPEN_KEYS).slurm;
     } catch (err) {
       fail(err);
     }
