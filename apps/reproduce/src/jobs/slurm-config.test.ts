@@ -34,6 +34,6 @@ test('the shipped NQ and TriviaQA configs carry a valid section: GPUs for the mo
   for (const name of ['nq-base.json', 'tqa-base.json']) {
     const { slurm } = resolveSlurmConfig(join(ROOT, 'configs', name), []);
     for (const kind of ['train-reader', 'score', 'train-retriever', 'embed']) expect([name, kind, resourcesOf(slurm, kind).gres]).toEqual([name, kind, 'gpu:1']);
-    expect(resourcesOf(slurm, 'retrieve').mem).toBe('256G');
+    expect(resourcesOf(slurm, 'retrieve').mem).toBe('300G');
   }
 });
