@@ -5,13 +5,15 @@
 //   3. native addons: faiss-node from its npm source against the system libfaiss (@fidkd/faiss-index's recipe),
 //      and @fidkd/tfjs-blas;
 //   4. the TypeScript build (turbo, cached);
-//   5. Mesa >= 24's software Vulkan driver for the webgpu backend's tests (scripts/setup-mesa-vulkan.mjs).
+//   5. Mesa >= 24's software Vulkan driver for the webgpu backend's tests (scripts/setup-mesa-vulkan.mjs);
+//   6. under `npm test` only, the Slurm packages of the executor suite's one-node cluster (scripts/setup-slurm.mjs).
 // Uses only Node built-ins: it runs before node_modules exists. Each step skips itself when already done.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureMesaVulkan } from './setup-mesa-vulkan.mjs';
+import { ensureSlurmPackages } from './setup-slurm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
@@ -114,6 +116,8 @@ function buildTypeScript() {
 
 try {
   ensureAptPackages();
+  // the Slurm suite's one-node cluster (npm test only: the demo and the benchmarks never need it)
+  if (process.env.npm_lifecycle_event === 'test') ensureSlurmPackages(log);
   ensureNodeModules();
   buildFaissNode();
   buildWorkspaceAddon('packages/tfjs-blas', 'fidkd_blas.node');

@@ -8,6 +8,8 @@ import { registerParity } from './commands/parity.js';
 import { registerPretrainReader } from './commands/pretrain-reader.js';
 import { registerReproduce } from './commands/reproduce.js';
 import { registerStageCommands } from './commands/stages.js';
+import { registerStatus } from './jobs/status.js';
+import { registerWorker } from './jobs/worker.js';
 
 const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as {
   version: string;
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerStageCommands(program);
   registerParity(program);
   registerPretrainReader(program);
+  registerStatus(program);
+  registerWorker(program);
   return program;
 }
 

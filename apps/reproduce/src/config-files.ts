@@ -76,6 +76,20 @@ export function readConfigObject(file: string, pathsBase = dirname(resolve(file)
   return resolvePaths(raw, pathsBase) as Record<string, unknown>;
 }
 
+/**
+ * A demo / reproduce config without its `slurm` section: that says how the stages run as jobs
+ * (jobs/slurm-config.ts reads it), not what they compute, so the pipeline settings never see it.
+ */
+export function withoutSlurm(o: Record<string, unknown>): Record<string, unknown> {
+  const { slurm: _slurm, ...settings } = o;
+  return settings;
+}
+
+/** The `--set` flags of the pipeline settings: `--set slurm.…` belongs to the slurm section (see {@link withoutSlurm}). */
+export function notSlurm(sets: string[] | undefined): string[] | undefined {
+  return sets?.filter((s) => !s.startsWith('slurm.'));
+}
+
 /** The override object of one `--set key.path=value` (value parsed as JSON when it parses, else kept as a string). */
 export function setOverride(s: string): Record<string, unknown> {
   const eq = s.indexOf('=');

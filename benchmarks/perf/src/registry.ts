@@ -15,4 +15,5 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: 'demo-steps', load: async () => (await import('./suites/demo-steps.js')).demoStepsSuite },
   { name: 'bm25', load: async () => (await import('./suites/bm25.js')).bm25Suite },
   { name: 'index', load: async () => (await import('./suites/index.js')).indexSuite },
+  { name: 'index-sizing', load: async () => (await import('./suites/index-sizing.js')).indexSizingSuite },
 ];

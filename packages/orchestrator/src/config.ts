@@ -103,6 +103,11 @@ export interface RetrieveConfig {
   /** Passages stored per question in Dᵗ⁺¹ (≥ the largest k evaluated and ≥ reader.n_context). */
   n_passages: number;
   batch_size: number;
+  /**
+   * Retrieval sharded over the questions of each split (one job per shard on a cluster, then a merge); absent or
+   * 1: one stage. Shards are whole batches of `batch_size`, so the merged files equal the unsharded ones.
+   */
+  num_shards?: number;
 }
 
 export interface EvaluateConfig {
@@ -292,6 +297,7 @@ export function pipelineConfigProblems(c: PipelineConfig, options: ValidateOptio
   if (c.index.nprobe !== undefined) posInt(c.index.nprobe, 'index.nprobe');
   posInt(c.retrieve.n_passages, 'retrieve.n_passages');
   posInt(c.retrieve.batch_size, 'retrieve.batch_size');
+  if (c.retrieve.num_shards !== undefined) posInt(c.retrieve.num_shards, 'retrieve.num_shards');
   // the retriever learns from the scores of the reader's n_context passages: it cannot take more of them
   if (c.retriever.loss !== 'has_answer' && typeof c.retriever.n_context === 'number' && c.retriever.n_context > c.reader.n_context) {
     problems.push(`${key('retriever.n_context')} (${c.retriever.n_context}) must be ≤ ${key('reader.n_context')} (${c.reader.n_context}): the reader scores only its n_context passages`);

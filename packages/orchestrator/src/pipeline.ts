@@ -6,6 +6,7 @@ import type {
 import type { Metrics } from './runner/events.js';
 import type { TeacherControl } from './stages/teacher-controls.js';
 import { StageRunner, type StageContext, type StageDefinition, type StageOutcome } from './runner/stage-runner.js';
+import { mergeRetrieveShards, type RetrieveMergeConfig } from './stages/retrieve-merge.js';
 
 /** The seven stages of one iteration, in order. */
 export const STAGE_NAMES = ['train-reader', 'score', 'train-retriever', 'embed', 'index', 'retrieve', 'evaluate'] as const;
@@ -21,7 +22,8 @@ export interface TrainRetrieverStageConfig extends RetrieverConfig {
 }
 export interface EmbedStageConfig extends EmbedConfig { shard_id: number; passage_maxlength: number }
 export interface IndexStageConfig extends IndexConfig { num_shards: number }
-export interface RetrieveStageConfig extends RetrieveConfig { question_maxlength: number; splits: string[] }
+/** retrieve: every question of each split, or with `shard_id` shard `shard_id` of `num_shards` of them. */
+export interface RetrieveStageConfig extends RetrieveConfig { question_maxlength: number; splits: string[]; shard_id?: number }
 export interface EvaluateStageConfig extends EvaluateConfig {
   n_context: number; text_maxlength: number; answer_maxlength: number; eval_batch_size: number;
 }
@@ -62,10 +64,10 @@ export const OUTPUTS = {
  */
 export type Branch = number | 'baseline' | 'shuffled_teacher' | 'oracle_teacher';
 
-/** Relative directory of a stage of iteration t (or of a baseline branch). */
+/** Relative directory of a stage of iteration t (or of a baseline branch); a shard of embed / retrieve: `<stage>-K-of-N`. */
 export function stageDirKey(iteration: Branch, stage: StageName, shard?: { id: number; of: number }): string {
   const group = iteration === 'baseline' ? 'baseline-has_answer' : typeof iteration === 'number' ? `iter-${iteration}` : `baseline-${iteration}`;
-  const name = stage === 'embed' && shard ? `embed-${shard.id}-of-${shard.of}` : stage;
+  const name = (stage === 'embed' || stage === 'retrieve') && shard ? `${stage}-${shard.id}-of-${shard.of}` : stage;
   return `${group}/${name}`;
 }
 
@@ -110,8 +112,7 @@ export function planPipeline(config: PipelineConfig, runDir: string, impl: Stage
     const prev = dir(stageDirKey(t - 1, 'retrieve'));
     return Object.fromEntries(splits.map((s) => [s, join(prev, OUTPUTS.split(s))]));
   };
-  const add = (name: StageName, iteration: Branch, config_: unknown, inputs: Record<string, string>, shard?: { id: number; of: number }): void => {
-    const run = impl[name] as AnyDef['run'];
+  const add = (name: StageName, iteration: Branch, config_: unknown, inputs: Record<string, string>, shard?: { id: number; of: number }, run: AnyDef['run'] = impl[name] as AnyDef['run']): void => {
     plan.push({
       name, iteration, shard,
       definition: { stage: name, iteration, key: stageDirKey(iteration, name, shard), config: config_, inputs, run, implementation },
@@ -147,7 +148,19 @@ export function planPipeline(config: PipelineConfig, runDir: string, impl: Stage
       retriever, index: dir(stageDirKey(iteration, 'index')), passages: config.data.passages, tokenizer: config.tokenizer.retriever,
     };
     for (const s of retrieveSplits) retrieveInputs[s] = queries[s]!;
-    add('retrieve', iteration, { ...config.retrieve, question_maxlength: config.retriever.question_maxlength, splits: retrieveSplits } satisfies RetrieveStageConfig, retrieveInputs);
+    const retrieveConfig: RetrieveStageConfig = { ...config.retrieve, question_maxlength: config.retriever.question_maxlength, splits: retrieveSplits };
+    const M = config.retrieve.num_shards ?? 1;
+    if (M <= 1) {
+      add('retrieve', iteration, retrieveConfig, retrieveInputs);
+      return;
+    }
+    // sharded over questions (an array of jobs on a cluster), then merged into the stage's usual directory
+    const merged: Record<string, string> = {};
+    for (let k = 0; k < M; k++) {
+      add('retrieve', iteration, { ...retrieveConfig, shard_id: k }, retrieveInputs, { id: k, of: M });
+      merged[`shard-${k}`] = dir(stageDirKey(iteration, 'retrieve', { id: k, of: M }));
+    }
+    add('retrieve', iteration, { splits: retrieveSplits, num_shards: M } satisfies RetrieveMergeConfig, merged, undefined, mergeRetrieveShards as AnyDef['run']);
   };
 
   for (let t = 0; t <= config.iterations; t++) {
@@ -263,16 +276,25 @@ export async function runPipeline(
   options: RunPipelineOptions & { implementation?: string } = {},
 ): Promise<PipelineResult> {
   const plan = planPipeline(config, runner.runDir, impl, options.implementation);
-  const outcomes: StageOutcome[] = [];
-  const result: PipelineResult = { iterations: [], baselines: {}, outcomes };
-  const teachers = new Map<number, Metrics>();
+  const collector = resultCollector();
   for (const p of plan) {
     if (options.only && !options.only(p)) continue;
     if (options.only) checkUpstream(runner, plan, p);
-    const o = await runner.run(p.definition);
-    outcomes.push(o);
-    if (p.name === 'score' && typeof p.iteration === 'number') teachers.set(p.iteration, o.manifest.metrics);
-    if (p.name === 'evaluate') {
+    collector.add(p, await runner.run(p.definition));
+  }
+  return collector.result;
+}
+
+/** Accumulates a PipelineResult from the outcomes of the plan's stages, in plan order. */
+function resultCollector(): { result: PipelineResult; add(p: PlannedStage, o: StageOutcome): void } {
+  const result: PipelineResult = { iterations: [], baselines: {}, outcomes: [] };
+  const teachers = new Map<number, Metrics>();
+  return {
+    result,
+    add(p, o) {
+      result.outcomes.push(o);
+      if (p.name === 'score' && typeof p.iteration === 'number') teachers.set(p.iteration, o.manifest.metrics);
+      if (p.name !== 'evaluate') return;
       if (typeof p.iteration === 'number') {
         const teacher = teachers.get(p.iteration);
         result.iterations.push({ iteration: p.iteration, metrics: o.manifest.metrics, ...(teacher ? { teacher } : {}) });
@@ -280,7 +302,20 @@ export async function runPipeline(
         result.baselines[p.iteration] = o.manifest.metrics;
         if (p.iteration === 'baseline') result.baseline = o.manifest.metrics;
       }
-    }
+    },
+  };
+}
+
+/**
+ * The result of a run whose stages were run elsewhere (as jobs, by other processes): read from their manifests,
+ * each checked to match its config and inputs. Throws naming the first stage that is not done.
+ */
+export function readPipelineResult(runner: StageRunner, config: PipelineConfig, impl: StageImplementations, implementation?: string): PipelineResult {
+  const collector = resultCollector();
+  for (const p of planPipeline(config, runner.runDir, impl, implementation)) {
+    const why = runner.pending(p.definition);
+    if (why !== undefined) throw new Error(`stage ${p.definition.key} is not done (${why})`);
+    collector.add(p, { dir: runner.dirOf(p.definition.key), manifest: runner.manifestOf(p.definition.key)!, skipped: true });
   }
-  return result;
+  return collector.result;
 }

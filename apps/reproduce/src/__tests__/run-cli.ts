@@ -26,13 +26,15 @@ export interface RunCliOptions {
   killWhen?: (stderr: string) => boolean;
   /** Called with the child's pid once it started. */
   started?: (pid: number) => void;
+  /** Environment of the child (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Runs `fidkd ...args`; resolves when the process ends (exit code, or the signal that ended it). */
 export function runCli(args: string[], options: RunCliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--no-warnings', '--import', HOOKS, CLI, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FIDKD_DEBUG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...(options.env ?? process.env), FIDKD_DEBUG: '' },
     });
     let stdout = '';
     let stderr = '';

@@ -1,9 +1,18 @@
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { generateSyntheticWorld } from '@fidkd/data';
-import { didYouMeanSuffix, preflightProblems, syntheticPrepareStages, writeJsonAtomic, type PipelineConfig } from '@fidkd/orchestrator';
+import {
+  createStages, didYouMeanSuffix, preflightProblems, readPipelineResult, StageRunner, syntheticPrepareStages, writeJsonAtomic,
+  type PipelineConfig, type PipelineResult,
+} from '@fidkd/orchestrator';
 import { DEFAULT_SPECIAL_TOKENS } from '@fidkd/tokenization';
-import { collect, intFlag, layerSettings, refuseProblems, type LayeredSettings } from '../config-files.js';
+import { collect, intFlag, layerSettings, notSlurm, readConfigObject, refuseProblems, withoutSlurm, type LayeredSettings } from '../config-files.js';
+import type { JobRunOptions } from '../jobs/driver.js';
+import { runAsJobs } from '../jobs/driver.js';
+import { addExecutorOptions, executorSettings } from '../jobs/executor-options.js';
+import { readPlanFile } from '../jobs/layout.js';
+import { loadRunStages, stageTimings } from '../jobs/run-stages.js';
+import { checkSlurmClient } from '../jobs/slurm.js';
 import { DEMO_DEFAULTS, type DemoConfig } from '../demo/config.js';
 import { writeRunReport } from '../demo/report.js';
 import { BACKEND_HELP, checkRunDirectory, createRunner, lockRun, runAllStages, selectBackend, type SelectedBackend } from '../run-context.js';
@@ -20,6 +29,9 @@ interface DemoOptions {
   set?: string[];
   baseline: boolean;
   quiet?: boolean;
+  executor: string;
+  jobs?: string;
+  detach?: boolean;
 }
 
 type DemoFlags = Pick<DemoOptions, 'config' | 'set' | 'seed' | 'loss' | 'iterations' | 'baseline'>;
@@ -29,7 +41,8 @@ type DemoFlags = Pick<DemoOptions, 'config' | 'set' | 'seed' | 'loss' | 'iterati
  * flag (none stops the others from being read) and the keys set explicitly.
  */
 export function resolveDemoSettings(opts: DemoFlags): LayeredSettings<DemoConfig> {
-  const layered = layerSettings(DEMO_DEFAULTS, opts.config, opts.set);
+  // the slurm section and --set slurm.… say how the stages run (jobs/slurm-config.ts), not what they compute
+  const layered = layerSettings(DEMO_DEFAULTS, opts.config, notSlurm(opts.set), opts.config ? withoutSlurm(readConfigObject(opts.config)) : undefined);
   const c = structuredClone(layered.config);
   const problems = [...layered.problems];
   const explicit = [...layered.explicit];
@@ -70,7 +83,7 @@ export function resolveDemoConfig(opts: DemoFlags): DemoConfig {
 
 /** `fidkd demo`: the whole method on the synthetic world with tiny models, then the report. */
 export function registerDemo(program: Command): void {
-  program
+  const cmd = program
     .command('demo')
     .description('run the method on the synthetic world (BM25 D⁰, distillation iterations, has_answer baseline) and write a report')
     .option('--out <dir>', 'run directory (default ./runs/demo-<seed>)')
@@ -81,24 +94,50 @@ export function registerDemo(program: Command): void {
     .option('--config <file>', 'JSON overriding any demo setting (a run\'s resolved-config.json lists them all)')
     .option('--set <key=value>', 'override one setting, e.g. --set pipeline.reader.total_steps=200 (repeatable)', collect)
     .option('--no-baseline', 'skip the baselines (has_answer-supervised, shuffled teacher)')
-    .option('--quiet', 'no progress output')
+    .option('--quiet', 'no progress output');
+  addExecutorOptions(cmd)
     .action(action(async (opts: DemoOptions) => {
       const t0 = performance.now();
       const settings = resolveDemoSettings(opts);
       const c = settings.config;
       const out = resolve(opts.out ?? join('runs', `demo-${c.seed}`));
-      // Everything is checked before any file is written or any stage runs, and every problem reported at once.
-      const { prep, pipeline } = planDemo(settings, out);
+      // Everything is checked before any file is written or any stage runs, and every problem reported at once:
+      // the settings, the executor flags and the slurm section together.
+      const executor = executorSettings(opts, opts.config, opts.backend);
+      const { prep, pipeline } = planDemo({ ...settings, problems: [...settings.problems, ...executor.problems] }, out);
       checkRunDirectory(out, '--out');
+      const exec = executor.exec;
+      if (exec?.executor === 'slurm') checkSlurmClient();
       const renderer = new Renderer({ quiet: opts.quiet });
-      const backend = await selectBackend(opts.backend, renderer);
+      // jobs select their backend themselves (the same --backend, recorded in the plan)
+      const backend = exec ? undefined : await selectBackend(opts.backend, renderer);
       const release = lockRun(out, renderer);
       try {
-        await runDemo(c, out, prep, pipeline, renderer, backend, t0);
+        if (exec) await runDemoAsJobs(c, out, pipeline, renderer, exec, t0);
+        else await runDemo(c, out, prep, pipeline, renderer, backend!, t0);
       } finally {
         release();
       }
     }));
+}
+
+/** The demo as jobs (Slurm, or worker processes): the same stages, then the same outputs. */
+async function runDemoAsJobs(c: DemoConfig, out: string, pipeline: PipelineConfig, renderer: Renderer, exec: JobRunOptions, t0: number): Promise<void> {
+  writeJsonAtomic(join(out, 'resolved-config.json'), c);
+  writeJsonAtomic(join(out, 'pipeline-config.json'), pipeline);
+  renderer.line(`run directory: ${out} (executor ${exec.executor}${exec.executor === 'local' ? `, ${exec.jobs} processes` : ''})`);
+  const run = loadRunStages(out, 'demo');
+  if (await runAsJobs(run, out, renderer, exec) === 'detached') return;
+  writeDemoOutputs(out, c, pipeline, exec.backend, (performance.now() - t0) / 1000, readPlanFile(out)?.submission);
+}
+
+/**
+ * results.json, recall.svg and report.md of a demo run whose stages ran as jobs (read from the manifests), and
+ * the table on stdout: by the driver, or by the last job of a detached run.
+ */
+export function writeDemoOutputs(out: string, c: DemoConfig, pipeline: PipelineConfig, backend: string, seconds: number, submission?: string): void {
+  const result = readPipelineResult(new StageRunner({ runDir: out, lockStages: false }), pipeline, createStages());
+  writeDemoFiles(out, c, pipeline, result, stageTimings(out, 'demo', submission), backend, seconds);
 }
 
 /** Checks the demo's own settings (the preparation) that the pipeline validation does not see. */
@@ -147,7 +186,7 @@ function validateDemoSettings(c: DemoConfig, explicit: string[], problems: strin
 }
 
 /** The preparation stages and the pipeline config of a demo run, validated (every problem at once). */
-function planDemo(settings: LayeredSettings<DemoConfig>, out: string): { prep: ReturnType<typeof syntheticPrepareStages>; pipeline: PipelineConfig } {
+export function planDemo(settings: LayeredSettings<DemoConfig>, out: string): { prep: ReturnType<typeof syntheticPrepareStages>; pipeline: PipelineConfig } {
   const { config: c, explicit } = settings;
   const problems = [...settings.problems];
   validateDemoSettings(c, explicit, problems);
@@ -197,7 +236,13 @@ async function runDemo(
   const result = await runAllStages(runner, out, pipeline);
   renderer.stop();
   for (const o of result.outcomes) timings.push({ key: relative(out, o.dir), seconds: o.manifest.timings.seconds, skipped: o.skipped });
-  const seconds = (performance.now() - t0) / 1000;
-  const table = writeRunReport(out, result, pipeline, { seed: c.seed, seconds, backend: backend.taken, backendRecord: backend.record, settings: JSON.stringify(c, null, 2), timings });
+  writeDemoFiles(out, c, pipeline, result, timings, backend.taken, (performance.now() - t0) / 1000, backend.record);
+}
+
+function writeDemoFiles(
+  out: string, c: DemoConfig, pipeline: PipelineConfig, result: PipelineResult,
+  timings: Array<{ key: string; seconds: number; skipped: boolean }>, backend: string, seconds: number, backendRecord?: unknown,
+): void {
+  const table = writeRunReport(out, result, pipeline, { seed: c.seed, seconds, backend, backendRecord, settings: JSON.stringify(c, null, 2), timings });
   process.stdout.write(`\n${table}\n\nwall time ${(seconds / 60).toFixed(1)} min; report: ${join(out, 'report.md')}\n`);
 }

@@ -53,16 +53,22 @@ export function registerStageCommands(program: Command): void {
       .option('--backend <name>', BACKEND_HELP, 'auto');
     if (name !== 'train-reader' && name !== 'score') cmd.option('--baseline', 'the has_answer baseline branch instead of iteration t');
     if (name === 'embed') cmd.option('--shard-id <k>', 'shard to embed (0-based)', '0');
+    if (name === 'retrieve') cmd.option('--shard-id <k>', 'shard of the questions to retrieve for (0-based; without it: all questions, or the merge of the shards)');
     if (name === 'embed' || name === 'index') cmd.option('--num-shards <n>', 'number of shards (default: embed.num_shards of the config)');
+    if (name === 'retrieve') cmd.option('--num-shards <n>', 'number of question shards (default: retrieve.num_shards of the config, else 1)');
     cmd.action(action(async (opts: StageOptions) => {
       const runDir0 = opts.runDir ? resolve(opts.runDir) : undefined;
       const config = stageConfig(opts, runDir0 ?? resolve('runs'));
       const runDir = runDir0 ?? resolve(join('runs', config.name));
       const numShards = intFlag(opts.numShards, '--num-shards', 1);
-      if (numShards !== undefined) config.embed.num_shards = numShards;
+      if (numShards !== undefined) {
+        if (name === 'retrieve') config.retrieve.num_shards = numShards;
+        else config.embed.num_shards = numShards;
+      }
       const shardId = intFlag(opts.shardId, '--shard-id', 0);
-      if (shardId !== undefined && shardId >= config.embed.num_shards) {
-        throw new UserError(`--shard-id ${shardId} must be < --num-shards ${config.embed.num_shards}`);
+      const shards = name === 'retrieve' ? config.retrieve.num_shards ?? 1 : config.embed.num_shards;
+      if (shardId !== undefined && (shardId >= shards || name === 'retrieve' && shards === 1)) {
+        throw new UserError(`--shard-id ${shardId} must be < --num-shards ${shards}${shards === 1 ? ' (set --num-shards, or retrieve.num_shards in the config)' : ''}`);
       }
       const iteration = opts.baseline ? 'baseline' : intFlag(opts.iteration, '--iteration', 0)!;
       if (iteration !== 'baseline' && iteration > config.iterations) {
@@ -75,7 +81,7 @@ export function registerStageCommands(program: Command): void {
       let ran = 0;
       try {
         const result = await runPipeline(runner, config, createStages(), {
-          only: (p) => p.name === name && p.iteration === iteration && (name !== 'embed' || p.shard?.id === shardId),
+          only: (p) => p.name === name && p.iteration === iteration && (name === 'embed' || name === 'retrieve' ? p.shard?.id === shardId : true),
         });
         ran = result.outcomes.length;
         renderer.stop();

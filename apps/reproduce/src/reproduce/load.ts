@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { preflightProblems, type PipelineConfig } from '@fidkd/orchestrator';
-import { layerSettings, readConfigObject, settingsError } from '../config-files.js';
+import { layerSettings, notSlurm, readConfigObject, settingsError, withoutSlurm } from '../config-files.js';
 import { UserError } from '../ui/errors.js';
 import { REPRODUCE_DEFAULTS } from './defaults.js';
 import { resolveConfigArgument, SHIPPED_CONFIGS } from './shipped.js';
@@ -13,22 +13,31 @@ export interface LoadedPipelineConfig {
   file: string;
 }
 
+/** Options of {@link loadPipelineConfig}. */
+export interface LoadOptions {
+  /** Also check that the data files, tokenizers and initial checkpoints exist. */
+  files?: boolean;
+  /** More problems of the command (its executor flags, the config's slurm section), reported with the config's. */
+  problems?: string[];
+}
+
 /**
  * Loads a pipeline config (`--config`: a file, or a shipped config by name) with `--set` overrides and checks
  * it before anything runs: every unknown key, bad value and — with `files` — missing data file, tokenizer or
  * initial checkpoint, all in one error.
  */
-export function loadPipelineConfig(arg: string, sets?: string[], options: { files?: boolean } = {}): LoadedPipelineConfig {
+export function loadPipelineConfig(arg: string, sets?: string[], options: LoadOptions = {}): LoadedPipelineConfig {
   const where = resolveConfigArgument(arg);
   if (!existsSync(where.file)) {
     throw new UserError(`config file ${arg} does not exist`, `give a config file, or the name of a shipped one (${SHIPPED_CONFIGS.join(', ')})`);
   }
-  const layered = layerSettings(REPRODUCE_DEFAULTS, where.file, sets, readConfigObject(where.file, where.pathsBase));
+  // the slurm section and --set slurm.… say how the stages run (jobs/slurm-config.ts), not what they compute
+  const layered = layerSettings(REPRODUCE_DEFAULTS, where.file, notSlurm(sets), withoutSlurm(readConfigObject(where.file, where.pathsBase)));
   // the default evaluates the test split when there is one; asking for "test" without data.test is refused
   if (!layered.explicit.includes('evaluate.splits') && !layered.config.data?.test && layered.config.evaluate && typeof layered.config.evaluate === 'object') {
     layered.config = { ...layered.config, evaluate: { ...layered.config.evaluate, splits: ['dev'] } };
   }
-  const problems = [...layered.problems, ...preflightProblems(layered.config)];
+  const problems = [...layered.problems, ...preflightProblems(layered.config), ...(options.problems ?? [])];
   const missing = options.files ? missingFiles(layered.config) : [];
   if (problems.length || missing.length) {
     const error = settingsError(where.file, [...problems, ...missing]);

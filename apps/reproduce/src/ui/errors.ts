@@ -10,6 +10,17 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * A run that stopped because one of its jobs failed or was cancelled (on Slurm or as a local process): exit 1,
+ * the message naming the stage, the shard, the job and its log. Not a bug of fidkd, so no stack trace.
+ */
+export class JobFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobFailedError';
+  }
+}
+
 const INPUT_ERROR_NAMES = new Set([
   'UserError', 'ConfigError', 'MissingInputError', 'CheckpointError', 'DataFormatError', 'BackendUnavailableError',
   'TrecRunError', 'PassageIndexError', 'TokenizerError', 'CommanderError', 'TrainingDivergedError', 'RunLockedError', 'OutOfDateInputError',
@@ -46,6 +57,10 @@ export function reportError(err: unknown, debug = process.env.FIDKD_DEBUG === '1
   // the code of a file-system error, also when a library wrapped it into its own message ("cannot write: ENOSPC: …")
   const code = (e as NodeJS.ErrnoException).code ?? /\b(E[A-Z]{3,})\b:/.exec(e.message)?.[1];
   const hint = e instanceof UserError && e.hint ? `\n  hint: ${e.hint}` : code && Object.hasOwn(ENVIRONMENT_ERRORS, code) ? `\n  hint: ${ENVIRONMENT_ERRORS[code]}` : '';
+  if (e instanceof JobFailedError) {
+    process.stderr.write(`fidkd: error: ${e.message}\n`);
+    return 1;
+  }
   if (isUserError(e) && !debug) {
     process.stderr.write(`fidkd: error: ${e.message}${hint}\n`);
   } else {

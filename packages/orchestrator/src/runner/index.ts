@@ -5,3 +5,5 @@ export * from './manifest.js';
 export * from './metrics-log.js';
 export * from './stage-runner.js';
 export * from './lock.js';
+export * from './job-plan.js';
+export * from './slurm-jobs.js';

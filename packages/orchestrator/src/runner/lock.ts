@@ -2,6 +2,7 @@ import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:
 import { hostname } from 'node:os';
 import { pidAlive } from '@fidkd/core';
 import { tempSibling } from './atomic.js';
+import { currentSlurmJob, slurmJobsActive } from './slurm-jobs.js';
 
 /** What a lock file records about its holder. */
 export interface LockHolder {
@@ -10,6 +11,15 @@ export interface LockHolder {
   startedAt: string;
   /** The holder's command line, for the message a second process prints. */
   command: string;
+  /** The Slurm job the holder runs in (`123` or `123_4`): its lock is stale once Slurm has ended that job. */
+  slurm_job?: string;
+  /**
+   * Slurm jobs a run submitted: the run is in use while any of them is pending or running, also after its driver
+   * exited (`--detach`).
+   */
+  jobs?: string[];
+  /** The jobs were left to run on their own (`--detach`): no driver process waits for them. */
+  detached?: boolean;
 }
 
 /** The path is locked by another live process. */
@@ -18,7 +28,9 @@ export class RunLockedError extends Error {
     readonly lockFile: string,
     readonly holder: LockHolder,
   ) {
-    super(`${lockFile}: in use by process ${holder.pid} on ${holder.host} since ${holder.startedAt} (${holder.command}); wait for it to finish or stop it`);
+    super(holder.jobs?.length
+      ? `${lockFile}: in use by Slurm job(s) ${holder.jobs.join(', ')} submitted by process ${holder.pid} on ${holder.host} since ${holder.startedAt} (${holder.command}); wait for them to finish (\`fidkd status\` on the run directory shows them) or scancel them`
+      : `${lockFile}: in use by process ${holder.pid} on ${holder.host} since ${holder.startedAt} (${holder.command})${holder.slurm_job ? ` in Slurm job ${holder.slurm_job}` : ''}; wait for it to finish or stop it`);
     this.name = 'RunLockedError';
   }
 }
@@ -35,11 +47,38 @@ function readHolder(file: string): LockHolder | undefined {
   }
 }
 
-/** The live holder of a lock file other than this process, if any (a lock on another host counts as live). */
+/**
+ * Whether the holder of a lock may still be working. On this host: its process is alive, or a job it submitted is
+ * still pending or running. On another host (a cluster node), where its pid means nothing here: while Slurm runs
+ * the job it was taken in, or any job of a detached submission; any other lock from another host counts as live.
+ * When Slurm cannot be asked, a lock counts as live.
+ */
+export function holderAlive(h: LockHolder): boolean {
+  const jobsActive = (ids: string[]): boolean => slurmJobsActive(ids) !== false;
+  if (h.host === hostname()) return pidAlive(h.pid) || (h.jobs?.length ? jobsActive(h.jobs) : false);
+  if (h.slurm_job) return jobsActive([h.slurm_job]);
+  if (h.detached && h.jobs?.length) return jobsActive(h.jobs);
+  return true;
+}
+
+/** The live holder of a lock file other than this process, if any. */
 export function lockHolder(file: string): LockHolder | undefined {
   const h = readHolder(file);
   if (!h || h.pid === process.pid && h.host === hostname()) return undefined;
-  return h.host !== hostname() || pidAlive(h.pid) ? h : undefined;
+  return holderAlive(h) ? h : undefined;
+}
+
+/**
+ * Records more about this process's hold of a lock (the jobs a run submitted): the file is replaced atomically;
+ * a lock this process does not hold is left alone (returns false).
+ */
+export function updateLock(file: string, patch: Pick<LockHolder, 'jobs' | 'detached'>): boolean {
+  const h = readHolder(file);
+  if (!h || h.pid !== process.pid || h.host !== hostname()) return false;
+  const tmp = tempSibling(file);
+  writeFileSync(tmp, JSON.stringify({ ...h, ...patch }) + '\n');
+  renameSync(tmp, file);
+  return true;
 }
 
 /**
@@ -50,6 +89,8 @@ export function lockHolder(file: string): LockHolder | undefined {
  */
 export function acquireLock(file: string): () => void {
   const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
+  const slurmJob = currentSlurmJob();
+  if (slurmJob) me.slurm_job = slurmJob;
   const tmp = tempSibling(file);
   writeFileSync(tmp, JSON.stringify(me) + '\n');
   try {
@@ -62,8 +103,8 @@ export function acquireLock(file: string): () => void {
       }
       const holder = readHolder(file);
       if (holder && holder.pid === me.pid && holder.host === me.host) return () => undefined; // already ours
-      if (holder && (holder.host !== me.host || pidAlive(holder.pid))) throw new RunLockedError(file, holder);
-      // stale (dead holder, or unreadable): move it aside, so that two processes taking it over cannot both win
+      if (holder && holderAlive(holder)) throw new RunLockedError(file, holder);
+      // stale (dead holder, a node's Slurm job that has ended, or unreadable): move it aside, so that two processes taking it over cannot both win
       const aside = tempSibling(`${file}.stale`);
       try {
         renameSync(file, aside);
@@ -81,7 +122,8 @@ export function acquireLock(file: string): () => void {
     released = true;
     process.off('exit', release);
     const h = readHolder(file);
-    if (h && h.pid === me.pid && h.host === me.host) rmSync(file, { force: true });
+    // a detached submission's lock stays: its jobs hold the run until they end
+    if (h && h.pid === me.pid && h.host === me.host && !h.detached) rmSync(file, { force: true });
   };
   process.on('exit', release);
   return release;

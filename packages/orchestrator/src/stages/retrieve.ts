@@ -6,8 +6,19 @@ import { PassageIndex } from '@fidkd/faiss-index';
 import type { StageContext } from '../runner/stage-runner.js';
 import type { RetrieveStageConfig } from '../pipeline.js';
 import { OUTPUTS } from '../pipeline.js';
-import { passageLookup, readQuestions, writeQuestions, type FidExample } from './io.js';
+import { passageLookup, readQuestions, shardRange, writeQuestions, type FidExample } from './io.js';
 import { loadStageTokenizer, questionBatch } from './text.js';
+
+/**
+ * The questions of shard `shard_id` of `num_shards` (all without `shard_id`): whole batches of `batch_size`
+ * (@fidkd/data's shardRange over the batches), so that each question is embedded and searched in the same batch
+ * as in an unsharded run and the merged files are byte for byte the unsharded ones.
+ */
+export function shardOfQuestions<T>(questions: T[], c: Pick<RetrieveStageConfig, 'shard_id' | 'num_shards' | 'batch_size'>): T[] {
+  if (c.shard_id === undefined) return questions;
+  const { start, end } = shardRange(Math.ceil(questions.length / c.batch_size), c.shard_id, c.num_shards ?? 1);
+  return questions.slice(start * c.batch_size, end * c.batch_size);
+}
 
 /**
  * retrieve: Dᵗ⁺¹ — embeds every question of each split with the iteration's retriever, searches the index for
@@ -22,7 +33,7 @@ export async function retrieveStage(ctx: StageContext<RetrieveStageConfig>): Pro
   const metrics: Record<string, number> = {};
   try {
     for (const split of c.splits) {
-      const questions = await readQuestions(ctx.inputs[split]!);
+      const questions = shardOfQuestions(await readQuestions(ctx.inputs[split]!), c);
       const out: FidExample[] = [];
       for (let s = 0; s < questions.length; s += c.batch_size) {
         const chunk = questions.slice(s, s + c.batch_size);
