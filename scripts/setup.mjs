@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // One idempotent set-up for a fresh machine, run by `npm test`, `npm run demo` and `npm run bench:perf`:
-//   1. Debian packages the native parts need (libfaiss-dev, libopenblas-dev), installed when missing and root;
+//   1. Debian packages the native parts need (libfaiss-dev, libopenblas-dev), installed when missing and root,
+//      and Debian's chromium for the web page's browser tests (setup-chromium.mjs);
 //   2. `npm ci` when node_modules is missing or older than package-lock.json;
 //   3. native addons: faiss-node from its npm source against the system libfaiss (@fidkd/faiss-index's recipe),
 //      and @fidkd/tfjs-blas;
@@ -10,6 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureChromium } from './setup-chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
@@ -112,6 +114,7 @@ function buildTypeScript() {
 
 try {
   ensureAptPackages();
+  ensureChromium({ run, log });
   ensureNodeModules();
   buildFaissNode();
   buildWorkspaceAddon('packages/tfjs-blas', 'fidkd_blas.node');

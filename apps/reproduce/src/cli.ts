@@ -1,4 +1,5 @@
-// The `fidkd` command line: the demo, the NQ/TriviaQA reproduction, one command per stage, and parity.
+// The `fidkd` command line: the demo, the NQ/TriviaQA reproduction, one command per stage, parity, and the web page
+// of a run (export-web, serve).
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,7 @@ import { registerParity } from './commands/parity.js';
 import { registerPretrainReader } from './commands/pretrain-reader.js';
 import { registerReproduce } from './commands/reproduce.js';
 import { registerStageCommands } from './commands/stages.js';
+import { registerWebCommands } from './commands/web.js';
 
 const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as {
   version: string;
@@ -30,6 +32,7 @@ export function buildProgram(): Command {
   registerStageCommands(program);
   registerParity(program);
   registerPretrainReader(program);
+  registerWebCommands(program);
   return program;
 }
 

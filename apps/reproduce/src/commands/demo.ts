@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { generateSyntheticWorld } from '@fidkd/data';
@@ -11,6 +12,8 @@ import { buildResults, recallPlotSvg, reportMarkdown, resultsTable } from '../de
 import { BACKEND_HELP, createRunner, lockRun, runAllStages, selectBackend } from '../run-context.js';
 import { action, UserError } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
+import { exportWeb, WEB_ASSETS_DIR } from '../web-export/export.js';
+import { describeExport } from './web.js';
 
 interface DemoOptions {
   out?: string;
@@ -149,4 +152,7 @@ async function runDemo(
     settings: JSON.stringify(c, null, 2), timings,
   }));
   process.stdout.write(`\n${resultsTable(results, ks)}\n\nwall time ${(seconds / 60).toFixed(1)} min; report: ${join(out, 'report.md')}\n`);
+  // the web page of the run (fidkd export-web), unless the page's files were never built (a source checkout)
+  if (existsSync(join(WEB_ASSETS_DIR, 'index.html'))) process.stdout.write(describeExport(await exportWeb(out)));
+  else process.stdout.write(`web page not written: its files are not built (${WEB_ASSETS_DIR}; run \`npm run build\`, then \`fidkd export-web ${out}\`)\n`);
 }
