@@ -64,6 +64,33 @@ const WHITESPACE = new CodePointSet('9-d,20,85,a0,1680,2000-200a,2028,2029,202f,
 /** The CJK Unified Ideograph blocks BERT pads with spaces (not Hangul, Hiragana, Katakana). */
 const CHINESE = new CodePointSet('3400-4dbf,4e00-9fff,f900-faff,20000-2a6df,2a700-2b73f,2b740-2b81f,2b920-2ceaf,2f800-2fa1f');
 
+// Classes of the Basic Multilingual Plane in one table (built on first use), so that the per-character loops
+// below look each character up once; astral code points are bisected in the sets.
+const OTHER_BIT = 1;
+const WHITESPACE_BIT = 2;
+const PUNCTUATION_BIT = 4;
+const CHINESE_BIT = 8;
+const MARK_BIT = 16;
+let bmp: Uint8Array | undefined;
+function classOf(cp: number): number {
+  if (cp < 0x10000) {
+    if (!bmp) {
+      bmp = new Uint8Array(0x10000);
+      for (let c = 0; c < 0x10000; c++) bmp[c] = classFromSets(c);
+    }
+    return bmp[cp]!;
+  }
+  return classFromSets(cp);
+}
+function classFromSets(cp: number): number {
+  return (OTHER.has(cp) ? OTHER_BIT : 0) | (WHITESPACE.has(cp) ? WHITESPACE_BIT : 0) | (PUNCTUATION.has(cp) ? PUNCTUATION_BIT : 0)
+    | (CHINESE.has(cp) ? CHINESE_BIT : 0) | (NONSPACING_MARK.has(cp) ? MARK_BIT : 0);
+}
+
+/** Printable ASCII only: nothing to clean, pad, strip or split but spaces and ASCII punctuation (the common case). */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const ASCII_WORD = /[^ !-/:-@[-`{-~]+|[!-/:-@[-`{-~]/g;
+
 /** Whether code point `cp` is a CJK ideograph in BERT's sense. */
 export function isBertChineseChar(cp: number): boolean {
   return CHINESE.has(cp);
@@ -83,25 +110,27 @@ export function isBertWhitespace(cp: number): boolean {
 export function bertNormalize(text: string, options: BertNormalizerOptions = {}): string {
   const lowercase = options.lowercase ?? true;
   const stripAccents = options.strip_accents ?? lowercase;
+  if (PRINTABLE_ASCII.test(text)) return lowercase ? text.toLowerCase() : text;
   let out = text;
   if (options.clean_text ?? true) {
     let s = '';
     for (const ch of out) {
       const cp = ch.codePointAt(0)!;
+      const c = classOf(cp);
       if (cp === 0x9 || cp === 0xa || cp === 0xd) s += ' ';
-      else if (cp === 0 || cp === 0xfffd || OTHER.has(cp)) continue;
-      else s += WHITESPACE.has(cp) ? ' ' : ch;
+      else if (cp === 0 || cp === 0xfffd || c & OTHER_BIT) continue;
+      else s += c & WHITESPACE_BIT ? ' ' : ch;
     }
     out = s;
   }
   if (options.handle_chinese_chars ?? true) {
     let s = '';
-    for (const ch of out) s += CHINESE.has(ch.codePointAt(0)!) ? ` ${ch} ` : ch;
+    for (const ch of out) s += classOf(ch.codePointAt(0)!) & CHINESE_BIT ? ` ${ch} ` : ch;
     out = s;
   }
   if (stripAccents) {
     let s = '';
-    for (const ch of nfd(out)) if (!NONSPACING_MARK.has(ch.codePointAt(0)!)) s += ch;
+    for (const ch of nfd(out)) if (!(classOf(ch.codePointAt(0)!) & MARK_BIT)) s += ch;
     out = s;
   }
   if (lowercase) {
@@ -130,14 +159,15 @@ function nfd(text: string): string {
 
 /** BertPreTokenizer: the words of an already normalized text. */
 export function bertPreTokenize(text: string): string[] {
+  if (PRINTABLE_ASCII.test(text)) return text.match(ASCII_WORD) ?? [];
   const words: string[] = [];
   let word = '';
   for (const ch of text) {
-    const cp = ch.codePointAt(0)!;
-    if (WHITESPACE.has(cp)) {
+    const c = classOf(ch.codePointAt(0)!);
+    if (c & WHITESPACE_BIT) {
       if (word) words.push(word);
       word = '';
-    } else if (PUNCTUATION.has(cp)) {
+    } else if (c & PUNCTUATION_BIT) {
       if (word) words.push(word);
       words.push(ch);
       word = '';
