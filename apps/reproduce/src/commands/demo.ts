@@ -154,5 +154,5 @@ async function runDemo(
   process.stdout.write(`\n${resultsTable(results, ks)}\n\nwall time ${(seconds / 60).toFixed(1)} min; report: ${join(out, 'report.md')}\n`);
   // the web page of the run (fidkd export-web), unless the page's files were never built (a source checkout)
   if (existsSync(join(WEB_ASSETS_DIR, 'index.html'))) process.stdout.write(describeExport(await exportWeb(out)));
-  else process.stdout.write(`web page not written: its files are not built (${WEB_ASSETS_DIR}; run \`npm run build\`, then \`fidkd export-web ${out}\`)\n`);
+  else process.stdout.write(`web page not written: its files are missing (${WEB_ASSETS_DIR}); once built (\`npm run build\` in a clone), run \`fidkd export-web ${out}\`\n`);
 }

@@ -51,7 +51,7 @@ export async function exportWeb(runDir0: string, options: ExportWebOptions = {})
   }
   const config = JSON.parse(readFileSync(configFile, 'utf8')) as PipelineConfig;
   if (!existsSync(join(WEB_ASSETS_DIR, 'index.html'))) {
-    throw new UserError(`the page's files are not built (${WEB_ASSETS_DIR} is missing)`, 'run `npm run build` (or `npm run setup`) in the fidkd repository');
+    throw new UserError(`the page's files are missing (${WEB_ASSETS_DIR})`, 'reinstall @fidkd/reproduce; in a clone of its repository, build it first (`npm run build`)');
   }
   const dtype = options.embeddings ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float16') throw new UserError(`--embeddings ${String(dtype)}: expected float32 or float16`);
