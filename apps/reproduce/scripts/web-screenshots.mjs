@@ -4,11 +4,9 @@
 // that BM25 missed, when there is one) and search.png (that question typed into the search box).
 //   node apps/reproduce/scripts/web-screenshots.mjs SITE_DIR OUT_DIR [--question ID]
 // (build first: npm run build; needs Debian's chromium, /usr/bin/chromium or FIDKD_CHROMIUM)
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { serveSite } from '../dist/web-export/serve.js';
+import { openSite, searchReady, typeQuestion } from './web-browser.mjs';
 
 const args = process.argv.slice(2);
 const [dir, outDir] = args;
@@ -16,35 +14,25 @@ if (!dir || !outDir) throw new Error('usage: web-screenshots.mjs SITE_DIR OUT_DI
 const chosen = args.includes('--question') ? args[args.indexOf('--question') + 1] : undefined;
 const manifest = JSON.parse(readFileSync(join(dir, 'data', 'site.json'), 'utf8'));
 const questions = JSON.parse(readFileSync(join(dir, 'data', 'questions.json'), 'utf8'));
-// the page's own filter: the distilled retriever's first relevant passage within top 5, BM25's not
+// the page's own filter at k = 5: the distilled retriever's first relevant passage within the top 5, BM25's not
 const found = (q) => q.first_hit[manifest.distilled] !== null && q.first_hit[manifest.distilled] <= 5
   && (q.first_hit[manifest.initial] === null || q.first_hit[manifest.initial] > 5);
 const q = chosen ? questions.find((x) => x.id === chosen) : questions.find((x) => found(x) && x.gold && x.em) ?? questions.find(found) ?? questions[0];
 if (!q) throw new Error(`${dir}: no question ${chosen ?? ''}`);
 mkdirSync(outDir, { recursive: true });
-const site = await serveSite(dir, { port: 0 });
-const profile = mkdtempSync(join(tmpdir(), 'fidkd-web-shots-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.FIDKD_CHROMIUM || '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 900 },
-  args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'],
-});
+const { url, page, close } = await openSite(dir);
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(`${site.url}#overview`);
+  await page.goto(`${url}#overview`);
   await page.waitForSelector('#metrics-table tbody tr');
   await page.screenshot({ path: join(outDir, 'overview.png'), fullPage: true });
-  await page.goto(`${site.url}#questions/${encodeURIComponent(q.id)}`);
+  await page.goto(`${url}#questions/${encodeURIComponent(q.id)}`);
   await page.waitForSelector(`#question-text[data-id="${q.id}"]`);
   await page.screenshot({ path: join(outDir, 'questions.png') });
-  await page.goto(`${site.url}#search`);
-  await page.waitForFunction(() => /ready on tfjs|could not load/.test(document.querySelector('#search-status')?.textContent ?? ''), null, { timeout: 300000 });
-  await page.fill('#search-input', q.question);
-  await page.click('#search-form button[type=submit]');
-  await page.waitForFunction((text) => document.querySelector('#search-results')?.dataset.query === text, q.question);
+  await page.goto(`${url}#search`);
+  await searchReady(page);
+  await typeQuestion(page, q.question);
   await page.screenshot({ path: join(outDir, 'search.png'), fullPage: true });
   console.log(`${outDir}: overview.png, questions.png and search.png (question ${q.id}: ${q.question})`);
 } finally {
-  await context.close();
-  await site.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
