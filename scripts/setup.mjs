@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // One idempotent set-up for a fresh machine, run by `npm test`, `npm run demo` and `npm run bench:perf`:
-//   1. Debian packages the native parts need (libfaiss-dev, libopenblas-dev), installed when missing and root;
+//   1. Debian packages the native parts need (libfaiss-dev, libopenblas-dev), installed when missing and root,
+//      and Debian's chromium for the web page's browser tests (setup-chromium.mjs);
 //   2. `npm ci` when node_modules is missing or older than package-lock.json;
 //   3. native addons: faiss-node from its npm source against the system libfaiss (@fidkd/faiss-index's recipe),
 //      and @fidkd/tfjs-blas;
@@ -14,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureMesaVulkan } from './setup-mesa-vulkan.mjs';
 import { ensureSlurmPackages } from './setup-slurm.mjs';
+import { ensureChromium } from './setup-chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
@@ -118,6 +120,7 @@ try {
   ensureAptPackages();
   // the Slurm suite's one-node cluster (npm test only: the demo and the benchmarks never need it)
   if (process.env.npm_lifecycle_event === 'test') ensureSlurmPackages(log);
+  ensureChromium({ run, log });
   ensureNodeModules();
   buildFaissNode();
   buildWorkspaceAddon('packages/tfjs-blas', 'fidkd_blas.node');

@@ -1,4 +1,5 @@
-// The `fidkd` command line: the demo, the NQ/TriviaQA reproduction, one command per stage, and parity.
+// The `fidkd` command line: the demo, the NQ/TriviaQA reproduction, one command per stage, parity, and the web page
+// of a run (export-web, serve).
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { registerReproduce } from './commands/reproduce.js';
 import { registerStageCommands } from './commands/stages.js';
 import { registerStatus } from './jobs/status.js';
 import { registerWorker } from './jobs/worker.js';
+import { registerWebCommands } from './commands/web.js';
 
 const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as {
   version: string;
@@ -34,6 +36,7 @@ export function buildProgram(): Command {
   registerPretrainReader(program);
   registerStatus(program);
   registerWorker(program);
+  registerWebCommands(program);
   return program;
 }
 

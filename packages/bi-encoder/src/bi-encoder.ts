@@ -21,8 +21,9 @@ import {
 import { bertForward, bertPooler, type DropoutSpec, type ParameterMap } from './bert.js';
 import { configFromHf, configToHf, resolveConfig, type BiEncoderConfig, type BiEncoderConfigInput, type RetrieverFlags } from './config.js';
 import { initialValue } from './init.js';
-import { ownPassageScores, poolEmbeddings } from './pooling.js';
-import { batchTensors, checkTokenBatch, usedLength } from './token-batch.js';
+import { embedBatchRows, embedText, type TextKind } from './embed-text.js';
+import { ownPassageScores } from './pooling.js';
+import { checkTokenBatch } from './token-batch.js';
 import { RetrieverTrainer, type RetrieverTrainBatch, type RetrieverTrainOptions, type TrainStepResult } from './trainer.js';
 import {
   LAYOUT_ARCHITECTURES,
@@ -35,8 +36,7 @@ import {
   type CheckpointLayout,
 } from './weights.js';
 
-/** Which side of the bi-encoder a text is on (selects apply_question_mask / apply_passage_mask). */
-export type TextKind = 'question' | 'passage';
+export type { TextKind } from './embed-text.js';
 
 export interface EmbedOptions {
   /** Texts per forward pass (default 64 for questions, 32 for passages). */
@@ -145,28 +145,14 @@ export class BiEncoder {
    * retriever flags (used by parity to run every pooling variant on the same weights).
    */
   embedTensor(ids: tf.Tensor2D, mask: tf.Tensor2D, kind: TextKind, flags: RetrieverFlags = this.config.retriever, dropout?: DropoutSpec): tf.Tensor2D {
-    const applyMask = kind === 'question' ? flags.applyQuestionMask : flags.applyPassageMask;
-    return tf.tidy(() => {
-      const hidden = this.lastHiddenState(ids, applyMask ? mask : null, null, dropout);
-      return poolEmbeddings(this.params as ParameterMap, hidden, applyMask ? mask : null, {
-        projection: this.config.retriever.projection,
-        extractCls: flags.extractCls,
-        applyMask,
-      });
-    });
+    this.assertLive();
+    return embedText(this.params as ParameterMap, this.config, ids, mask, kind, flags, dropout);
   }
 
   /** Embeds rows [start, end) of a TokenBatch to a [rows, d] tensor, trimming padding-only tail columns. */
   embedRows(batch: TokenBatch, kind: TextKind, start = 0, end = batch.count, dropout?: DropoutSpec): tf.Tensor2D {
-    const applyMask = kind === 'question' ? this.config.retriever.applyQuestionMask : this.config.retriever.applyPassageMask;
-    // Without the mask padding positions take part in attention and the mean: the full width is then semantic.
-    const width = applyMask ? usedLength(batch, start, end) : batch.length;
-    const { ids, mask } = batchTensors(batch, start, end, width);
-    try {
-      return this.embedTensor(ids, mask, kind, this.config.retriever, dropout);
-    } finally {
-      tf.dispose([ids, mask]);
-    }
+    this.assertLive();
+    return embedBatchRows(this.params as ParameterMap, this.config, batch, kind, start, end, dropout);
   }
 
   /** Question embeddings, row-major Float32Array [N, d]. */

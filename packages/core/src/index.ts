@@ -23,4 +23,5 @@ export * from './training/state-dict.js';
 export * from './training/training-checkpoint.js';
 export { registerFastKernels } from './backend/fast-kernels.js';
 export * from './backend/fused-kernels.js';
+export { fixWasmFusedMatMul } from './backend/wasm-fused-matmul.js';
 export * from './random.js';

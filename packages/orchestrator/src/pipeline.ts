@@ -31,12 +31,13 @@ export interface EvaluateStageConfig extends EvaluateConfig {
 /**
  * What each stage does, as functions of their context. Inputs arrive by name in `ctx.inputs`:
  * - train-reader: train, tokenizer, [init] → a reader checkpoint (HF layout) in outDir
- * - score: reader, train, tokenizer → outDir/train.json (D of the train split with ctx.score = G)
+ * - score: reader, train, [dev], tokenizer → outDir/train.json (D of the train split with ctx.score = G), dev.json
  * - train-retriever: train (scored, or with has_answer for the baseline), tokenizer, [init] → retriever checkpoint
  * - embed: retriever, passages, tokenizer → outDir/embeddings.safetensors (shard shard_id of num_shards)
  * - index: shard-0 … shard-(N−1) → a PassageIndex directory in outDir
  * - retrieve: retriever, index, passages, tokenizer, and one input per split → outDir/<split>.json (Dᵗ⁺¹, has_answer)
- * - evaluate: dev, [test], [reader, tokenizer] → metrics (`<split>.recall@k`, `<split>.em`) and outDir/metrics.json
+ * - evaluate: dev, [test], [reader, tokenizer] → metrics (`<split>.recall@k`, `<split>.em`) and outDir/metrics.json,
+ *   with the reader the answers it generated in outDir/<split>-answers.json
  * Implementations must be deterministic given the config (seeded) so that a resumed run ends identically.
  */
 export interface StageImplementations {
@@ -52,6 +53,8 @@ export interface StageImplementations {
 /** Output file names inside stage directories (the layout other tools may rely on). */
 export const OUTPUTS = {
   scoredTrain: 'train.json',
+  scoredDev: 'dev.json',
+  readerAnswers: (s: string) => `${s}-answers.json`,
   embeddings: 'embeddings.safetensors',
   split: (s: string) => `${s}.json`,
   evaluation: 'metrics.json',

@@ -5,8 +5,19 @@
  * format needs are added here, so any tokenizer.json works the same way.
  */
 import type { ReaderBatch, TokenBatch } from './batches.js';
+import { TokenizerError } from './errors.js';
 import { formatReaderInput } from './formats.js';
-import { TokenizerError, type Tokenizer } from './tokenizer.js';
+import type { SpecialTokenIds } from './special-tokens.js';
+
+/**
+ * What the batch encoders need of a tokenizer: ids without special tokens, the special-token ids, the file named
+ * in errors. Both `Tokenizer` (native `tokenizers`) and `WordPieceTokenizer` (plain JavaScript) are one.
+ */
+export interface EncodingTokenizer {
+  encodeMany(texts: readonly string[]): Promise<number[][]>;
+  readonly specialIds: SpecialTokenIds;
+  readonly file?: string;
+}
 
 /** One FiD example: a question, its candidate passages (first n_context used) and an optional target answer. */
 export interface ReaderExample {
@@ -39,7 +50,7 @@ function requireInt(name: string, v: number, min: number): void {
   if (!Number.isSafeInteger(v) || v < min) throw new TokenizerError(`${name} must be an integer ≥ ${min}, got ${v}`);
 }
 
-function resolveId(tokenizer: Tokenizer, explicit: number | undefined, found: number | undefined, role: string, token: string): number {
+function resolveId(tokenizer: EncodingTokenizer, explicit: number | undefined, found: number | undefined, role: string, token: string): number {
   const id = explicit ?? found;
   if (id === undefined) {
     throw new TokenizerError(`tokenizer${tokenizer.file ? ` ${tokenizer.file}` : ''} has no ${role} token (${token}); pass ${role}Id`);
@@ -53,7 +64,7 @@ function resolveId(tokenizer: Tokenizer, explicit: number | undefined, found: nu
  * eos, then pad (0) with mask 0. With targets, `labels` [B, answerLength] = answer ids + eos, padded with −100.
  */
 export async function encodeReaderBatch(
-  tokenizer: Tokenizer,
+  tokenizer: EncodingTokenizer,
   examples: readonly ReaderExample[],
   options: ReaderBatchOptions,
 ): Promise<ReaderBatch> {
@@ -133,7 +144,7 @@ export interface EncodeTextsOptions {
 }
 
 /** Encode texts into a padded [count, length] batch with attention mask (1 = token, 0 = padding). */
-export async function encodeTexts(tokenizer: Tokenizer, texts: readonly string[], options: EncodeTextsOptions): Promise<TokenBatch> {
+export async function encodeTexts(tokenizer: EncodingTokenizer, texts: readonly string[], options: EncodeTextsOptions): Promise<TokenBatch> {
   const { maxLength, kind, padTo = 'max' } = options;
   let prefix: number[];
   let suffix: number[];

@@ -16,8 +16,6 @@
  * eos falls back to `[SEP]`; an HF T5 tokenizer.json has no `[CLS]`, so `cls` falls back to `<s>` and is usually
  * absent. The encode functions accept explicit ids to override any of these.
  */
-import type { Tokenizer as HfTokenizer } from 'tokenizers';
-
 /** Ids of the special tokens a tokenizer has (undefined when it has none for that role). */
 export interface SpecialTokenIds {
   pad?: number;
@@ -38,8 +36,8 @@ export const SPECIAL_TOKEN_CANDIDATES: Readonly<Record<keyof SpecialTokenIds, re
   mask: ['[MASK]', '<mask>'],
 };
 
-/** Resolve every role of {@link SPECIAL_TOKEN_CANDIDATES} against a native tokenizer. */
-export function findSpecialTokenIds(native: HfTokenizer): SpecialTokenIds {
+/** Resolve every role of {@link SPECIAL_TOKEN_CANDIDATES} against a tokenizer (the native one, or WordPieceTokenizer). */
+export function findSpecialTokenIds(native: { tokenToId(token: string): number | null | undefined }): SpecialTokenIds {
   const out: SpecialTokenIds = {};
   for (const role of Object.keys(SPECIAL_TOKEN_CANDIDATES) as (keyof SpecialTokenIds)[]) {
     for (const token of SPECIAL_TOKEN_CANDIDATES[role]) {

@@ -5,15 +5,8 @@
 import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import hf from 'tokenizers';
+import { TokenizerError } from './errors.js';
 import { findSpecialTokenIds, type SpecialTokenIds } from './special-tokens.js';
-
-/** An error about a tokenizer file or tokenizer input, naming the file or record. */
-export class TokenizerError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TokenizerError';
-  }
-}
 
 /** Texts are sent to the native encoder in chunks of this many (bounds memory on huge batches). */
 const ENCODE_CHUNK = 8192;

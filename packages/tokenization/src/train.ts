@@ -7,11 +7,13 @@
  * Implemented here rather than with the `tokenizers` binding because its Node API (0.23.2) exposes no trainer
  * options (vocab size, special tokens) and numbers the alphabet in hash order, so the same corpus could give
  * different ids from run to run. Here ties are broken by the merged string, so training is deterministic.
- * Words are found with a JavaScript port of BertNormalizer + BertPreTokenizer (the tokenizer then encodes with
- * the native ones): NFD accent stripping and lower-casing when `lowercase`, control characters dropped, CJK
- * ideographs and punctuation split off as their own words, whitespace separating words.
+ * Words are found with the JavaScript port of BertNormalizer + BertPreTokenizer in bert-normalizer.ts (the
+ * tokenizer then encodes with the native ones): NFD accent stripping and lower-casing when `lowercase`, control
+ * characters dropped, CJK ideographs and punctuation split off as their own words, whitespace separating words.
  */
-import { Tokenizer, TokenizerError } from './tokenizer.js';
+import { bertNormalize, bertPreTokenize } from './bert-normalizer.js';
+import { TokenizerError } from './errors.js';
+import { Tokenizer } from './tokenizer.js';
 
 /** The special tokens of a trained vocabulary, ids 0.. in this order (T5 convention: pad 0, eos 1). */
 export const DEFAULT_SPECIAL_TOKENS: readonly string[] = ['[PAD]', '</s>', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
@@ -53,26 +55,13 @@ function printableAscii(lowercase: boolean): string[] {
 /** Longest word the WordPiece model encodes (longer ones become [UNK]); longer words are not trained on. */
 const MAX_WORD_CHARS = 100;
 
-const WORD = /[\p{P}!-\/:-@[-`{-~]|[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\u{20000}-\u{2fa1f}]|[^\s\p{P}!-\/:-@[-`{-~\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\u{20000}-\u{2fa1f}]+/gu;
-const CONTROL = /[\0\ufffd]|(?![\t\n\r])[\p{Cc}\p{Cf}]/gu;
-
-/** BertNormalizer (clean_text, strip_accents = lowercase, lowercase) for counting words. */
-function normalize(text: string, lowercase: boolean): string {
-  let t = text.replace(CONTROL, '');
-  if (lowercase) {
-    t = t.normalize('NFD').replace(/\p{Mn}/gu, '');
-    // Rust lower-cases char by char; JS applies the final-sigma rule (Σ → ς at word end), so avoid it.
-    t = t.includes('Σ') ? Array.from(t, (c) => c.toLowerCase()).join('') : t.toLowerCase();
-  }
-  return t;
-}
-
 /**
- * The words BertNormalizer + BertPreTokenizer make of `text` (the units WordPiece then splits into pieces).
- * A JavaScript port used for training, where calling the native pre-tokenizer per text is ~100× slower.
+ * The words BertNormalizer (clean_text, CJK padding, strip_accents = lowercase, lowercase) + BertPreTokenizer make
+ * of `text` (the units WordPiece then splits into pieces), with the plain-JavaScript port of bert-normalizer.ts:
+ * calling the native pre-tokenizer per text is ~100× slower.
  */
 export function splitWordsLikeBert(text: string, lowercase = true): string[] {
-  return Array.from(normalize(text, lowercase).matchAll(WORD), (m) => m[0]);
+  return bertPreTokenize(bertNormalize(text, { lowercase }));
 }
 
 /** Word counts of a corpus, as BertPreTokenizer splits it. */
@@ -81,10 +70,7 @@ function countWords(texts: Iterable<string>, lowercase: boolean): Map<string, nu
   let i = 0;
   for (const text of texts) {
     if (typeof text !== 'string') throw new TokenizerError(`trainWordPiece: text ${i} is ${typeof text}, not a string`);
-    for (const m of normalize(text, lowercase).matchAll(WORD)) {
-      const w = m[0];
-      counts.set(w, (counts.get(w) ?? 0) + 1);
-    }
+    for (const w of splitWordsLikeBert(text, lowercase)) counts.set(w, (counts.get(w) ?? 0) + 1);
     i++;
   }
   return counts;

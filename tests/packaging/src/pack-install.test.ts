@@ -188,10 +188,14 @@ test('@fidkd/reproduce: `fidkd` runs through the symlink npm links', () => {
   expect(lstatSync(link).isSymbolicLink()).toBe(true);
   const help = sh('npx', ['fidkd', '--help'], dir, 'fidkd --help').stdout;
   expect(help).toMatch(/^Usage: fidkd \[options\] \[command\]/);
-  for (const command of ['demo', 'reproduce', 'train-reader', 'score', 'train-retriever', 'embed', 'index', 'retrieve', 'evaluate', 'parity']) {
+  for (const command of ['demo', 'reproduce', 'train-reader', 'score', 'train-retriever', 'embed', 'index', 'retrieve', 'evaluate', 'parity', 'export-web', 'serve']) {
     expect([command, new RegExp(`^  ${command}\\b`, 'm').test(help)]).toEqual([command, true]);
   }
   expect(sh('npx', ['fidkd', '--version'], dir, 'fidkd --version').stdout.trim()).toBe(packed.get('@fidkd/reproduce')!.version);
+  // the page `fidkd export-web` copies into every site: built, with tfjs's wasm files
+  for (const f of ['dist/web/index.html', 'dist/web/app.js', 'dist/web/vendor/tfjs/tfjs-backend-wasm-simd.wasm']) {
+    expect([f, packed.get('@fidkd/reproduce')!.files.includes(f)]).toEqual([f, true]);
+  }
   // help texts name nothing an installed user lacks
   for (const command of ['demo', 'reproduce', 'evaluate', 'pretrain-reader']) {
     expect([command, sh('npx', ['fidkd', command, '--help'], dir, `fidkd ${command} --help`).stdout.match(/\bsrc\/|\.ts\b|apps\//g)]).toEqual([command, null]);

@@ -1,6 +1,6 @@
 // Runs the `fidkd` command line in a child process, from the TypeScript sources (the orchestrator's test module
 // hooks resolve `@fidkd/*` to src), so that tests meet exit codes, stderr and SIGKILLs as a user does.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,11 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
       resolve({ code, signal, stdout, stderr, pid: child.pid! });
     });
   });
+}
+
+/** Starts `fidkd ...args` without waiting for it (a server such as `fidkd serve`); the caller ends it. */
+export function startCli(args: string[]): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--no-warnings', '--import', HOOKS, CLI, ...args], { stdio: 'pipe', env: { ...process.env, FIDKD_DEBUG: '' } });
 }
 
 /** `demo` on the tiny config into `out` (CPU backend), with extra arguments. */

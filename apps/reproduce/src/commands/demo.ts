@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { generateSyntheticWorld } from '@fidkd/data';
@@ -18,6 +19,8 @@ import { writeRunReport } from '../demo/report.js';
 import { BACKEND_HELP, checkRunDirectory, createRunner, lockRun, runAllStages, selectBackend, type SelectedBackend } from '../run-context.js';
 import { action, UserError } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
+import { exportWeb, WEB_ASSETS_DIR } from '../web-export/export.js';
+import { describeExport } from './web.js';
 
 interface DemoOptions {
   out?: string;
@@ -128,16 +131,17 @@ async function runDemoAsJobs(c: DemoConfig, out: string, pipeline: PipelineConfi
   renderer.line(`run directory: ${out} (executor ${exec.executor}${exec.executor === 'local' ? `, ${exec.jobs} processes` : ''})`);
   const run = loadRunStages(out, 'demo');
   if (await runAsJobs(run, out, renderer, exec) === 'detached') return;
-  writeDemoOutputs(out, c, pipeline, exec.backend, (performance.now() - t0) / 1000, readPlanFile(out)?.submission);
+  await writeDemoOutputs(out, c, pipeline, exec.backend, (performance.now() - t0) / 1000, readPlanFile(out)?.submission);
 }
 
 /**
- * results.json, recall.svg and report.md of a demo run whose stages ran as jobs (read from the manifests), and
+ * results.json, recall.svg, report.md and the web page of a demo run whose stages ran as jobs (read from the manifests), and
  * the table on stdout: by the driver, or by the last job of a detached run.
  */
-export function writeDemoOutputs(out: string, c: DemoConfig, pipeline: PipelineConfig, backend: string, seconds: number, submission?: string): void {
+export async function writeDemoOutputs(out: string, c: DemoConfig, pipeline: PipelineConfig, backend: string, seconds: number, submission?: string): Promise<void> {
   const result = readPipelineResult(new StageRunner({ runDir: out, lockStages: false }), pipeline, createStages());
   writeDemoFiles(out, c, pipeline, result, stageTimings(out, 'demo', submission), backend, seconds);
+  await writeDemoWeb(out);
 }
 
 /** Checks the demo's own settings (the preparation) that the pipeline validation does not see. */
@@ -237,6 +241,13 @@ async function runDemo(
   renderer.stop();
   for (const o of result.outcomes) timings.push({ key: relative(out, o.dir), seconds: o.manifest.timings.seconds, skipped: o.skipped });
   writeDemoFiles(out, c, pipeline, result, timings, backend.taken, (performance.now() - t0) / 1000, backend.record);
+  await writeDemoWeb(out);
+}
+
+/** The web page of a demo run (fidkd export-web), unless the page's files were never built (a source checkout). */
+async function writeDemoWeb(out: string): Promise<void> {
+  if (existsSync(join(WEB_ASSETS_DIR, 'index.html'))) process.stdout.write(describeExport(await exportWeb(out)));
+  else process.stdout.write(`web page not written: its files are missing (${WEB_ASSETS_DIR}); once built (\`npm run build\` in a clone), run \`fidkd export-web ${out}\`\n`);
 }
 
 function writeDemoFiles(

@@ -38,7 +38,7 @@ export function registerWorker(program: Command): void {
       const slurmJob = currentSlurmJob();
       renderer.line(`fidkd worker: ${job.id}${job.array ? ` task ${task}` : ''} of submission ${plan.submission} on ${hostname()} (pid ${process.pid}${slurmJob ? `, Slurm job ${slurmJob}` : ''})`);
       if (job.id === 'report') {
-        writeReport(runDir, plan);
+        await writeReport(runDir, plan);
         releaseDetachedLock(runDir);
         return;
       }
@@ -71,11 +71,11 @@ export function registerWorker(program: Command): void {
 }
 
 /** The last job of a detached run: the outputs the driver would have written. */
-function writeReport(runDir: string, plan: PlanFile): void {
+async function writeReport(runDir: string, plan: PlanFile): Promise<void> {
   const seconds = (Date.now() - Date.parse(plan.submitted_at)) / 1000;
   if (plan.command === 'demo') {
     const c = readJsonFile(join(runDir, 'resolved-config.json'), 'demo run config') as DemoConfig;
-    writeDemoOutputs(runDir, c, planDemo({ config: c, problems: [], explicit: [] }, runDir).pipeline, plan.backend, seconds, plan.submission);
+    await writeDemoOutputs(runDir, c, planDemo({ config: c, problems: [], explicit: [] }, runDir).pipeline, plan.backend, seconds, plan.submission);
     return;
   }
   const config = readJsonFile(join(runDir, 'pipeline-config.json'), 'run config') as PipelineConfig;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerFastKernels } from './fast-kernels.js';
 import { registerWasmFallbackKernels } from './wasm-fallback-kernels.js';
 import { describeAdapter, tryWebGpu, type WebGpuAdapter } from './webgpu.js';
+import { fixWasmFusedMatMul } from './wasm-fused-matmul.js';
 
 /** Backend names {@link initBackend} accepts. */
 export type BackendName = 'auto' | 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'cpu' | 'wasm';
@@ -127,6 +128,7 @@ async function tryWasm(): Promise<Attempt> {
   }
   registerFastKernels(); // before the bridge, so UnsortedSegmentSum gets the direct JS kernel
   const added = registerWasmFallbackKernels();
+  fixWasmFusedMatMul();
   try {
     if (!(await tf.setBackend('wasm'))) return { ok: false, reason: `the wasm backend did not initialise` };
   } catch (err) {

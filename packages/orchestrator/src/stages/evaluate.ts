@@ -12,7 +12,8 @@ import { decodeAnswers, loadStageTokenizer, readerBatch } from './text.js';
 /**
  * evaluate: for each split of Dᵗ, retrieval top-k accuracy R@k (DPR has_answer of the ranked ctxs), MRR@10,
  * the true-relevance R@k when the file knows the gold passages (synthetic world), and the reader's exact match
- * (greedy decoding over the first n_context passages, SQuAD normalisation). Writes metrics.json.
+ * (greedy decoding over the first n_context passages, SQuAD normalisation). Writes metrics.json and, with the
+ * reader, `<split>-answers.json`: the generated answer of each question evaluated (`{ id, answer, em }`).
  */
 export async function evaluateStage(ctx: StageContext<EvaluateStageConfig>): Promise<Record<string, number>> {
   const c = ctx.config;
@@ -34,15 +35,21 @@ export async function evaluateStage(ctx: StageContext<EvaluateStageConfig>): Pro
       if (reader && tokenizer) {
         const n = c.max_em_questions > 0 ? Math.min(c.max_em_questions, qs.length) : qs.length;
         let em = 0;
+        const generated: Array<{ id: string; answer: string; em: boolean }> = [];
         for (let s = 0; s < n; s += c.eval_batch_size) {
           const chunk = qs.slice(s, Math.min(n, s + c.eval_batch_size));
           const g = await reader.generateAsync(await readerBatch(tokenizer, chunk, undefined, c, ctx.inputs[split]), { maxNewTokens: c.answer_maxlength });
           const answers = await decodeAnswers(tokenizer, g.ids, g.batchSize, g.length);
-          chunk.forEach((q, i) => (em += exactMatch(answers[i]!, q.answers) ? 1 : 0));
+          chunk.forEach((q, i) => {
+            const hit = exactMatch(answers[i]!, q.answers);
+            generated.push({ id: q.id, answer: answers[i]!, em: hit });
+            em += hit ? 1 : 0;
+          });
           ctx.onProgress({ type: 'progress', task: `exact-match-${split}`, done: Math.min(n, s + c.eval_batch_size), total: n, unit: 'questions' });
           await new Promise((r) => setImmediate(r));
         }
         metrics[`${split}.em`] = em / n;
+        writeJsonAtomic(join(ctx.outDir, OUTPUTS.readerAnswers(split)), generated);
       }
     }
   } finally {

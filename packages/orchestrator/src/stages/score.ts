@@ -13,13 +13,14 @@ import { teacherGoldAt1 } from './teacher-quality.js';
  * score: the reader's relevance scores G (cross-attention aggregated per passage: the official aggregation by
  * default — pre-softmax, first decoding step, all layers —, or the paper's alternatives) for every training question's first n_context passages. Writes the training file with
  * `ctxs[i].score = G[q, i]` (as FiD's --write_crossattention_scores does), keeping the n_context scored passages.
- * With a `dev` input whose questions know their gold passages (the synthetic world), also reports how often the
+ * With a `dev` input, scores the dev questions the same way into dev.json (what `fidkd export-web` shows: where the
+ * reader looked), and where questions know their gold passages (the synthetic world) reports how often the
  * highest G is the gold passage (`dev.gold_at_1` over `dev.gold_questions`; the same for train).
  */
 export async function scoreStage(ctx: StageContext<ScoreStageConfig>): Promise<Record<string, number>> {
   const c = ctx.config;
   const train = (await readQuestions(ctx.inputs.train!)).filter((q) => q.ctxs.length >= c.n_context);
-  const dev = ctx.inputs.dev ? (await readQuestions(ctx.inputs.dev)).filter((q) => q.ctxs.length >= c.n_context && q.gold_passage_ids?.length) : [];
+  const dev = ctx.inputs.dev ? (await readQuestions(ctx.inputs.dev)).filter((q) => q.ctxs.length >= c.n_context) : [];
   const tokenizer = await loadStageTokenizer(ctx.inputs.tokenizer!);
   const reader = FiDReader.load(ctx.inputs.reader!);
   const all = [...train, ...dev];
@@ -64,6 +65,7 @@ export async function scoreStage(ctx: StageContext<ScoreStageConfig>): Promise<R
     reader.dispose();
   }
   await writeQuestions(join(ctx.outDir, OUTPUTS.scoredTrain), train);
+  if (ctx.inputs.dev) await writeQuestions(join(ctx.outDir, OUTPUTS.scoredDev), dev);
   const metrics: Record<string, number> = { questions: train.length, teacher_entropy: entropy / Math.max(1, train.length) };
   for (const [split, qs] of [['train', train], ['dev', dev]] as const) {
     const t = teacherGoldAt1(qs);
