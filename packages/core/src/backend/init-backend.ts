@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerFastKernels } from './fast-kernels.js';
 import { registerWasmFallbackKernels } from './wasm-fallback-kernels.js';
+import { registerWasmFusedMatMulFix } from './wasm-fused-matmul-fix.js';
 
 /** Backend names {@link initBackend} accepts. */
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu' | 'wasm';
@@ -112,6 +113,7 @@ async function tryWasm(): Promise<Attempt> {
   }
   registerFastKernels(); // before the bridge, so UnsortedSegmentSum gets the direct JS kernel
   const added = registerWasmFallbackKernels();
+  registerWasmFusedMatMulFix(); // its bias is wrong with transposed operands (tfjs 4.22)
   try {
     if (!(await tf.setBackend('wasm'))) return { ok: false, reason: `the wasm backend did not initialise` };
   } catch (err) {
