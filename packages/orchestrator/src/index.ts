@@ -13,3 +13,8 @@ export { CLOZE_CONTEXTS, clozeContextKinds, clozeOf, clozeExamples, type ClozeOp
 export { pretrainReaderStage, type PretrainReaderConfig } from './stages/pretrain-reader.js';
 export * from './preflight.js';
 export { TrainingDivergedError, checkFiniteStep, type DivergenceContext } from './stages/diverged.js';
+export { readerStep, type ReaderStepOptions } from './stages/reader-step.js';
+export { accumulatedStep, type MicroBatchGradients, type OptimizerStepOptions, type OptimizerStepResult } from './stages/optimizer-step.js';
+export * from './parity/trajectory-batches.js';
+export * from './parity/trajectory.js';
+export * from './parity/compare-trajectories.js';

@@ -1,7 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
 import { DataFormatError } from '@fidkd/data';
 import { ConfigError } from '../config.js';
-import { GradientAccumulator, clipGradNorm, linearWarmupDecay, type ReaderBatch } from '@fidkd/core';
+import { linearWarmupDecay, type ReaderBatch } from '@fidkd/core';
 import { FiDReader } from '@fidkd/fid-reader';
 import type { StageContext } from '../runner/stage-runner.js';
 import type { TrainReaderStageConfig } from '../pipeline.js';
@@ -9,6 +8,7 @@ import { readQuestions, type FidExample } from './io.js';
 import { loadStageTokenizer, readerBatch, tokenizerVocabSize } from './text.js';
 import { batchIndices, mulberry32 } from './seeded.js';
 import { runReaderLoop } from './reader-loop.js';
+import { readerStep } from './reader-step.js';
 
 /** The answer a training example is taught: `target`, else a seeded choice among `answers` (as FiD does). */
 export function trainingTarget(ex: FidExample, seed: number): string {
@@ -47,29 +47,9 @@ export async function trainReaderStage(ctx: StageContext<TrainReaderStageConfig>
   };
   const trainLoss = await runReaderLoop(ctx, c, 'reader', create, async (reader, optimizer, step) => {
     const lr = c.lr * schedule(step);
-    if (c.accumulation_steps <= 1) {
-      const { loss, gradNorm } = reader.trainStep(await batchOf(step, 0), { optimizer, lr, maxGradNorm: c.clip > 0 ? c.clip : undefined });
-      return { loss, gradNorm, info: { loss, lr } };
-    }
-    let loss = 0;
-    let gradNorm: number | undefined;
-    const acc = new GradientAccumulator();
-    try {
-      for (let m = 0; m < c.accumulation_steps; m++) {
-        const g = reader.computeGradients(await batchOf(step, m));
-        acc.add(g.grads);
-        tf.dispose([...g.grads.values()]);
-        loss += g.loss / c.accumulation_steps;
-      }
-      const mean = acc.mean();
-      const clip = c.clip > 0 ? clipGradNorm(mean, c.clip) : undefined;
-      const clipped = clip ? clip.grads : mean;
-      gradNorm = clip?.totalNorm;
-      optimizer.applyGradients(reader.variables, clipped, lr);
-      tf.dispose([...mean.values(), ...clipped.values()]);
-    } finally {
-      acc.dispose();
-    }
+    const micro: ReaderBatch[] = [];
+    for (let m = 0; m < Math.max(1, c.accumulation_steps); m++) micro.push(await batchOf(step, m));
+    const { loss, gradNorm } = readerStep(reader, optimizer, micro, { lr, clip: c.clip });
     return { loss, gradNorm, info: { loss, lr } };
   });
   return { train_loss: trainLoss, steps: c.total_steps, questions: train.length };
