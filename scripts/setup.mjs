@@ -4,16 +4,19 @@
 //   2. `npm ci` when node_modules is missing or older than package-lock.json;
 //   3. native addons: faiss-node from its npm source against the system libfaiss (@fidkd/faiss-index's recipe),
 //      and @fidkd/tfjs-blas;
-//   4. the TypeScript build (turbo, cached).
+//   4. the TypeScript build (turbo, cached);
+//   5. with --torch (`npm test`): PyTorch, the reference of the training-parity tests (scripts/setup-torch.mjs).
 // Uses only Node built-ins: it runs before node_modules exists. Each step skips itself when already done.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureTorch } from './setup-torch.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 const skipBuild = process.argv.includes('--no-build');
+const withTorch = process.argv.includes('--torch');
 const log = (msg) => { if (!quiet) console.error(`[setup] ${msg}`); };
 
 function run(cmd, args, opts = {}) {
@@ -116,6 +119,7 @@ try {
   buildFaissNode();
   buildWorkspaceAddon('packages/tfjs-blas', 'fidkd_blas.node');
   if (!skipBuild) buildTypeScript();
+  if (withTorch) ensureTorch({ log, quiet });
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
