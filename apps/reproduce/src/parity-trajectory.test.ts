@@ -10,6 +10,8 @@ let dir: string;
 beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'fidkd-parity-train-'))));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+// each case runs the fidkd command in child processes: seconds each alone, minutes on a loaded 2-core machine
+const CHILDREN = 10 * 60_000;
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
 
 test('a reader trajectory: the record and its batches; replaying the batches gives the same record; parity-compare agrees', async () => {
@@ -29,7 +31,12 @@ test('a reader trajectory: the record and its batches; replaying the batches giv
   const cmp = await runCli(['parity-compare', again, out, '--batches', `${out}.batches.json`]);
   expect(cmp.code).toBe(0);
   expect(cmp.stdout).toMatch(/^agree over 3 steps/);
-});
+  // a reference in the issue's minimal format (another tool's): losses, grad_norms, params only
+  const minimal = join(dir, 'reader-minimal.json');
+  writeFileSync(minimal, JSON.stringify({ losses: rec.losses, grad_norms: rec.grad_norms, params: rec.params }));
+  const cmpMinimal = await runCli(['parity-compare', again, minimal]);
+  expect({ code: cmpMinimal.code, stdout: cmpMinimal.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^agree over 3 steps/) });
+}, CHILDREN);
 
 test('a retriever trajectory with its loss settings; a differing reference exits 3 naming the first step that differs', async () => {
   const out = join(dir, 'retriever.json');
@@ -48,13 +55,16 @@ test('a retriever trajectory with its loss settings; a differing reference exits
   expect(cmp.code).toBe(3);
   expect(cmp.stdout).toMatch(/^DIFFER over 2 steps/);
   expect(cmp.stdout).toMatch(/first difference: step 2: loss/);
-});
+}, CHILDREN);
 
 test('bad input: exit 2 with one message naming what to fix', async () => {
   const out = join(dir, 'bad.json');
   const bad = join(dir, 'bad.batches.json');
   const good = json(`${join(dir, 'reader.json')}.batches.json`);
   writeFileSync(bad, JSON.stringify({ ...good, steps: [[{ ...good.steps[0][0], attention_mask: 3 }]] }));
+  const shapeless = join(dir, 'shapeless.json');
+  const rec = json(join(dir, 'reader.json'));
+  writeFileSync(shapeless, JSON.stringify({ ...rec, params: { ...rec.params, 'shared.weight': { shape: [64, 31], data: rec.params['shared.weight'].data } } }));
   const cases: [string[], RegExp][] = [
     [['parity', reader, '--train-steps', '2', '--loss', 'kl', '--out', out], /is a reader \(T5\): --loss is for a retriever only/],
     [['parity', reader, '--train-steps', '2', '--inputs', join(reader, 'inputs.json'), '--out', out], /give either --inputs FILE or --train-steps N/],
@@ -67,9 +77,11 @@ test('bad input: exit 2 with one message naming what to fix', async () => {
     [['parity', reader, '--train-steps', '5', '--batches', `${join(dir, 'reader.json')}.batches.json`, '--out', out], /--train-steps 5: .* holds 3 steps/],
     [['parity', reader, '--train-steps', '2', '--batches', `${join(dir, 'reader.json')}.batches.json`, '--seed', '3', '--out', out], /replays .* with its own settings; drop --seed/],
     [['parity-compare', out, join(dir, 'reader.json')], /trajectory .*bad\.json does not exist/],
+    [['parity-compare', join(dir, 'reader.json'), bad], /bad\.batches\.json: "losses" must be a list of numbers/],
+    [['parity-compare', join(dir, 'reader.json'), shapeless], /shapeless\.json: params\["shared\.weight"\] must be \{"shape": \[\.\.\.\], "data": \[\.\.\.\]\}/],
   ];
   for (const [args, message] of cases) {
     const r = await runCli(args);
     expect({ args, ok: isInputError(r), shown: shown(r) }).toEqual({ args, ok: true, shown: expect.stringMatching(message) });
   }
-});
+}, CHILDREN);

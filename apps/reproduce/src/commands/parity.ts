@@ -14,8 +14,8 @@ import {
   trajectoryBatchesToJson,
   trajectoryModelFacts,
   writeJsonAtomic,
+  type ComparableTrajectory,
   type TrajectoryOptions,
-  type TrajectoryRecord,
 } from '@fidkd/orchestrator';
 import { readJsonFile } from '../config-files.js';
 import { action, UserError } from '../ui/errors.js';
@@ -188,11 +188,21 @@ async function trainingParity(dir: string, modelType: 't5' | 'bert', opts: Parit
   }
 }
 
-function readTrajectory(file: string): TrajectoryRecord {
-  const r = readJsonFile(file, 'trajectory') as Partial<TrajectoryRecord>;
-  for (const key of ['losses', 'grad_norms', 'lrs'] as const) {
-    if (!Array.isArray(r[key]) || r[key].some((x) => typeof x !== 'number')) throw new UserError(`${file}: "${key}" must be a list of numbers`);
+/** A trajectory of either side, in the issue's format at least: losses, grad_norms, params (lrs etc. optional). */
+function readTrajectory(file: string): ComparableTrajectory {
+  const r = readJsonFile(file, 'trajectory') as Record<string, unknown>;
+  const numbers = (x: unknown): boolean => Array.isArray(x) && x.every((v) => typeof v === 'number');
+  for (const key of ['losses', 'grad_norms', 'lrs', 'clip_coefficients']) {
+    const required = key === 'losses' || key === 'grad_norms';
+    if ((required || r[key] !== undefined) && !numbers(r[key])) throw new UserError(`${file}: "${key}" must be a list of numbers`);
   }
-  if (typeof r.params !== 'object' || r.params === null) throw new UserError(`${file}: "params" is missing`);
-  return r as TrajectoryRecord;
+  const params = r.params;
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new UserError(`${file}: "params" must be an object {name: {shape, data}}`);
+  for (const [name, p] of Object.entries(params as Record<string, { shape?: unknown; data?: unknown }>)) {
+    const shape = p?.shape;
+    const ok = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0) && numbers(p.data)
+      && (p.data as number[]).length === (shape as number[]).reduce((a, d) => a * d, 1);
+    if (!ok) throw new UserError(`${file}: params["${name}"] must be {"shape": [...], "data": [...]} with as many numbers as the shape holds`);
+  }
+  return r as unknown as ComparableTrajectory;
 }

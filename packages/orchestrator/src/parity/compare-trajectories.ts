@@ -32,6 +32,14 @@ export interface TrajectoryTolerance {
   noiseFloor?: number;
 }
 
+/**
+ * What a comparison reads of a trajectory: the issue's minimal format (`losses`, `grad_norms`, `params`) from any
+ * tool; learning rates, clipping coefficients and per-tensor gradient norms are compared when both sides have them,
+ * and the budget takes the learning rates (and which tensors are rounding noise) from whichever side has them.
+ */
+export type ComparableTrajectory = Pick<TrajectoryRecord, 'losses' | 'grad_norms' | 'params'> &
+  Partial<Pick<TrajectoryRecord, 'lrs' | 'clip_coefficients' | 'param_grad_norms'>>;
+
 /** One parameter element's difference and budget. */
 export interface ParameterDifference {
   name: string;
@@ -76,8 +84,8 @@ export function adamStepBound(t: number, beta1: number, beta2: number): number {
  * (default torch's 0.9, 0.999).
  */
 export function compareTrajectories(
-  actual: TrajectoryRecord,
-  reference: TrajectoryRecord,
+  actual: ComparableTrajectory,
+  reference: ComparableTrajectory,
   optimizer: Pick<TrajectoryBatches['optimizer'], 'beta1' | 'beta2'> = { beta1: 0.9, beta2: 0.999 },
   tol: TrajectoryTolerance = {},
 ): TrajectoryComparison {
@@ -95,7 +103,7 @@ export function compareTrajectories(
   for (let t = 0; t < steps; t++) {
     const at = `step ${t + 1}`;
     const checks: [keyof typeof maxRelative | 'lr', number | undefined, number | undefined, number][] = [
-      ['lr', actual.lrs[t], reference.lrs[t], 1e-9],
+      ['lr', actual.lrs?.[t], reference.lrs?.[t], 1e-9],
       ['loss', actual.losses[t], reference.losses[t], rtol],
       ['gradNorm', actual.grad_norms[t], reference.grad_norms[t], rtol],
       ['clipCoefficient', actual.clip_coefficients?.[t], reference.clip_coefficients?.[t], rtol],
@@ -121,12 +129,14 @@ export function compareTrajectories(
   }
 
   // the parameter budget
-  const lrs = reference.lrs;
+  const lrs = reference.lrs ?? actual.lrs ?? [];
+  if (lrs.length < n) note(`the budget of the parameters needs the learning rate of each of the ${n} steps ("lrs"): neither trajectory has them`);
+  const gradNormsPerTensor = reference.param_grad_norms ?? actual.param_grad_norms ?? {};
   const sumLr = lrs.reduce((s, x) => s + x, 0);
   const R = 2 * lrs.length * 2 ** -23;
   const determined = delta * sumLr;
   const noise = 2 * lrs.reduce((s, lr, t) => s + lr * adamStepBound(t + 1, optimizer.beta1, optimizer.beta2), 0);
-  const noiseTensors = Object.entries(reference.param_grad_norms ?? {})
+  const noiseTensors = Object.entries(gradNormsPerTensor)
     .filter(([, g]) => g.every((x, t) => x <= floor * (reference.grad_norms[t] ?? 0)))
     .map(([name]) => name);
   const isNoise = new Set(noiseTensors);
@@ -186,7 +196,7 @@ export function compareTrajectories(
 }
 
 /** The tensor whose gradient norm differs most at step t, to go with a differing total. */
-function tensorHint(actual: TrajectoryRecord, reference: TrajectoryRecord, t: number): string {
+function tensorHint(actual: ComparableTrajectory, reference: ComparableTrajectory, t: number): string {
   let best: [string, number] | null = null;
   for (const [name, ref] of Object.entries(reference.param_grad_norms ?? {})) {
     const a = actual.param_grad_norms?.[name]?.[t];
