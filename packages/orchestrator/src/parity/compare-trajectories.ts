@@ -12,7 +12,7 @@
  *   history, so a relative gradient error ρ changes the step by about 2ρ·lr_t. The float32 gradients agree to
  *   ρ ≲ 1e-6 in norm (the per-step norms, measured ≤ 8e-7 on cpu, blas and wasm); δ = 1e-3 allows elements whose
  *   gradient is up to ~500× below their tensor's typical one (their relative error is that much larger):
- *   Σ_t lr_t·δ. Measured on the fixtures: at most 5e-5·Σ_t lr_t.
+ *   Σ_t lr_t·δ. Measured on the fixtures: at most 9e-5·Σ_t lr_t.
  * - a tensor whose gradient never rises above 1e-6 of the total norm carries only rounding noise (BERT's key
  *   biases: softmax ignores a shift of every key by the same q·b, so their exact gradient is 0). AdamW
  *   normalises that noise to steps of up to U_t·lr_t in either direction, U_t = (Σ_i w_i²/w'_i)^½ with
