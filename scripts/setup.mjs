@@ -7,7 +7,8 @@
 //      and @fidkd/tfjs-blas;
 //   4. the TypeScript build (turbo, cached);
 //   5. Mesa >= 24's software Vulkan driver for the webgpu backend's tests (scripts/setup-mesa-vulkan.mjs);
-//   6. under `npm test` only, the Slurm packages of the executor suite's one-node cluster (scripts/setup-slurm.mjs).
+//   6. under `npm test` only, the Slurm packages of the executor suite's one-node cluster (scripts/setup-slurm.mjs);
+//   7. with --torch (`npm test`): PyTorch, the reference of the training-parity tests (scripts/setup-torch.mjs).
 // Uses only Node built-ins: it runs before node_modules exists. Each step skips itself when already done.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -16,10 +17,12 @@ import { fileURLToPath } from 'node:url';
 import { ensureMesaVulkan } from './setup-mesa-vulkan.mjs';
 import { ensureSlurmPackages } from './setup-slurm.mjs';
 import { ensureChromium } from './setup-chromium.mjs';
+import { ensureTorch } from './setup-torch.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 const skipBuild = process.argv.includes('--no-build');
+const withTorch = process.argv.includes('--torch');
 const log = (msg) => { if (!quiet) console.error(`[setup] ${msg}`); };
 
 function run(cmd, args, opts = {}) {
@@ -126,6 +129,7 @@ try {
   buildWorkspaceAddon('packages/tfjs-blas', 'fidkd_blas.node');
   if (!skipBuild) buildTypeScript();
   ensureMesaVulkan({ log, run });
+  if (withTorch) ensureTorch({ log, quiet });
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

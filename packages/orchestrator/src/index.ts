@@ -16,3 +16,8 @@ export { pretrainReaderStage, type PretrainReaderConfig } from './stages/pretrai
 export * from './preflight.js';
 export { checkPipelineData, type DataCheckOptions, type DataCheckSummary } from './data-check.js';
 export { TrainingDivergedError, checkFiniteStep, type DivergenceContext } from './stages/diverged.js';
+export { readerStep, type ReaderStepOptions } from './stages/reader-step.js';
+export { accumulatedStep, type MicroBatchGradients, type OptimizerStepOptions, type OptimizerStepResult } from './stages/optimizer-step.js';
+export * from './parity/trajectory-batches.js';
+export * from './parity/trajectory.js';
+export * from './parity/compare-trajectories.js';

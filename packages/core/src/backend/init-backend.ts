@@ -128,7 +128,7 @@ async function tryWasm(): Promise<Attempt> {
   }
   registerFastKernels(); // before the bridge, so UnsortedSegmentSum gets the direct JS kernel
   const added = registerWasmFallbackKernels();
-  fixWasmFusedMatMul();
+  fixWasmFusedMatMul(); // its bias is wrong with transposed or batched operands (tfjs-backend-wasm 4.22)
   try {
     if (!(await tf.setBackend('wasm'))) return { ok: false, reason: `the wasm backend did not initialise` };
   } catch (err) {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { type AdamW, applyVariableGradsOnDevice, readNumbers, type DeviceNumber, type TokenBatch } from '@fidkd/core';
+import type { AdamW, TokenBatch } from '@fidkd/core';
 import type { BiEncoder } from '@fidkd/bi-encoder';
 import { answerSupervisedLoss, distillationLoss } from '@fidkd/losses';
+import { accumulatedStep, type MicroBatchGradients, type OptimizerStepResult } from './optimizer-step.js';
 
 /** One retriever training batch: B questions, their n passages each (row b·n + j), gold G or has_answer [B, n]. */
 export interface RetrieverBatch {
@@ -27,19 +28,29 @@ export interface RetrieverStepOptions {
    * apart, which the paper's pretrained BERT already can.
    */
   inBatchNegatives: boolean;
+  /** Also return each parameter's gradient norm. */
+  tensorNorms?: boolean;
 }
 
 /**
  * One optimisation step of the bi-encoder: S(q, p) = E(q)·E(p)/sqrt(d) over the question's passages (and the
  * batch's other passages with `inBatchNegatives`), the distillation or answer-supervised loss, global-norm
- * clipping, AdamW. Deterministic (no dropout: the caller's model config decides; dropout is not applied here).
- * Works on every backend: loss and gradient norm stay on the device until the step's end, then one read.
+ * clipping, AdamW. Several batches are micro-batches of one step (gradient accumulation: their mean gradient; in-batch
+ * negatives stay within a micro-batch). Deterministic (no dropout: the caller's model config decides; dropout is not
+ * applied here). Works on every backend: losses and gradient norm stay on the device until the step's end, then
+ * one read.
  */
-export async function retrieverStep(model: BiEncoder, optimizer: AdamW, batch: RetrieverBatch, o: RetrieverStepOptions): Promise<{ loss: number; gradNorm: number }> {
+export function retrieverStep(model: BiEncoder, optimizer: AdamW, batch: RetrieverBatch | RetrieverBatch[], o: RetrieverStepOptions): Promise<OptimizerStepResult> {
+  const vars = model.trainableParameters();
+  const micro = Array.isArray(batch) ? batch : [batch];
+  return accumulatedStep(vars, optimizer, micro.map((b) => () => retrieverGradients(model, vars, b, o)), { lr: o.lr, clip: o.clip, tensorNorms: o.tensorNorms });
+}
+
+/** Loss and gradients (by parameter name) of one batch. */
+function retrieverGradients(model: BiEncoder, vars: Map<string, tf.Variable>, batch: RetrieverBatch, o: RetrieverStepOptions): MicroBatchGradients {
   const b = batch.questions.count;
   const n = batch.passages.count / b;
   const useAll = o.inBatchNegatives && !/^mse/.test(o.loss);
-  const vars = model.trainableParameters();
   const cols = useAll ? b * n : n;
   // targets over the scored columns
   const target = new Float32Array(b * cols);
@@ -70,13 +81,10 @@ export async function retrieverStep(model: BiEncoder, optimizer: AdamW, batch: R
       ? answerSupervisedLoss(s, t)
       : distillationLoss(s, t, { variant: o.loss as never, gamma: o.gamma, temperatureGold: o.temperatureGold, temperatureScore: o.temperatureScore });
   }, [...vars.values()]);
-  let norm: DeviceNumber;
-  try {
-    norm = applyVariableGradsOnDevice(optimizer, vars, grads, { lr: o.lr, maxGradNorm: o.clip });
-  } catch (err) {
-    value.dispose();
-    throw err;
+  const byName = new Map<string, tf.Tensor>();
+  for (const [name, v] of vars) {
+    const g = grads[v.name];
+    if (g) byName.set(name, g);
   }
-  const [loss, gradNorm] = await readNumbers([value, norm]);
-  return { loss: loss!, gradNorm: gradNorm! };
+  return { loss: value, grads: byName };
 }

@@ -1,7 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
 import { DataFormatError } from '@fidkd/data';
 import { ConfigError } from '../config.js';
-import { GradientAccumulator, applyClippedGradients, linearWarmupDecay, readNumbers, type DeviceNumber, type ReaderBatch } from '@fidkd/core';
+import { linearWarmupDecay, type ReaderBatch } from '@fidkd/core';
 import { FiDReader } from '@fidkd/fid-reader';
 import type { StageContext } from '../runner/stage-runner.js';
 import type { TrainReaderStageConfig } from '../pipeline.js';
@@ -9,6 +8,7 @@ import { readQuestions, type FidExample } from './io.js';
 import { loadStageTokenizer, readerBatch, tokenizerVocabSize } from './text.js';
 import { batchIndices, mulberry32 } from './seeded.js';
 import { runReaderLoop } from './reader-loop.js';
+import { readerStep } from './reader-step.js';
 
 /** The answer a training example is taught: `target`, else a seeded choice among `answers` (as FiD does); `file` is named in errors. */
 export function trainingTarget(ex: FidExample, seed: number, file = 'training questions'): string {
@@ -47,37 +47,11 @@ export async function trainReaderStage(ctx: StageContext<TrainReaderStageConfig>
   };
   const trainLoss = await runReaderLoop(ctx, c, 'reader', create, async (reader, optimizer, step) => {
     const lr = c.lr * schedule(step);
-    const maxGradNorm = c.clip > 0 ? c.clip : undefined;
-    if (c.accumulation_steps <= 1) {
-      const { loss, gradNorm } = await reader.trainStepAsync(await batchOf(step, 0), { optimizer, lr, maxGradNorm });
-      return { loss, gradNorm, info: { loss, lr } };
-    }
-    // micro-batch losses and the norm stay on the device until the step's end (one read, every backend)
-    const losses: tf.Scalar[] = [];
-    const acc = new GradientAccumulator();
-    try {
-      for (let m = 0; m < c.accumulation_steps; m++) {
-        const g = reader.lossAndGradients(await batchOf(step, m));
-        losses.push(g.loss);
-        acc.add(g.grads);
-        tf.dispose([...g.grads.values()]);
-      }
-      const mean = acc.mean();
-      let norm: DeviceNumber | undefined;
-      try {
-        norm = applyClippedGradients(optimizer, reader.variables, mean, { lr, maxGradNorm });
-      } finally {
-        tf.dispose([...mean.values()]);
-      }
-      const values = await readNumbers([...losses.splice(0), norm]);
-      const gradNorm = values.pop();
-      let loss = 0;
-      for (const v of values) loss += v! / c.accumulation_steps;
-      return { loss, gradNorm, info: { loss, lr } };
-    } finally {
-      tf.dispose(losses);
-      acc.dispose();
-    }
+    const micro: ReaderBatch[] = [];
+    for (let m = 0; m < Math.max(1, c.accumulation_steps); m++) micro.push(await batchOf(step, m));
+    // one step over the micro-batches; its numbers are read once, at the end (every backend)
+    const { loss, gradNorm } = await readerStep(reader, optimizer, micro, { lr, clip: c.clip });
+    return { loss, gradNorm, info: { loss, lr } };
   });
   return { train_loss: trainLoss, steps: c.total_steps, questions: train.length };
 }

@@ -1,0 +1,3 @@
+import { trajectorySuite } from './backend-suite.js';
+
+trajectorySuite('cpu-stock', "cpu-stock (tfjs's own cpu kernels)");

@@ -1,0 +1,3 @@
+import { trajectorySuite } from './backend-suite.js';
+
+trajectorySuite('wasm', 'wasm');
