@@ -12,7 +12,7 @@ import type { JobRunOptions } from '../jobs/driver.js';
 import { runAsJobs } from '../jobs/driver.js';
 import { addExecutorOptions, executorSettings } from '../jobs/executor-options.js';
 import { readPlanFile } from '../jobs/layout.js';
-import { loadRunStages, stageTimings } from '../jobs/run-stages.js';
+import { jobsBackend, loadRunStages, stageTimings } from '../jobs/run-stages.js';
 import { checkSlurmClient } from '../jobs/slurm.js';
 import { DEMO_DEFAULTS, type DemoConfig } from '../demo/config.js';
 import { writeRunReport } from '../demo/report.js';
@@ -140,7 +140,8 @@ async function runDemoAsJobs(c: DemoConfig, out: string, pipeline: PipelineConfi
  */
 export async function writeDemoOutputs(out: string, c: DemoConfig, pipeline: PipelineConfig, backend: string, seconds: number, submission?: string): Promise<void> {
   const result = readPipelineResult(new StageRunner({ runDir: out, lockStages: false }), pipeline, createStages());
-  writeDemoFiles(out, c, pipeline, result, stageTimings(out, 'demo', submission), backend, seconds);
+  const ran = jobsBackend(out, 'demo');
+  writeDemoFiles(out, c, pipeline, result, stageTimings(out, 'demo', submission), ran?.taken ?? backend, seconds, ran?.record);
   await writeDemoWeb(out);
 }
 

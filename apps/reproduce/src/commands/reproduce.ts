@@ -8,7 +8,7 @@ import { writeRunReport, type RunReportInfo } from '../demo/report.js';
 import { runAsJobs } from '../jobs/driver.js';
 import { addExecutorOptions, executorSettings } from '../jobs/executor-options.js';
 import { readPlanFile } from '../jobs/layout.js';
-import { loadRunStages, stageTimings } from '../jobs/run-stages.js';
+import { jobsBackend, loadRunStages, stageTimings } from '../jobs/run-stages.js';
 import { checkSlurmClient } from '../jobs/slurm.js';
 import { loadPipelineConfig } from '../reproduce/load.js';
 import { compareWithMatrix, comparisonTable, readMatrix, type MatrixComparison } from '../reproduce/matrix.js';
@@ -76,8 +76,10 @@ export function registerReproduce(program: Command): void {
       const timings = exec
         ? stageTimings(runDir, 'reproduce', readPlanFile(runDir)?.submission)
         : result.outcomes.map((o) => ({ key: relative(runDir, o.dir), seconds: o.manifest.timings.seconds, skipped: o.skipped }));
+      // jobs: the backend their workers took (their state files), as results.json of one process records it
+      const taken = backend ?? jobsBackend(runDir, 'reproduce');
       const rows = writeReproduceOutputs(runDir, config, result, matrixFile, file, {
-        seconds, backend: backend?.taken ?? opts.backend, backendRecord: backend?.record, timings,
+        seconds, backend: taken?.taken ?? opts.backend, backendRecord: taken?.record, timings,
       });
       if (opts.strict && rows.some((r) => !r.ok)) process.exitCode = 3;
     }));

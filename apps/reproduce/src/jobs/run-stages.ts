@@ -2,6 +2,7 @@
 // resolved-config.json), and their jobs: what the driver submits and what a worker on any node runs.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BackendRecord } from '@fidkd/core';
 import {
   createStages, planJobs, planPipeline, StageRunner, type JobSpec, type PipelineConfig, type StageDefinition,
 } from '@fidkd/orchestrator';
@@ -59,6 +60,23 @@ export function stageTimings(runDir: string, command: RunCommand, submission?: s
     const state = submission ? readTaskState(runDir, s.key) : undefined;
     return { key: s.key, seconds: runner.manifestOf(s.key)?.timings.seconds ?? 0, skipped: !(state?.submission === submission && state?.skipped === false) };
   });
+}
+
+/**
+ * The backend the stages of a run ran on as jobs, from their workers' state files, for results.json and report.md
+ * as a one-process run writes them: `taken` (`cpu+openblas`) and the record; when workers on different nodes
+ * took different backends, every distinct record. Undefined when no state says (every stage skipped).
+ */
+export function jobsBackend(runDir: string, command: RunCommand): { taken: string; record: unknown } | undefined {
+  const seen = new Map<string, BackendRecord>();
+  for (const s of loadRunStages(runDir, command).stages) {
+    const state = readTaskState(runDir, s.key);
+    if (state?.backend && !state.skipped) seen.set(JSON.stringify(state.backend), state.backend);
+  }
+  const records = [...seen.values()];
+  if (!records.length) return undefined;
+  const taken = records.map((r) => (r.accelerated ? `${r.backend}+${r.accelerated}` : r.backend));
+  return records.length === 1 ? { taken: taken[0]!, record: records[0] } : { taken: taken.join(', '), record: records };
 }
 
 /** The jobs of a run: the preparation as one job, each other stage one job, the shards of a stage one array. */

@@ -2,6 +2,7 @@
 // `fidkd status` read to show progress and to tell a finished stage from a failed one, on any node.
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import type { BackendRecord } from '@fidkd/core';
 import { currentSlurmJob, writeJsonAtomic, type Metrics, type OrchestratorEvent } from '@fidkd/orchestrator';
 import { stateFile } from './layout.js';
 
@@ -17,6 +18,8 @@ export interface TaskState {
   ended_at?: string;
   seconds?: number;
   skipped?: boolean;
+  /** The tfjs backend the worker ran the stage on (results.json records it, as a one-process run does). */
+  backend?: BackendRecord;
   metrics?: Metrics;
   /** The last progress of the stage: training steps, or a library's progress (passages embedded, questions …). */
   progress?: { done: number; total?: number; unit: string; info?: Record<string, number | string> };
@@ -40,12 +43,15 @@ export function readTaskState(runDir: string, key: string): TaskState | undefine
 export class TaskStateWriter {
   private current?: TaskState;
   private lastWrite = 0;
+  /** The backend this worker took (set once it is selected), written into each state it starts. */
+  backend?: BackendRecord;
 
   constructor(private readonly runDir: string, private readonly submission: string) {}
 
   start(key: string): void {
     const now = new Date().toISOString();
     this.current = { submission: this.submission, key, state: 'running', host: hostname(), pid: process.pid, started_at: now, updated_at: now };
+    if (this.backend) this.current.backend = this.backend;
     const job = currentSlurmJob();
     if (job) this.current.slurm_job = job;
     this.write();

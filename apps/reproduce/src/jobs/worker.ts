@@ -16,7 +16,7 @@ import { explainMissing, selectBackend } from '../run-context.js';
 import { action, UserError } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 import { metricsFile, readPlanFile, taskKeys, type PlanFile } from './layout.js';
-import { loadRunStages, stageTimings } from './run-stages.js';
+import { jobsBackend, loadRunStages, stageTimings } from './run-stages.js';
 import { TaskStateWriter } from './task-state.js';
 
 export function registerWorker(program: Command): void {
@@ -51,7 +51,7 @@ export function registerWorker(program: Command): void {
       };
       process.once('SIGTERM', onSignal);
       process.once('SIGINT', onSignal);
-      await selectBackend(plan.backend, renderer);
+      states.backend = (await selectBackend(plan.backend, renderer)).record;
       const run = loadRunStages(runDir, plan.command);
       const defs = new Map(run.stages.map((s) => [s.key, s]));
       for (const key of taskKeys(job, task)) {
@@ -80,8 +80,9 @@ async function writeReport(runDir: string, plan: PlanFile): Promise<void> {
   }
   const config = readJsonFile(join(runDir, 'pipeline-config.json'), 'run config') as PipelineConfig;
   const result = readPipelineResult(new StageRunner({ runDir, lockStages: false }), config, createStages());
+  const ran = jobsBackend(runDir, 'reproduce');
   writeReproduceOutputs(runDir, config, result, plan.matrix!, undefined, {
-    seconds, backend: plan.backend, timings: stageTimings(runDir, 'reproduce', plan.submission),
+    seconds, backend: ran?.taken ?? plan.backend, backendRecord: ran?.record, timings: stageTimings(runDir, 'reproduce', plan.submission),
   });
 }
 
