@@ -4,3 +4,4 @@ export * from '../../../../packages/core/src/backend/fused-kernels.js';
 export * from '../../../../packages/core/src/progress.js';
 export * from '../../../../packages/core/src/checkpoint/errors.js';
 export type { ReaderBatch, TokenBatch } from '../../../../packages/core/src/batches.js';
+export * from '../../../../packages/core/src/backend/sync-reads.js';
