@@ -45,7 +45,15 @@ export class RunReader {
   /** Absolute path of a manifest input (manifests keep paths inside the run relative to it). */
   input(s: DoneStage, name: string): string {
     const p = s.manifest.inputs[name]?.path;
-    if (p === undefined) throw new UserError(`${join(s.dir, MANIFEST_FILE)} has no input "${name}"`);
+    if (p === undefined) {
+      // a retrieval sharded over questions (retrieve.num_shards) ends in a merge whose inputs are its shards' stage
+      // directories: the shards' inputs (retriever, passages, tokenizer, question files) are the retrieval's
+      const shard = s.manifest.inputs['shard-0']?.path;
+      const dir = shard === undefined ? undefined : isAbsolute(shard) ? shard : join(this.dir, shard);
+      const manifest = dir === undefined ? undefined : readManifest(dir);
+      if (dir !== undefined && manifest) return this.input({ dir, manifest }, name);
+      throw new UserError(`${join(s.dir, MANIFEST_FILE)} has no input "${name}"`);
+    }
     return isAbsolute(p) ? p : join(this.dir, p);
   }
 
