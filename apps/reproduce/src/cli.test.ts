@@ -138,7 +138,7 @@ test('pretrain-reader: a resumable run that exports the reader, its fixed vocabu
   const steps = log.filter((e) => e.kind === 'step' && e.stage === 'pretrain-reader');
   expect(steps.map((e) => e.metrics.n_context)).toEqual([2, 2, 4, 4]);
   expect(steps.filter((e) => 'heldout_gold_at_1' in e.metrics).map((e) => e.step)).toEqual([2, 4]);
-  expect(JSON.parse(readFileSync(join(exported, 'config.json'), 'utf8'))).toMatchObject({ d_model: 32, num_layers: 2, num_decoder_layers: 2 });
+  expect(JSON.parse(readFileSync(join(exported, 'config.json'), 'utf8'))).toMatchObject({ d_model: 64, num_layers: 3, num_decoder_layers: 2 });
   const model = readFileSync(join(exported, 'model.safetensors'));
   expect((await run(args)).code).toBe(0); // every stage done: nothing retrained
   expect(readFileSync(join(exported, 'model.safetensors')).equals(model)).toBe(true);

@@ -24,11 +24,11 @@ export interface RetrieverBenchShape extends RetrieverStepShape {
   vocabSize: number;
 }
 
-// The demo's shapes (issue 11), the one place to adjust them. They mirror apps/reproduce/src/demo/config.ts
+// The demo's shapes (reader: issue 19's pretrained checkpoint; retriever: issue 11), the one place to adjust them. They mirror apps/reproduce/src/demo/config.ts
 // (copied: a benchmark must not import the app); keep them in step when the demo changes.
 export const DEMO_READER: ReaderStepShape = {
   questions: 32, nContext: 10, textMaxlength: 32, answerLength: 3, vocabSize: 1000,
-  dModel: 32, numHeads: 4, dKv: 8, dFf: 128, encoderLayers: 2, decoderLayers: 2,
+  dModel: 64, numHeads: 4, dKv: 16, dFf: 256, encoderLayers: 3, decoderLayers: 2,
 };
 export const DEMO_RETRIEVER: RetrieverBenchShape = {
   questions: 8, questionLength: 16, nContext: 10, passageLength: 32, vocabSize: 1000,
