@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
  * The Slurm job this process runs in, as squeue names it: `<array job>_<task>` for an array task, else the job id;
  * undefined outside Slurm.
  */
-export function currentSlurmJob(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function currentSlurmJob(env: Record<string, string | undefined> = process.env): string | undefined {
   if (env.SLURM_ARRAY_JOB_ID && env.SLURM_ARRAY_TASK_ID) return `${env.SLURM_ARRAY_JOB_ID}_${env.SLURM_ARRAY_TASK_ID}`;
   return env.SLURM_JOB_ID || undefined;
 }
