@@ -59,7 +59,8 @@ export const DEMO_DEFAULTS: DemoConfig = {
       lr: 1e-3,
       warmup_steps: 20,
       // 400 steps (4.3 epochs): on a late iteration's D^t, where namesakes' passages of the asked relation fill
-      // the list, 200 steps left dev EM at 0.93 and 400 reached 0.95–0.96 (tuning seed 1001; lr 5e-4: 0.88–0.91)
+      // the list, 200 steps left dev EM at 0.93–0.94 (four training seeds) and 400 reached 0.945–0.96 (three);
+      // lr 5e-4: 0.88–0.91, 2e-3: 0.93 (tuning seed 1001's D³, apps/reproduce/README.md "Training steps")
       total_steps: 400,
       batch_size: 32,
       continue_from_previous: false,
