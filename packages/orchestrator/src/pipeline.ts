@@ -88,7 +88,7 @@ function splitsOf(c: PipelineConfig): string[] {
   return c.data.test ? ['train', 'dev', 'test'] : ['train', 'dev'];
 }
 
-/** Per-stage seed: distinct per stage and iteration, fixed by the run seed. */
+/** Per-stage seed: distinct per stage (and per iteration where the caller passes it), fixed by the run seed. */
 export function stageSeed(seed: number, stage: string, iteration: number | string): number {
   let h = 2166136261 ^ seed;
   for (const ch of `${stage}@${String(iteration)}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
@@ -172,7 +172,9 @@ export function planPipeline(config: PipelineConfig, runDir: string, impl: Stage
     // only what the stage reads: an input it ignores would make a changed file look like a reason to retrain
     const readerInputs: Record<string, string> = { train: d.train!, tokenizer: config.tokenizer.reader };
     if (readerInit) readerInputs.init = readerInit;
-    add('train-reader', t, { ...config.reader, seed: stageSeed(config.seed, 'train-reader', t) } satisfies TrainReaderStageConfig, readerInputs);
+    // one seed for every iteration's reader, as the official commands run train_reader.py with the same --seed:
+    // the readers of two iterations then differ by their passages, not by the draw of their batches
+    add('train-reader', t, { ...config.reader, seed: stageSeed(config.seed, 'train-reader', 0) } satisfies TrainReaderStageConfig, readerInputs);
     const reader = dir(stageDirKey(t, 'train-reader'));
     if (t < config.iterations) {
       add('score', t, {

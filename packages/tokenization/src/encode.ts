@@ -44,6 +44,11 @@ export interface ReaderBatchOptions {
    * lists) or 'repeat' (cycle through the passages it has, so every row is a real passage).
    */
   missingPassages?: 'error' | 'repeat';
+  /**
+   * 'max' (default): every row is textMaxlength tokens, as FiD's collator pads; 'longest': rows end at the longest
+   * row of this batch (≤ textMaxlength). Masked positions change no output, so 'longest' only saves the work.
+   */
+  padTo?: 'max' | 'longest';
 }
 
 function requireInt(name: string, v: number, min: number): void {
@@ -68,9 +73,9 @@ export async function encodeReaderBatch(
   examples: readonly ReaderExample[],
   options: ReaderBatchOptions,
 ): Promise<ReaderBatch> {
-  const { nContext, textMaxlength, answerMaxlength = -1, missingPassages = 'error' } = options;
+  const { nContext, answerMaxlength = -1, missingPassages = 'error', padTo = 'max' } = options;
   requireInt('nContext', nContext, 1);
-  requireInt('textMaxlength', textMaxlength, 2);
+  requireInt('textMaxlength', options.textMaxlength, 2);
   const eos = resolveId(tokenizer, options.eosId, tokenizer.specialIds.eos, 'eos', '</s>');
   const pad = options.padId ?? tokenizer.specialIds.pad ?? 0;
 
@@ -86,6 +91,7 @@ export async function encodeReaderBatch(
     }
   });
   const rows = await tokenizer.encodeMany(texts);
+  const textMaxlength = padTo === 'longest' ? Math.min(options.textMaxlength, longest(rows) + 1) : options.textMaxlength;
   const inputIds = new Int32Array(rows.length * textMaxlength).fill(pad);
   const attentionMask = new Int32Array(rows.length * textMaxlength);
   rows.forEach((ids, r) => writeRow(inputIds, attentionMask, r * textMaxlength, ids, textMaxlength - 1, [eos]));

@@ -179,6 +179,25 @@ describe('encodeReaderBatch', () => {
     expect(batch.inputIds[2 * L - 1]).toBe(1);
   });
 
+  it("padTo 'longest' ends the rows at the batch's longest row (capped at text_maxlength), same ids and mask", async () => {
+    const short = examples.map((ex) => ({ ...ex, passages: ex.passages.filter((p) => p.title !== 'Oslo') }));
+    const L = 40;
+    const full = await encodeReaderBatch(tok, short, { nContext: 2, textMaxlength: L });
+    const trimmed = await encodeReaderBatch(tok, short, { nContext: 2, textMaxlength: L, padTo: 'longest' });
+    const lens = [0, 1, 2, 3].map((r) => row(full.attentionMask, r, L).reduce((a, m) => a + m, 0));
+    const n = Math.max(...lens);
+    expect(n).toBeLessThan(L);
+    expect(trimmed.textMaxlength).toBe(n);
+    for (let r = 0; r < 4; r++) {
+      expect(row(trimmed.inputIds, r, n)).toEqual(row(full.inputIds, r, L).slice(0, n));
+      expect(row(trimmed.attentionMask, r, n)).toEqual(row(full.attentionMask, r, L).slice(0, n));
+    }
+    // a row longer than text_maxlength still ends at text_maxlength (truncated, eos kept)
+    const capped = await encodeReaderBatch(tok, examples, { nContext: 3, textMaxlength: 24, padTo: 'longest' });
+    expect(capped.textMaxlength).toBe(24);
+    expect(capped.inputIds[2 * 24 - 1]).toBe(1);
+  });
+
   it('labels are answer ids + eos, -100 padded, truncated to answer_maxlength keeping the eos', async () => {
     const batch = await encodeReaderBatch(tok, examples, { nContext: 3, textMaxlength: 16, answerMaxlength: 4 });
     expect(batch.answerLength).toBe(4);
