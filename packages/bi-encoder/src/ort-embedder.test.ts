@@ -121,6 +121,16 @@ test('streaming, progress events and repeated runs: bit-identical output for the
   await expect(ort.embedRows(randomBatch(1, 4, tiny.vocabSize, 1), 'passage')).rejects.toThrow(/used after dispose/);
 });
 
+test('a token id outside the vocabulary is an error naming the text and position', async () => {
+  const model = BiEncoder.create({ bert: tiny }, { seed: 3 });
+  const ort = await OrtEmbedder.fromBiEncoder(model);
+  model.dispose();
+  const batch = randomBatch(3, 6, tiny.vocabSize, 2);
+  batch.ids[2 * 6 + 1] = tiny.vocabSize + 5;
+  await expect(ort.embedPassages(batch)).rejects.toThrow(/token id 65 \(text 2, position 1\) is outside the retriever's vocabulary of 60/);
+  await ort.dispose();
+});
+
 describe.each(['bert-tiny', 'bert-tiny-prefixed'])('oracle fixture %s', (name) => {
   const dir = fixtures + name;
   const inputs = JSON.parse(readFileSync(`${dir}/inputs.json`, 'utf8'));

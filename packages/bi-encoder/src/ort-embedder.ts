@@ -167,6 +167,13 @@ export class OrtEmbedder {
     const applyMask = kind === 'question' ? this.config.retriever.applyQuestionMask : this.config.retriever.applyPassageMask;
     const width = applyMask ? usedLength(batch, start, end) : batch.length;
     const { ids, mask } = batchRows(batch, start, end, width);
+    const vocab = this.config.bert.vocabSize;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id < 0 || id >= vocab) {
+        throw new Error(`OrtEmbedder: token id ${id} (text ${start + Math.floor(i / width)}, position ${i % width}) is outside the retriever's vocabulary of ${vocab}: a tokenizer that does not belong to this checkpoint?`);
+      }
+    }
     const dims = [end - start, width];
     const feeds: Record<string, OrtTensor> = { [ONNX_IO.ids]: new this.ort.Tensor('int32', this.int32(ids), dims) };
     if (applyMask) feeds[ONNX_IO.mask] = new this.ort.Tensor('int32', this.int32(mask), dims);
