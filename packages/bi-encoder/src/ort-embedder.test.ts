@@ -17,6 +17,7 @@ import {
   type BiEncoderConfigInput,
   type RetrieverWeights,
 } from './index.js';
+import { maxAbsDiff, randomBatch } from './__tests__/helpers.js';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/oracle/', import.meta.url));
 let work: string;
@@ -28,29 +29,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-/** `count` texts of random real lengths in [2, length], padded with 0. */
-function randomBatch(count: number, length: number, vocab: number, seed: number): TokenBatch {
-  let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const ids = new Int32Array(count * length);
-  const mask = new Int32Array(count * length);
-  for (let r = 0; r < count; r++) {
-    const real = 2 + Math.floor(rnd() * (length - 1));
-    for (let c = 0; c < real; c++) {
-      ids[r * length + c] = c === 0 ? 2 : 4 + Math.floor(rnd() * (vocab - 5));
-      mask[r * length + c] = 1;
-    }
-  }
-  return { ids, mask, count, length };
-}
 
 const tiny = { vocabSize: 60, hiddenSize: 24, numHiddenLayers: 2, numAttentionHeads: 3, intermediateSize: 40, maxPositionEmbeddings: 40 };
 
@@ -162,17 +140,25 @@ describe.each(['bert-tiny', 'bert-tiny-prefixed'])('oracle fixture %s', (name) =
   });
 });
 
+/** A saved tiny checkpoint whose model.safetensors `edit` changed; returns its directory. */
+function editedCheckpoint(name: string, edit: (tensors: ReturnType<typeof readSafetensors>) => void): string {
+  const model = BiEncoder.create({ bert: tiny }, { seed: 1 });
+  const dir = join(work, name);
+  model.save(dir);
+  model.dispose();
+  const file = join(dir, 'model.safetensors');
+  const tensors = readSafetensors(file);
+  edit(tensors);
+  writeSafetensors(file, tensors);
+  return dir;
+}
+
 describe('export errors and files', () => {
   test('a misshaped tensor: error naming the file and the tensor, no ONNX file written', async () => {
-    const model = BiEncoder.create({ bert: tiny }, { seed: 1 });
-    const dir = join(work, 'bad-shape');
-    model.save(dir);
-    model.dispose();
-    const file = join(dir, 'model.safetensors');
-    const tensors = readSafetensors(file);
-    const t = tensors.get('encoder.layer.1.intermediate.dense.weight')!;
-    tensors.set('encoder.layer.1.intermediate.dense.weight', { ...t, shape: [t.shape[1]!, t.shape[0]!] });
-    writeSafetensors(file, tensors);
+    const dir = editedCheckpoint('bad-shape', (tensors) => {
+      const t = tensors.get('encoder.layer.1.intermediate.dense.weight')!;
+      tensors.set('encoder.layer.1.intermediate.dense.weight', { ...t, shape: [t.shape[1]!, t.shape[0]!] });
+    });
     const out = join(work, 'bad.onnx');
     await expect(exportRetrieverOnnx(dir, out)).rejects.toThrow(
       /model\.safetensors: tensor 'encoder\.layer\.1\.intermediate\.dense\.weight' has shape \[24, 40\], expected \[40, 24\]/,
@@ -182,14 +168,7 @@ describe('export errors and files', () => {
   });
 
   test('a missing tensor and a bad config.json are named', async () => {
-    const model = BiEncoder.create({ bert: tiny }, { seed: 1 });
-    const dir = join(work, 'missing');
-    model.save(dir);
-    model.dispose();
-    const file = join(dir, 'model.safetensors');
-    const tensors = readSafetensors(file);
-    tensors.delete('encoder.layer.0.output.LayerNorm.bias');
-    writeSafetensors(file, tensors);
+    const dir = editedCheckpoint('missing', (tensors) => void tensors.delete('encoder.layer.0.output.LayerNorm.bias'));
     await expect(exportRetrieverOnnx(dir, join(work, 'x.onnx'))).rejects.toThrow(/model\.safetensors: missing tensor 'encoder\.layer\.0\.output\.LayerNorm\.bias' \(expected shape \[24\]\)/);
     writeFileSync(join(dir, 'config.json'), '{"hidden_size": "big"}');
     await expect(exportRetrieverOnnx(dir, join(work, 'x.onnx'))).rejects.toThrow(/config\.json/);
