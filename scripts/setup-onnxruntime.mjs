@@ -10,8 +10,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The version range the root package.json pins (devDependencies), e.g. "1.30.0". */
+/** The version package-lock.json pins (what `npm ci` installs), else the root package.json's range. */
 function wantedVersion(root) {
+  try {
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+    const v = lock.packages?.['node_modules/onnxruntime-node']?.version;
+    if (v) return v;
+  } catch {
+    // no lock file: the range below
+  }
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   return pkg.devDependencies?.['onnxruntime-node'] ?? '^1.30.0';
 }
