@@ -8,7 +8,8 @@
 //   4. the TypeScript build (turbo, cached);
 //   5. Mesa >= 24's software Vulkan driver for the webgpu backend's tests (scripts/setup-mesa-vulkan.mjs);
 //   6. under `npm test` only, the Slurm packages of the executor suite's one-node cluster (scripts/setup-slurm.mjs);
-//   7. with --torch (`npm test`): PyTorch, the reference of the training-parity tests (scripts/setup-torch.mjs).
+//   7. with --torch (`npm test`): PyTorch, the reference of the training-parity tests (scripts/setup-torch.mjs);
+//   8. onnxruntime-node, the ONNX Runtime embed backend, present and loading (scripts/setup-onnxruntime.mjs).
 // Uses only Node built-ins: it runs before node_modules exists. Each step skips itself when already done.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { ensureMesaVulkan } from './setup-mesa-vulkan.mjs';
 import { ensureSlurmPackages } from './setup-slurm.mjs';
 import { ensureChromium } from './setup-chromium.mjs';
 import { ensureTorch } from './setup-torch.mjs';
+import { ensureOnnxRuntime } from './setup-onnxruntime.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
@@ -130,6 +132,7 @@ try {
   if (!skipBuild) buildTypeScript();
   ensureMesaVulkan({ log, run });
   if (withTorch) ensureTorch({ log, quiet });
+  ensureOnnxRuntime({ root, run, log });
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

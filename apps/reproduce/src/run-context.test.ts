@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Renderer } from './ui/render.js';
-import { selectBackend } from './run-context.js';
+import { embedBackendSet, selectBackend } from './run-context.js';
+import { resolveDemoSettings } from './commands/demo.js';
 
 const quiet = (): Renderer => new Renderer({ bars: false, quiet: true });
 
@@ -17,4 +18,13 @@ test("--backend cpu-stock runs tfjs's own cpu kernels (the speed baseline); cpu 
 
 test('an unknown backend names the valid ones', async () => {
   await expect(selectBackend('gpu', quiet())).rejects.toThrow(/cpu-stock/);
+});
+
+test('--embed-backend stands for embed.backend (pipeline.embed.backend in the demo); an unknown engine names the valid ones', () => {
+  expect(embedBackendSet(undefined, 'embed.backend')).toEqual([]);
+  expect(embedBackendSet('ort', 'embed.backend')).toEqual(['embed.backend=ort']);
+  expect(() => embedBackendSet('onnx', 'embed.backend')).toThrow(/--embed-backend onnx: expected one of auto, ort, tfjs/);
+  const s = resolveDemoSettings({ set: embedBackendSet('tfjs', 'pipeline.embed.backend'), baseline: true });
+  expect(s.problems).toEqual([]);
+  expect(s.config.pipeline.embed.backend).toBe('tfjs');
 });

@@ -5,10 +5,20 @@ import {
   acquireLock, cleanDeadLeftovers, createStages, lockHolder, MANIFEST_FILE, MissingInputError, RUN_LOCK_FILE, RunLockedError, runPipeline,
   StageRunner, stageDirKey, writeJsonAtomic, type PipelineConfig,
 } from '@fidkd/orchestrator';
+import { EMBED_BACKENDS, isEmbedBackendChoice } from '@fidkd/bi-encoder';
 import { Renderer } from './ui/render.js';
 import { UserError } from './ui/errors.js';
 
 export const BACKEND_HELP = `tfjs backend: ${BACKEND_CHOICES.join(', ')}`;
+
+export const EMBED_BACKEND_HELP = `engine of the passage embedding: ${EMBED_BACKENDS.join(', ')} (ort: onnxruntime-node; auto, the default: ort when installed, else tfjs); sets embed.backend`;
+
+/** `--embed-backend X` as the `--set` entry it stands for (`key` is embed.backend, or pipeline.embed.backend in the demo). */
+export function embedBackendSet(value: string | undefined, key: string): string[] {
+  if (value === undefined) return [];
+  if (!isEmbedBackendChoice(value)) throw new UserError(`--embed-backend ${value}: expected one of ${EMBED_BACKENDS.join(', ')}`);
+  return [`${key}=${value}`];
+}
 
 /** The backend a command runs on: its short name (`cpu+openblas`, `webgpu+gpu`) and what results.json records. */
 export interface SelectedBackend {

@@ -46,6 +46,7 @@ function parseArgs(argv: string[]): CliOptions {
 
 function fmt(x: number | null | undefined, digits = 2): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '-';
+  if (x !== 0 && Math.abs(x) < 0.01) return x.toExponential(2); // e.g. a max |difference| of embeddings
   return Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(digits);
 }
 

@@ -16,13 +16,16 @@ export function peakRssMb(): number | null {
   }
 }
 
-/** Workloads rss-probe.js knows (those of profile.js). */
-export type ProbeModel = 'embed' | 'reader-t5-small';
+/**
+ * Workloads rss-probe.js knows: those of profile.js, and ONNX Runtime embedding of bert-base — `embed-ort` (OrtEmbedder.load
+ * of the checkpoint directory in `extra` --checkpoint) and `embed-ort-reference` (a session on the ONNX file --onnx).
+ */
+export type ProbeModel = 'embed' | 'reader-t5-small' | 'embed-ort' | 'embed-ort-reference';
 
 /** Runs dist/rss-probe.js for `model` on `backend` in a child process; its peak RSS in MB. */
-export function probePeakRss(model: ProbeModel, backend: string): number {
+export function probePeakRss(model: ProbeModel, backend: string, extra: readonly string[] = []): number {
   const script = fileURLToPath(new URL('./rss-probe.js', import.meta.url));
-  const r = spawnSync(process.execPath, [script, '--model', model, '--backend', backend], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const r = spawnSync(process.execPath, [script, '--model', model, '--backend', backend, ...extra], { encoding: 'utf8', maxBuffer: 16 << 20 });
   if (r.status !== 0) throw new Error(`rss-probe ${model} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   const lines = r.stdout.trim().split('\n');
   const out = JSON.parse(lines[lines.length - 1]!) as { peak_rss_mb: number | null };

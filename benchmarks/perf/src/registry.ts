@@ -12,6 +12,7 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: 'bert-layer', load: async () => (await import('./suites/bert-layer.js')).bertLayerSuite },
   { name: 'reader', load: async () => (await import('./suites/reader.js')).readerSuite },
   { name: 'retriever', load: async () => (await import('./suites/retriever.js')).retrieverSuite },
+  { name: 'embed-ort', load: async () => (await import('./suites/embed-ort.js')).embedOrtSuite },
   { name: 'demo-steps', load: async () => (await import('./suites/demo-steps.js')).demoStepsSuite },
   { name: 'bm25', load: async () => (await import('./suites/bm25.js')).bm25Suite },
   { name: 'index', load: async () => (await import('./suites/index.js')).indexSuite },

@@ -32,6 +32,7 @@ export function buildProgram(): Command {
     .name('fidkd-bench-retrievers')
     .description('score retrievers: R@1/5/20/100, MRR@10 (MRR@k when k < 10), as markdown, JSON and TREC run files; optionally reader EM')
     .option('--backend <name>', `tfjs backend of the dense retriever and the reader: ${BACKEND_CHOICES.join(', ')}`, 'auto')
+    .option('--embed-backend <name>', 'engine that embeds passages and questions for dense: auto (ONNX Runtime when onnxruntime-node is installed, else tfjs), ort or tfjs; the same as --option embed_backend=…')
     .option('--quiet', 'no progress lines on stderr')
     .option('--debug', 'print the stack trace of an error (of your retriever\'s code when it threw)')
     .option('--retriever <spec>', 'bm25, dense, or a path to a module exporting a RetrieverFactory (repeatable)', collect)
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
     .action(async (o: Record<string, string | string[] | undefined>) => {
       try {
         const options = parseOptions(o.option as string[] | undefined);
+        if (o.embedBackend !== undefined) options.embed_backend = String(o.embedBackend);
         // a demo run's checkpoint on the synthetic world: it must be the world it was trained on
         if (o.dataset !== 'fid' && typeof options.checkpoint === 'string') {
           checkCheckpointWorld(resolve(String(options.checkpoint)), Number(o.seed), o.world ? (JSON.parse(String(o.world)) as Record<string, number>) : undefined);

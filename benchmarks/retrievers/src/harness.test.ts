@@ -200,4 +200,14 @@ test('the built-in dense retriever embeds the collection with a bi-encoder check
   for (const k of ['1', '5', '20']) expect(r!.recall[k]).toBeGreaterThanOrEqual(0);
   expect(r!.recall['1']).toBeLessThanOrEqual(r!.recall['20']!);
   await expect(runBenchmark(dataset, [{ spec: 'dense', options: {} }])).rejects.toThrow(/option "checkpoint"/);
+  // both engines (ONNX Runtime is the default where onnxruntime-node is installed): the same scores within 1e-5
+  const opts = { checkpoint: ckpt, passage_maxlength: 48, question_maxlength: 16 };
+  const [ort] = await runBenchmark(dataset, [{ spec: 'dense', options: { ...opts, embed_backend: 'ort' } }], { ks: [1, 5, 20] });
+  const [tfjs] = await runBenchmark(dataset, [{ spec: 'dense', options: { ...opts, embed_backend: 'tfjs' } }], { ks: [1, 5, 20] });
+  for (const q of dataset.questions) {
+    const a = ort!.run.get(q.id)!;
+    const b = tfjs!.run.get(q.id)!;
+    a.forEach((hit, i) => expect(Math.abs(hit.score - b[i]!.score)).toBeLessThan(1e-5));
+  }
+  await expect(runBenchmark(dataset, [{ spec: 'dense', options: { ...opts, embed_backend: 'onnx' } }])).rejects.toThrow(/"embed_backend" must be one of auto, ort, tfjs/);
 });

@@ -6,7 +6,6 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
-  ProgressReporter,
   loadCheckpoint,
   mulberry32,
   runReadTask,
@@ -14,7 +13,6 @@ import {
   writeSafetensors,
   type ReadTask,
   type LoadedCheckpoint,
-  type ProgressListener,
   type StateDict,
   type TokenBatch,
 } from '@fidkd/core';
@@ -24,6 +22,7 @@ import { initialValue } from './init.js';
 import { embedBatchRows, embedText, type TextKind } from './embed-text.js';
 import { ownPassageScores } from './pooling.js';
 import { checkTokenBatch } from './token-batch.js';
+import { embedPassagesWith, embedQuestionsWith, type EmbedChunk, type EmbedOptions, type EmbedPassagesOptions, type PassageSource } from './embed-stream.js';
 import { RetrieverTrainer, type RetrieverTrainBatch, type RetrieverTrainOptions, type TrainStepResult } from './trainer.js';
 import {
   LAYOUT_ARCHITECTURES,
@@ -37,24 +36,7 @@ import {
 } from './weights.js';
 
 export type { TextKind } from './embed-text.js';
-
-export interface EmbedOptions {
-  /** Texts per forward pass (default 64 for questions, 32 for passages). */
-  batchSize?: number;
-  /** Progress events (`task` 'embed-questions' / 'embed-passages', unit 'texts'). */
-  onProgress?: ProgressListener;
-}
-
-export interface EmbedPassagesOptions extends EmbedOptions {
-  /** Total passage count, when known, for progress events. */
-  total?: number;
-  /**
-   * Receives each chunk of embeddings (row-major [rows, d]) and the index of its first row, in order. When
-   * given, nothing is accumulated (memory stays bounded for millions of passages) and the promise resolves to
-   * the number of passages embedded. The next chunk is computed only after a returned promise settles.
-   */
-  onEmbeddings?: (rows: Float32Array, start: number) => void | Promise<void>;
-}
+export type { EmbedOptions, EmbedPassagesOptions } from './embed-stream.js';
 
 export interface CreateOptions {
   /** Seed of the N(0, 0.02) initialisation (default 0). */
@@ -156,68 +138,30 @@ export class BiEncoder {
   }
 
   /** Question embeddings, row-major Float32Array [N, d]. */
-  async embedQuestions(batch: TokenBatch, options: EmbedOptions = {}): Promise<Float32Array> {
-    checkTokenBatch(batch, 'embedQuestions');
-    const out = new Float32Array(batch.count * this.dimension);
-    await this.embedChunks(batch, 'question', options.batchSize ?? 64, (rows, start) => out.set(rows, start * this.dimension),
-      new ProgressReporter('embed-questions', options.onProgress, batch.count, 'texts'));
-    return out;
+  embedQuestions(batch: TokenBatch, options: EmbedOptions = {}): Promise<Float32Array> {
+    return embedQuestionsWith(this.chunkEmbedder('question'), this.dimension, batch, options);
   }
 
   /**
    * Passage embeddings from one TokenBatch or a (async) stream of them. Without `onEmbeddings`: resolves to a
    * Float32Array [N, d]. With `onEmbeddings`: streams each chunk to it and resolves to N.
    */
-  embedPassages(source: TokenBatch | Iterable<TokenBatch> | AsyncIterable<TokenBatch>, options?: EmbedPassagesOptions & { onEmbeddings?: undefined }): Promise<Float32Array>;
-  embedPassages(source: TokenBatch | Iterable<TokenBatch> | AsyncIterable<TokenBatch>, options: EmbedPassagesOptions & { onEmbeddings: NonNullable<EmbedPassagesOptions['onEmbeddings']> }): Promise<number>;
-  async embedPassages(
-    source: TokenBatch | Iterable<TokenBatch> | AsyncIterable<TokenBatch>,
-    options: EmbedPassagesOptions = {},
-  ): Promise<Float32Array | number> {
-    const batches = isTokenBatch(source) ? [source] : source;
-    const reporter = new ProgressReporter('embed-passages', options.onProgress, options.total ?? (isTokenBatch(source) ? source.count : undefined), 'texts');
-    const collected: Float32Array[] = [];
-    let offset = 0;
-    const sink = options.onEmbeddings ?? ((rows: Float32Array) => void collected.push(rows));
-    for await (const batch of batches as AsyncIterable<TokenBatch>) {
-      checkTokenBatch(batch, `embedPassages (batch starting at passage ${offset})`);
-      const base = offset;
-      await this.embedChunks(batch, 'passage', options.batchSize ?? 32, (rows, start) => sink(rows, base + start), reporter, false);
-      offset += batch.count;
-    }
-    reporter.end();
-    if (options.onEmbeddings) return offset;
-    const out = new Float32Array(offset * this.dimension);
-    let pos = 0;
-    for (const c of collected) {
-      out.set(c, pos);
-      pos += c.length;
-    }
-    return out;
+  embedPassages(source: PassageSource, options?: EmbedPassagesOptions & { onEmbeddings?: undefined }): Promise<Float32Array>;
+  embedPassages(source: PassageSource, options: EmbedPassagesOptions & { onEmbeddings: NonNullable<EmbedPassagesOptions['onEmbeddings']> }): Promise<number>;
+  embedPassages(source: PassageSource, options: EmbedPassagesOptions = {}): Promise<Float32Array | number> {
+    return embedPassagesWith(this.chunkEmbedder('passage'), this.dimension, source, options);
   }
 
-  private async embedChunks(
-    batch: TokenBatch,
-    kind: TextKind,
-    batchSize: number,
-    sink: (rows: Float32Array, start: number) => void | Promise<void>,
-    reporter: ProgressReporter,
-    endReporter = true,
-  ): Promise<void> {
-    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`bi-encoder: batchSize must be a positive integer, got ${batchSize}`);
-    for (let start = 0; start < batch.count; start += batchSize) {
-      const end = Math.min(batch.count, start + batchSize);
+  /** Rows [start, end) of a batch → row-major [rows, d], read asynchronously (every backend). */
+  private chunkEmbedder(kind: TextKind): EmbedChunk {
+    return async (batch, start, end) => {
       const emb = this.embedRows(batch, kind, start, end);
-      let rows: Float32Array;
       try {
-        rows = (await emb.data()) as Float32Array;
+        return (await emb.data()) as Float32Array;
       } finally {
         emb.dispose();
       }
-      await sink(rows, start);
-      reporter.tick(end - start);
-    }
-    if (endReporter) reporter.end();
+    };
   }
 
   /** Retriever scores of each question against its own passages: [B, n] tensor from [B, d] and [B*n, d]. */
@@ -347,8 +291,4 @@ function makeVariable(data: Float32Array, shape: number[], name: string): tf.Var
   const v = tf.variable(t, true, `bi-encoder${modelCounter++}/${name}`);
   t.dispose(); // the variable holds its own reference to the data
   return v;
-}
-
-function isTokenBatch(x: unknown): x is TokenBatch {
-  return typeof x === 'object' && x !== null && ArrayBuffer.isView((x as TokenBatch).ids) && typeof (x as TokenBatch).count === 'number';
 }

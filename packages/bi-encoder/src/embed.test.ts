@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import type { ProgressEvent, TokenBatch } from '@fidkd/core';
 import { BiEncoder } from './index.js';
+import { maxAbsDiff, randomBatch as randomBatchOf } from './__tests__/helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -9,31 +10,10 @@ beforeAll(async () => {
 
 const bert = { vocabSize: 50, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 32 };
 
-/** `count` texts of random real lengths in [2, length], padded with 0. */
-function randomBatch(count: number, length: number, seed: number): TokenBatch {
-  let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const ids = new Int32Array(count * length);
-  const mask = new Int32Array(count * length);
-  for (let r = 0; r < count; r++) {
-    const real = 2 + Math.floor(rnd() * (length - 1));
-    for (let c = 0; c < real; c++) {
-      ids[r * length + c] = c === 0 ? 2 : 4 + Math.floor(rnd() * 45);
-      mask[r * length + c] = 1;
-    }
-  }
-  return { ids, mask, count, length };
-}
+const randomBatch = (count: number, length: number, seed: number): TokenBatch => randomBatchOf(count, length, bert.vocabSize, seed);
 
 function rows(b: TokenBatch, start: number, end: number): TokenBatch {
   return { ids: b.ids.slice(start * b.length, end * b.length), mask: b.mask.slice(start * b.length, end * b.length), count: end - start, length: b.length };
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 describe('embedQuestions / embedPassages', () => {

@@ -28,16 +28,14 @@ export function usedLength(b: TokenBatch, start: number, end: number): number {
 }
 
 /**
- * Rows [start, end) as int32 tensors [rows, width]; `width` < b.length drops trailing columns (only valid when
- * they are padding in every row and the mask is applied: masked positions change nothing else).
+ * Rows [start, end) as row-major int32 arrays [rows, width]; `width` < b.length drops trailing columns (only valid
+ * when they are padding in every row and the mask is applied: masked positions change nothing else). Views into
+ * the batch when nothing is dropped.
  */
-export function batchTensors(b: TokenBatch, start: number, end: number, width = b.length): { ids: tf.Tensor2D; mask: tf.Tensor2D } {
+export function batchRows(b: TokenBatch, start: number, end: number, width = b.length): { ids: Int32Array; mask: Int32Array } {
   const rows = end - start;
   if (width === b.length) {
-    return {
-      ids: tf.tensor2d(b.ids.subarray(start * b.length, end * b.length), [rows, width], 'int32'),
-      mask: tf.tensor2d(b.mask.subarray(start * b.length, end * b.length), [rows, width], 'int32'),
-    };
+    return { ids: b.ids.subarray(start * b.length, end * b.length), mask: b.mask.subarray(start * b.length, end * b.length) };
   }
   const ids = new Int32Array(rows * width);
   const mask = new Int32Array(rows * width);
@@ -46,5 +44,12 @@ export function batchTensors(b: TokenBatch, start: number, end: number, width = 
     ids.set(b.ids.subarray(src, src + width), r * width);
     mask.set(b.mask.subarray(src, src + width), r * width);
   }
+  return { ids, mask };
+}
+
+/** {@link batchRows} as int32 tensors [rows, width]. */
+export function batchTensors(b: TokenBatch, start: number, end: number, width = b.length): { ids: tf.Tensor2D; mask: tf.Tensor2D } {
+  const { ids, mask } = batchRows(b, start, end, width);
+  const rows = end - start;
   return { ids: tf.tensor2d(ids, [rows, width], 'int32'), mask: tf.tensor2d(mask, [rows, width], 'int32') };
 }

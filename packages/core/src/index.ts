@@ -13,6 +13,7 @@ export * from './checkpoint/safetensors.js';
 export * from './checkpoint/pytorch.js';
 export * from './checkpoint/hf-config.js';
 export * from './checkpoint/load.js';
+export { writeFileAtomic } from './checkpoint/file-io.js';
 export { DTYPES, dtypeSize, isDType, decodeF16, decodeBF16, f32ToF16Bits, f32ToBF16Bits } from './checkpoint/dtypes.js';
 export * from './training/adamw.js';
 export * from './training/schedule.js';

@@ -15,7 +15,7 @@ export const OPTIONAL_KEYS: ReadonlySet<string> = new Set([
   'reader.init', 'reader.model', 'reader.scheduler_steps',
   'retriever.init', 'retriever.model', 'retriever.scheduler_steps', 'retriever.indexing_dimension', 'retriever.loss_variant',
   'retriever.gamma', 'retriever.temperature_gold', 'retriever.temperature_score', 'retriever.namesake_group',
-  'score.layers', 'index.ef_search', 'index.nprobe', 'retrieve.num_shards', 'data.test', 'baseline.shuffled_teacher', 'baseline.oracle_teacher',
+  'score.layers', 'embed.backend', 'index.ef_search', 'index.nprobe', 'retrieve.num_shards', 'data.test', 'baseline.shuffled_teacher', 'baseline.oracle_teacher',
 ]);
 
 /**

@@ -90,6 +90,12 @@ export interface RetrieverConfig extends OptimConfig {
 export interface EmbedConfig {
   num_shards: number;
   batch_size: number;
+  /**
+   * Engine that embeds the passages: "ort" (the retriever exported to ONNX, run by onnxruntime-node), "tfjs" (the
+   * bi-encoder on the run's tfjs backend) or "auto" (the default: "ort" when onnxruntime-node is installed, else
+   * "tfjs"). The same embeddings within 1e-5; each shard records the engine it used in its metrics.
+   */
+  backend?: 'auto' | 'ort' | 'tfjs';
 }
 
 export interface IndexConfig {
@@ -292,6 +298,7 @@ export function pipelineConfigProblems(c: PipelineConfig, options: ValidateOptio
   posInt(c.score.batch_size, 'score.batch_size');
   posInt(c.embed.num_shards, 'embed.num_shards');
   posInt(c.embed.batch_size, 'embed.batch_size');
+  if (c.embed.backend !== undefined) oneOf(c.embed.backend, 'embed.backend', ['auto', 'ort', 'tfjs']);
   if (typeof c.index.factory !== 'string' || !c.index.factory.trim()) problems.push(`${key('index.factory')} must be a faiss factory string such as "Flat" or "HNSW32"`);
   if (c.index.ef_search !== undefined) posInt(c.index.ef_search, 'index.ef_search');
   if (c.index.nprobe !== undefined) posInt(c.index.nprobe, 'index.nprobe');

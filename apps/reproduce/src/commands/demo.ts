@@ -16,7 +16,7 @@ import { jobsBackend, loadRunStages, stageTimings } from '../jobs/run-stages.js'
 import { checkSlurmClient } from '../jobs/slurm.js';
 import { DEMO_DEFAULTS, type DemoConfig } from '../demo/config.js';
 import { writeRunReport } from '../demo/report.js';
-import { BACKEND_HELP, checkRunDirectory, createRunner, lockRun, runAllStages, selectBackend, type SelectedBackend } from '../run-context.js';
+import { BACKEND_HELP, EMBED_BACKEND_HELP, embedBackendSet, checkRunDirectory, createRunner, lockRun, runAllStages, selectBackend, type SelectedBackend } from '../run-context.js';
 import { action, UserError } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 import { exportWeb, WEB_ASSETS_DIR } from '../web-export/export.js';
@@ -28,6 +28,7 @@ interface DemoOptions {
   loss?: string;
   iterations?: string;
   backend: string;
+  embedBackend?: string;
   config?: string;
   set?: string[];
   baseline: boolean;
@@ -94,6 +95,7 @@ export function registerDemo(program: Command): void {
     .option('--loss <name>', 'distillation loss: kl, mse or margin (default kl)')
     .option('--iterations <n>', `distillation iterations (default ${DEMO_DEFAULTS.pipeline.iterations})`)
     .option('--backend <name>', BACKEND_HELP, 'auto')
+    .option('--embed-backend <name>', EMBED_BACKEND_HELP)
     .option('--config <file>', 'JSON overriding any demo setting (a run\'s resolved-config.json lists them all)')
     .option('--set <key=value>', 'override one setting, e.g. --set pipeline.reader.total_steps=200 (repeatable)', collect)
     .option('--no-baseline', 'skip the baselines (has_answer-supervised, shuffled teacher)')
@@ -101,7 +103,7 @@ export function registerDemo(program: Command): void {
   addExecutorOptions(cmd)
     .action(action(async (opts: DemoOptions) => {
       const t0 = performance.now();
-      const settings = resolveDemoSettings(opts);
+      const settings = resolveDemoSettings({ ...opts, set: [...(opts.set ?? []), ...embedBackendSet(opts.embedBackend, 'pipeline.embed.backend')] });
       const c = settings.config;
       const out = resolve(opts.out ?? join('runs', `demo-${c.seed}`));
       // Everything is checked before any file is written or any stage runs, and every problem reported at once:

@@ -13,12 +13,12 @@ import { checkSlurmClient } from '../jobs/slurm.js';
 import { loadPipelineConfig } from '../reproduce/load.js';
 import { compareWithMatrix, comparisonTable, readMatrix, type MatrixComparison } from '../reproduce/matrix.js';
 import { DEFAULT_MATRIX, resolveConfigArgument, SHIPPED_CONFIGS } from '../reproduce/shipped.js';
-import { BACKEND_HELP, checkRunDirectory, createRunner, lockRun, runAllStages, selectBackend } from '../run-context.js';
+import { BACKEND_HELP, EMBED_BACKEND_HELP, embedBackendSet, checkRunDirectory, createRunner, lockRun, runAllStages, selectBackend } from '../run-context.js';
 import { action } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 
 interface ReproduceOptions {
-  config: string; runDir?: string; matrix?: string; set?: string[]; backend: string; strict?: boolean;
+  config: string; runDir?: string; matrix?: string; set?: string[]; backend: string; embedBackend?: string; strict?: boolean;
   executor: string; jobs?: string; detach?: boolean;
 }
 
@@ -36,6 +36,7 @@ export function registerReproduce(program: Command): void {
     .option('--matrix <file>', 'reproduction matrix of expected results (default: the one shipped with @fidkd/reproduce)')
     .option('--set <key=value>', 'override one setting, e.g. --set reader.total_steps=100 (repeatable)', collect)
     .option('--backend <name>', BACKEND_HELP, 'auto')
+    .option('--embed-backend <name>', EMBED_BACKEND_HELP)
     .option('--strict', 'exit with status 3 when a result is outside the matrix tolerance');
   addExecutorOptions(cmd)
     .action(action(async (opts: ReproduceOptions) => {
@@ -43,7 +44,7 @@ export function registerReproduce(program: Command): void {
       const matrixFile = resolve(opts.matrix ?? DEFAULT_MATRIX);
       // the executor flags and the config's slurm section are checked with the rest of the settings, at once
       const executor = executorSettings(opts, resolveConfigArgument(opts.config).file, opts.backend, matrixFile);
-      const { config, file } = loadPipelineConfig(opts.config, opts.set, { files: true, problems: executor.problems });
+      const { config, file } = loadPipelineConfig(opts.config, [...(opts.set ?? []), ...embedBackendSet(opts.embedBackend, 'embed.backend')], { files: true, problems: executor.problems });
       const exec = executor.exec;
       const runDir = resolve(opts.runDir ?? join('runs', config.name));
       checkRunDirectory(runDir, '--run-dir');

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { createStages, preflightProblems, runPipeline, STAGE_NAMES, type PipelineConfig, type StageName } from '@fidkd/orchestrator';
 import { collect, intFlag, layerSettings, readJsonFile, refuseProblems } from '../config-files.js';
 import { loadPipelineConfig } from '../reproduce/load.js';
-import { BACKEND_HELP, checkRunUnlocked, createRunner, explainMissing, selectBackend } from '../run-context.js';
+import { BACKEND_HELP, EMBED_BACKEND_HELP, embedBackendSet, checkRunUnlocked, createRunner, explainMissing, selectBackend } from '../run-context.js';
 import { action, UserError } from '../ui/errors.js';
 import { Renderer } from '../ui/render.js';
 
@@ -17,6 +17,7 @@ interface StageOptions {
   numShards?: string;
   set?: string[];
   backend: string;
+  embedBackend?: string;
 }
 
 const DESCRIPTIONS: Record<StageName, string> = {
@@ -52,13 +53,13 @@ export function registerStageCommands(program: Command): void {
       .option('--set <key=value>', 'override one setting (repeatable)', collect)
       .option('--backend <name>', BACKEND_HELP, 'auto');
     if (name !== 'train-reader' && name !== 'score') cmd.option('--baseline', 'the has_answer baseline branch instead of iteration t');
-    if (name === 'embed') cmd.option('--shard-id <k>', 'shard to embed (0-based)', '0');
+    if (name === 'embed') cmd.option('--shard-id <k>', 'shard to embed (0-based)', '0').option('--embed-backend <name>', EMBED_BACKEND_HELP);
     if (name === 'retrieve') cmd.option('--shard-id <k>', 'shard of the questions to retrieve for (0-based; without it: all questions, or the merge of the shards)');
     if (name === 'embed' || name === 'index') cmd.option('--num-shards <n>', 'number of shards (default: embed.num_shards of the config)');
     if (name === 'retrieve') cmd.option('--num-shards <n>', 'number of question shards (default: retrieve.num_shards of the config, else 1)');
     cmd.action(action(async (opts: StageOptions) => {
       const runDir0 = opts.runDir ? resolve(opts.runDir) : undefined;
-      const config = stageConfig(opts, runDir0 ?? resolve('runs'));
+      const config = stageConfig({ ...opts, set: [...(opts.set ?? []), ...embedBackendSet(opts.embedBackend, 'embed.backend')] }, runDir0 ?? resolve('runs'));
       const runDir = runDir0 ?? resolve(join('runs', config.name));
       const numShards = intFlag(opts.numShards, '--num-shards', 1);
       if (numShards !== undefined) {

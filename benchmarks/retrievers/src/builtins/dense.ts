@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BiEncoder } from '@fidkd/bi-encoder';
+import { isEmbedBackendChoice, loadEmbedder, resolveEmbedBackend, EMBED_BACKENDS } from '@fidkd/bi-encoder';
 import type { TokenBatch } from '@fidkd/core';
 import type { Passage, RetrieverFactory } from '@fidkd/data';
 import { PassageIndex } from '@fidkd/faiss-index';
@@ -10,7 +10,8 @@ import { encodeTexts, formatRetrieverPassage, loadTokenizer } from '@fidkd/token
  * Built-in `dense`: a bi-encoder checkpoint (`checkpoint`, HF BERT or FiD Retriever layout) with its
  * `tokenizer` (default `<checkpoint>/tokenizer.json`). Passages are embedded into a new PassageIndex
  * (`factory`, default Flat), unless `index` names a saved PassageIndex directory of the same collection.
- * Options: question_maxlength (40), passage_maxlength (200), batch_size (64).
+ * Options: question_maxlength (40), passage_maxlength (200), batch_size (64), embed_backend (auto: ONNX Runtime
+ * when onnxruntime-node is installed, else tfjs; `ort` or `tfjs` by name — the same embeddings within 1e-5).
  */
 export const createDenseRetriever: RetrieverFactory = async (options, context) => {
   if (typeof options.checkpoint !== 'string') throw new Error('dense retriever: option "checkpoint" (a bi-encoder checkpoint directory) is required');
@@ -22,7 +23,9 @@ export const createDenseRetriever: RetrieverFactory = async (options, context) =
   const qLen = Number(options.question_maxlength ?? 40);
   const pLen = Number(options.passage_maxlength ?? 200);
   const batchSize = Number(options.batch_size ?? 64);
-  const model = BiEncoder.load(dir);
+  const choice = options.embed_backend ?? 'auto';
+  if (!isEmbedBackendChoice(choice)) throw new Error(`dense retriever: option "embed_backend" must be one of ${EMBED_BACKENDS.join(', ')} (got ${JSON.stringify(choice)})`);
+  const model = await loadEmbedder(dir, await resolveEmbedBackend(choice));
   let index: PassageIndex;
   if (typeof options.index === 'string') {
     index = PassageIndex.load(resolve(context.cwd, options.index));
@@ -57,8 +60,8 @@ export const createDenseRetriever: RetrieverFactory = async (options, context) =
       const q = await model.embedQuestions(await encodeTexts(tokenizer, questions.map((x) => x.question), { maxLength: qLen, kind: 'bert' }), { batchSize });
       return index.search(q, k).map((hits) => hits.map((h) => ({ id: h.id, score: h.score })));
     },
-    close() {
-      model.dispose();
+    async close() {
+      await model.dispose();
     },
   };
 };

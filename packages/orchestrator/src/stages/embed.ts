@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { BiEncoder } from '@fidkd/bi-encoder';
+import { loadEmbedder, resolveEmbedBackend } from '@fidkd/bi-encoder';
 import type { TokenBatch } from '@fidkd/core';
 import type { StageContext } from '../runner/stage-runner.js';
 import type { EmbedStageConfig } from '../pipeline.js';
@@ -11,7 +11,8 @@ import { loadStageTokenizer, passageBatch } from './text.js';
  * embed: embeds shard `shard_id` of `num_shards` of the passage collection with the iteration's retriever
  * (contiguous row ranges as FiD's generate_passage_embeddings.py splits them, so the shards concatenated are the
  * collection in order). Each shard is its own stage, runnable on its own machine
- * (`fidkd embed --shard-id K --num-shards N`).
+ * (`fidkd embed --shard-id K --num-shards N`). The engine is `embed.backend` (tfjs or ONNX Runtime: the same
+ * embeddings within 1e-5; a shard is always embedded whole by one engine, so a resumed shard is recomputed the same way).
  */
 export async function embedStage(ctx: StageContext<EmbedStageConfig>): Promise<Record<string, number>> {
   const c = ctx.config;
@@ -20,7 +21,10 @@ export async function embedStage(ctx: StageContext<EmbedStageConfig>): Promise<R
   let total = 0;
   for await (const _ of streamPassages(ctx.inputs.passages!)) total++;
   const { start, end } = shardRange(total, c.shard_id, c.num_shards);
-  const model = BiEncoder.load(ctx.inputs.retriever!);
+  // "auto": onnxruntime-node when installed; the shard's metrics record which engine ran (onnxruntime: 1 or 0)
+  const backend = await resolveEmbedBackend(c.backend ?? 'auto');
+  ctx.log(`embedding with ${backend === 'ort' ? 'ONNX Runtime (onnxruntime-node)' : 'tfjs'}${(c.backend ?? 'auto') === 'auto' ? ' (embed.backend "auto")' : ''}`);
+  const model = await loadEmbedder(ctx.inputs.retriever!, backend);
   const ids: string[] = [];
   const chunks: Float32Array[] = [];
   try {
@@ -54,8 +58,8 @@ export async function embedStage(ctx: StageContext<EmbedStageConfig>): Promise<R
       off += ch.length;
     }
     await writeShard(join(ctx.outDir, OUTPUTS.embeddings), { ids, embeddings, dimension: dim, shardId: c.shard_id, numShards: c.num_shards });
-    return { passages: ids.length, dimension: dim };
+    return { passages: ids.length, dimension: dim, onnxruntime: backend === 'ort' ? 1 : 0 };
   } finally {
-    model.dispose();
+    await model.dispose();
   }
 }
