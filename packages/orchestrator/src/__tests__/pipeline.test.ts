@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +111,24 @@ test('a stage that throws leaves no output directory and no manifest', async () 
   ).rejects.toThrow('boom');
   expect(existsSync(join(runDir, 'iter-0', 'x'))).toBe(false);
   expect(allLeftovers(runDir).filter((p) => !p.endsWith('.ckpt'))).toEqual([]);
+});
+
+test('a done stage whose mid-stage checkpoint outlived it (killed between manifest and cleanup) is skipped and cleaned', async () => {
+  const runDir = join(tmp, 'late-kill');
+  const def = { stage: 'x', iteration: 0, key: 'iter-0/x', config: {}, inputs: {}, run: async (ctx: { outDir: string }) => {
+    writeFileSync(join(ctx.outDir, 'out.txt'), 'done');
+  } };
+  await new StageRunner({ runDir }).run(def);
+  // what a SIGKILL right after the manifest was written leaves: the checkpoint dir and a temp sibling
+  mkdirSync(join(runDir, 'iter-0', 'x.ckpt'), { recursive: true });
+  writeFileSync(join(runDir, 'iter-0', 'x.ckpt', 'state.bin'), 'mid-stage');
+  mkdirSync(join(runDir, 'iter-0', 'x.tmp-99999-abc'), { recursive: true });
+  const events: OrchestratorEvent[] = [];
+  const outcome = await new StageRunner({ runDir, listeners: [(e) => events.push(e)] }).run(def);
+  expect(outcome.skipped).toBe(true);
+  expect(events.map((e) => e.type)).toEqual(['stage-clean', 'stage-skip']);
+  expect(allLeftovers(runDir)).toEqual([]);
+  expect(verifyRun(runDir)).toEqual([]);
 });
 
 interface ChildRun { events: Array<OrchestratorEvent | { type: 'result'; iterations: unknown; baseline: unknown }>; code: number | null; signal: string | null; killedInside?: boolean }

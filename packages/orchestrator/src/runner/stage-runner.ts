@@ -166,6 +166,10 @@ export class StageRunner {
     if (existing) {
       const why = manifestMismatch(dir, existing, key, inputHashes);
       if (why === undefined) {
+        // a kill between the manifest and the removal of the mid-stage checkpoint leaves it behind: the stage is done
+        const stale = [...cleanStale(dir), ...(existsSync(`${dir}.ckpt`) ? [`${dir}.ckpt`] : [])];
+        rmSync(`${dir}.ckpt`, { recursive: true, force: true });
+        if (stale.length) this.emit({ type: 'stage-clean', ...ref, removed: stale });
         this.emit({ type: 'stage-skip', ...ref, reason: 'done (manifest matches config and inputs)', metrics: existing.metrics });
         return { dir, manifest: existing, skipped: true };
       }
