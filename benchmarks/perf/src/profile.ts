@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // Per-kernel time of one training step (tf.profile), to see what dominates:
 //   node benchmarks/perf/dist/profile.js [--model bert-layer|reader|embed|retriever-step|reader-t5-small]
-//        [--backend blas|cpu|wasm|webgpu] [--small] [--top N]
+//        [--backend blas|cpu|wasm|webgpu|ort] [--small] [--top N] [--onnx FILE]
 // bert-layer (default): one BERT-base layer forward + backward; --small uses 1 x 32 tokens (the stock cpu
 // backend needs about a minute for the full 8 x 128 step). reader: one FiDReader.trainStep at the demo's
 // shapes (DEMO_READER of suites/demo-steps.ts). embed / retriever-step / reader-t5-small: the rows of the
 // retriever and reader suites (bert-base embedPassages of 8 x 200 tokens, the 2 x 4 x 200 KL step, the
 // t5-small FiD step over 10 x 200 tokens). Time spent outside kernels (the tfjs engine, the gradient
 // tape, JS loops of custom-gradient ops) is the step time minus the kernel time; `node --cpu-prof` shows it.
+// --backend ort (with --model embed): ONNX Runtime's profiler on fidkd's export of the same bert-base batch, or on
+// --onnx FILE (e.g. the embed-ort suite's torch.onnx graph); see src/ort-profile.ts.
 import * as tf from '@tensorflow/tfjs';
 import { option } from './args.js';
 import { useBackend } from './backends.js';
+import { profileOrtEmbed } from './ort-profile.js';
 import { BERT_BASE_LAYER, bertLayerStep, initBertLayer } from './bert-layer-model.js';
 import { DEMO_READER, readerStep } from './suites/demo-steps.js';
 import { embedWorkload, retrieverStepWorkload } from './suites/retriever.js';
@@ -57,6 +60,13 @@ async function main(): Promise<void> {
   };
   const make = models[model];
   if (!make) throw new Error(`--model must be one of ${Object.keys(models).join(', ')}, got ${model}`);
+  if (backend === 'ort') {
+    // ONNX Runtime's own profiler (the embedding row only: ORT runs no training step here)
+    if (model !== 'embed') throw new Error(`--backend ort profiles --model embed only, got --model ${model}`);
+    await useBackend('cpu'); // builds the model whose weights are exported
+    await profileOrtEmbed(argv.includes('--onnx') ? opt('--onnx', '') : null, top);
+    return;
+  }
   await useBackend(backend);
   const p = make();
   await p.step(); // warm-up

@@ -153,6 +153,19 @@ function editedCheckpoint(name: string, edit: (tensors: ReturnType<typeof readSa
   return dir;
 }
 
+test('spinning is on or off (off by default); anything else is refused', async () => {
+  const model = BiEncoder.create({ bert: tiny }, { seed: 4 });
+  const batch = randomBatch(3, 6, tiny.vocabSize, 2);
+  const want = await model.embedPassages(batch);
+  for (const spinning of [true, false, undefined]) {
+    const ort = await OrtEmbedder.fromBiEncoder(model, { threads: 2, spinning });
+    expect(maxAbsDiff(await ort.embedPassages(batch), want)).toBeLessThan(1e-5);
+    await ort.dispose();
+  }
+  await expect(OrtEmbedder.fromBiEncoder(model, { spinning: 'yes' as never })).rejects.toThrow(/OrtEmbedder: spinning must be true or false, got "yes"/);
+  model.dispose();
+});
+
 describe('export errors and files', () => {
   test('a misshaped tensor: error naming the file and the tensor, no ONNX file written', async () => {
     const dir = editedCheckpoint('bad-shape', (tensors) => {

@@ -4,13 +4,16 @@
  * padding trimming, streaming and progress events as BiEncoder's embedPassages / embedQuestions, and the same
  * embeddings within float32 rounding (tested against tfjs and the oracle fixtures within 1e-5).
  */
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import { BackendUnavailableError, type TokenBatch } from '@fidkd/core';
 import type { BiEncoder } from './bi-encoder.js';
 import type { BiEncoderConfig } from './config.js';
 import type { TextKind } from './embed-text.js';
 import { embedPassagesWith, embedQuestionsWith, type EmbedOptions, type EmbedPassagesOptions, type PassageSource } from './embed-stream.js';
-import { biEncoderWeights, ONNX_IO, readRetrieverWeights, retrieverOnnxBytes, type RetrieverWeights } from './onnx-export.js';
+import { biEncoderWeights, ONNX_IO, readRetrieverWeights, retrieverOnnx, type RetrieverWeights } from './onnx-export.js';
 import { batchRows, usedLength } from './token-batch.js';
 
 /** The npm package that runs the graphs, and how to install it (its install script only fetches GPU builds). */
@@ -27,7 +30,7 @@ export interface OrtSession {
   release(): Promise<void>;
 }
 export interface OrtModule {
-  InferenceSession: { create(model: Uint8Array, options: Record<string, unknown>): Promise<OrtSession> };
+  InferenceSession: { create(model: Uint8Array | string, options: Record<string, unknown>): Promise<OrtSession> };
   Tensor: new (type: 'int32', data: Int32Array, dims: readonly number[]) => OrtTensor;
 }
 
@@ -86,6 +89,13 @@ export interface OrtEmbedderOptions {
   threads?: number;
   /** ORT's graph optimisation level (default 'all': fused GELU, LayerNorm, MatMul + bias …). */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Whether ORT's worker threads busy-wait for work after a run (ORT's `session.intra_op.allow_spinning`; default
+   * false). Off by default: between runs this process tokenizes, writes shards or trains with tfjs, and an idle
+   * session's spinning threads take the cores from that work and from the other session (3× slower embedding of
+   * the demo's small batches with two sessions open, measured; no difference at bert-base sizes).
+   */
+  spinning?: boolean;
 }
 
 /** A retriever's question and passage embeddings computed by ONNX Runtime. */
@@ -128,6 +138,9 @@ export class OrtEmbedder {
     if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 0)) {
       throw new Error(`OrtEmbedder: threads must be an integer ≥ 0 (0 = ONNX Runtime's default), got ${options.threads}`);
     }
+    if (options.spinning !== undefined && typeof options.spinning !== 'boolean') {
+      throw new Error(`OrtEmbedder: spinning must be true or false, got ${JSON.stringify(options.spinning)}`);
+    }
     const sessionOptions: Record<string, unknown> = {
       executionProviders: ['cpu'],
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
@@ -135,20 +148,26 @@ export class OrtEmbedder {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       logSeverityLevel: 3,
+      extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
     };
     const sessions = new Map<boolean, OrtSession>();
+    // each graph goes to ONNX Runtime as a temporary file written chunk by chunk (views of the weights), not as
+    // one concatenated buffer: one copy of the weights less at the peak (bert-base: ~440 MB)
+    const dir = mkdtempSync(join(tmpdir(), 'fidkd-ort-'));
     try {
       for (const kind of ['passage', 'question'] as const) {
         const flags = weights.config.retriever;
         const applyMask = kind === 'question' ? flags.applyQuestionMask : flags.applyPassageMask;
         if (sessions.has(applyMask)) continue;
-        const bytes = retrieverOnnxBytes(weights, { kind });
-        // a Buffer view (no copy): a Uint8Array of ORT's realm also when ORT was loaded in another one
-        sessions.set(applyMask, await ort.InferenceSession.create(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), sessionOptions));
+        const file = join(dir, `${kind}.onnx`);
+        writeChunks(file, retrieverOnnx(weights, { kind }).chunks);
+        sessions.set(applyMask, await ort.InferenceSession.create(file, sessionOptions));
       }
     } catch (err) {
       for (const s of sessions.values()) await s.release();
       throw new Error(`OrtEmbedder: ONNX Runtime refused the graph exported from ${weights.source}: ${(err as Error).message}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
     return new OrtEmbedder(weights.config, sessions, ort);
   }
@@ -208,5 +227,18 @@ export class OrtEmbedder {
     if (this.released) return;
     this.released = true;
     for (const s of this.sessions.values()) await s.release();
+  }
+}
+
+/** Writes `chunks` one after another into a new file (a scratch file: no rename, no fsync). */
+function writeChunks(file: string, chunks: readonly Uint8Array[]): void {
+  const fd = openSync(file, 'wx');
+  try {
+    for (const c of chunks) {
+      let off = 0;
+      while (off < c.byteLength) off += writeSync(fd, c, off, c.byteLength - off);
+    }
+  } finally {
+    closeSync(fd);
   }
 }

@@ -4,7 +4,8 @@
 //     (OrtEmbedder: what the embed stage and the harness use by default when onnxruntime-node is installed);
 //   * fidkd `blas`: BiEncoder.embedPassages on tfjs with the @fidkd/tfjs-blas kernels;
 //   * the reference: the same weights in a plain-torch BERT exported by torch.onnx (python/onnx_export.py,
-//     opset 14, Debian's python3-torch), run by the same onnxruntime-node with the same session options —
+//     opset 14, Debian's python3-torch), run by the same onnxruntime-node with the same session options (2
+//     threads, optimisation 'all', no spinning) and the same batches —
 // at bert-base (8 passages × 200 real tokens, masked mean) and at the demo's retriever size (64 passages × 40
 // tokens, hidden 64, 2 layers), 2 threads each; plus the largest |difference| between the engines' embeddings
 // and the peak RSS of a fresh process per engine (src/peak-rss.ts).
@@ -44,7 +45,7 @@ export const EMBED_SIZES: Readonly<Record<'bert-base' | 'demo', Size>> = {
   demo: {
     label: 'demo_64x40',
     bert: { vocabSize: 1000, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128, maxPositionEmbeddings: 64 },
-    passages: 256, length: 40, batchSize: 64,
+    passages: 2048, length: 40, batchSize: 64, // 32 runs of 64 per rep: runs of ~5 ms each, timed together
   },
 };
 
@@ -58,7 +59,7 @@ export function embedBatch(size: Size): TokenBatch {
 }
 
 /** ONNX Runtime session options of every ORT run here (the reference's and OrtEmbedder's are the same). */
-export const ORT_OPTIONS = { threads: THREADS, graphOptimizationLevel: 'all' } as const;
+export const ORT_OPTIONS = { threads: THREADS, graphOptimizationLevel: 'all', spinning: false } as const;
 
 /** The torch.onnx reference graph of `model`'s weights, written into `dir` (needs python3-torch). */
 export function torchOnnxReference(model: BiEncoder, dir: string): { file: string; label: string } {
@@ -71,20 +72,40 @@ export function torchOnnxReference(model: BiEncoder, dir: string): { file: strin
   return { file: r.file, label: `torch ${r.torch} torch.onnx opset ${r.opset}` };
 }
 
-/** A session on the reference graph and its int64 feeds for `batch`. */
-export async function referenceRunner(ort: OrtModule, file: string, batch: TokenBatch): Promise<{ run(): Promise<Float32Array>; release(): Promise<void> }> {
+/**
+ * A session on the reference graph and its int64 feeds for `batch` in runs of `batchSize` rows (as OrtEmbedder and
+ * BiEncoder embed them); run() returns the embeddings of every row.
+ */
+export async function referenceRunner(ort: OrtModule, file: string, batch: TokenBatch, batchSize = batch.count): Promise<{ run(): Promise<Float32Array>; release(): Promise<void> }> {
   const session: OrtSession = await (ort.InferenceSession.create as unknown as (f: string, o: Record<string, unknown>) => Promise<OrtSession>)(file, {
     executionProviders: ['cpu'], graphOptimizationLevel: ORT_OPTIONS.graphOptimizationLevel, intraOpNumThreads: THREADS,
     interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: ORT_OPTIONS.spinning ? '1' : '0' } } },
   });
   const Tensor = ort.Tensor as unknown as new (type: 'int64', data: BigInt64Array, dims: readonly number[]) => unknown;
-  const dims = [batch.count, batch.length];
-  const feeds = {
-    input_ids: new Tensor('int64', BigInt64Array.from(batch.ids, (x) => BigInt(x)), dims),
-    attention_mask: new Tensor('int64', BigInt64Array.from(batch.mask, (x) => BigInt(x)), dims),
-  } as never;
+  const L = batch.length;
+  const runs: Array<Record<string, unknown>> = [];
+  for (let s = 0; s < batch.count; s += batchSize) {
+    const e = Math.min(batch.count, s + batchSize);
+    const dims = [e - s, L];
+    runs.push({
+      input_ids: new Tensor('int64', BigInt64Array.from(batch.ids.subarray(s * L, e * L), (x) => BigInt(x)), dims),
+      attention_mask: new Tensor('int64', BigInt64Array.from(batch.mask.subarray(s * L, e * L), (x) => BigInt(x)), dims),
+    });
+  }
   return {
-    run: async () => (await session.run(feeds))['embeddings']!.data as Float32Array,
+    run: async () => {
+      const parts: Float32Array[] = [];
+      for (const feeds of runs) parts.push((await session.run(feeds as never))['embeddings']!.data as Float32Array);
+      if (parts.length === 1) return parts[0]!;
+      const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+      let off = 0;
+      for (const p of parts) {
+        out.set(p, off);
+        off += p.length;
+      }
+      return out;
+    },
     release: () => session.release(),
   };
 }
@@ -101,7 +122,8 @@ export async function ortEmbedWorkload(checkpoint: string): Promise<{ step(): Pr
 /** rss-probe.js workload: a session on the torch.onnx reference file, embedding the bert-base batch. */
 export async function ortReferenceWorkload(file: string): Promise<{ step(): Promise<void>; dispose(): void }> {
   if (!file) throw new Error('embed-ort-reference needs --onnx FILE');
-  const r = await referenceRunner(await loadOnnxRuntime(), file, embedBatch(EMBED_SIZES['bert-base']));
+  const size = EMBED_SIZES['bert-base'];
+  const r = await referenceRunner(await loadOnnxRuntime(), file, embedBatch(size), size.batchSize);
   return { step: async () => void (await r.run()), dispose: () => void r.release() };
 }
 
@@ -141,7 +163,7 @@ async function measureSize(size: Size, reps: number, log: (m: string) => void, w
     try {
       const r = torchOnnxReference(model, dir);
       refFile = r.file;
-      reference = await referenceRunner(ort, r.file, batch);
+      reference = await referenceRunner(ort, r.file, batch, size.batchSize);
       refLabel = `onnxruntime-node (${r.label}, ${THREADS} threads)`;
     } catch (err) {
       refError = err instanceof Error ? err.message : String(err);
@@ -162,7 +184,9 @@ async function measureSize(size: Size, reps: number, log: (m: string) => void, w
     for (let i = 0; i < reps; i++) {
       const g = await sgemmGflops();
       if (g !== null) samples.sgemm.push(g);
-      for (const k of ['ort', 'tfjs', 'ref'] as const) {
+      // the engines' order rotates each rep: none always runs right after the sgemm sample or another engine
+      const engines = ['ort', 'tfjs', 'ref'] as const;
+      for (const k of engines.map((_, j) => engines[(i + j) % engines.length]!)) {
         const fn = runs[k];
         if (!fn) continue;
         const t0 = performance.now();
@@ -228,7 +252,7 @@ export const embedOrtSuite: Suite = {
         ratio: vsRef(value), ratio_kind: 'throughput',
         notes: `median of ${ctx.reps} interleaved reps of ${size.passages} passages x ${size.length} tokens (batch ${size.batchSize}), masked mean, ${THREADS} threads; ratio = passages/s / reference's; ${notes}${refNote}`,
       });
-      rows.push(passageRow('ort', m.ort, `fidkd's own ONNX export (@fidkd/bi-encoder OrtEmbedder), graph optimisation all`));
+      rows.push(passageRow('ort', m.ort, `fidkd's own ONNX export (@fidkd/bi-encoder OrtEmbedder), graph optimisation all, no spinning`));
       rows.push(passageRow('blas', m.tfjs, 'BiEncoder.embedPassages on tfjs cpu + @fidkd/tfjs-blas'));
       const flop = bertSequenceFlop({ layers: size.bert.numHiddenLayers, hidden: size.bert.hiddenSize, intermediate: size.bert.intermediateSize }, size.length);
       for (const [backend, v] of [['ort', m.ort], ['blas', m.tfjs], ['reference', m.ref]] as const) {
