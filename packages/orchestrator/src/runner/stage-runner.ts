@@ -161,14 +161,15 @@ export class StageRunner {
     const ref: StageRef = { stage: def.stage, iteration: def.iteration, key: def.key };
     const dir = this.dirOf(def.key);
     const { key, inputHashes } = this.keyOf(def);
+    const checkpointDir = `${dir}.ckpt`;
 
     const existing = readManifestSafe(dir);
     if (existing) {
       const why = manifestMismatch(dir, existing, key, inputHashes);
       if (why === undefined) {
         // a kill between the manifest and the removal of the mid-stage checkpoint leaves it behind: the stage is done
-        const stale = [...cleanStale(dir), ...(existsSync(`${dir}.ckpt`) ? [`${dir}.ckpt`] : [])];
-        rmSync(`${dir}.ckpt`, { recursive: true, force: true });
+        const stale = [...cleanStale(dir), ...(existsSync(checkpointDir) ? [checkpointDir] : [])];
+        rmSync(checkpointDir, { recursive: true, force: true });
         if (stale.length) this.emit({ type: 'stage-clean', ...ref, removed: stale });
         this.emit({ type: 'stage-skip', ...ref, reason: 'done (manifest matches config and inputs)', metrics: existing.metrics });
         return { dir, manifest: existing, skipped: true };
@@ -179,7 +180,6 @@ export class StageRunner {
     const removed = cleanStale(dir);
     if (removed.length) this.emit({ type: 'stage-clean', ...ref, removed });
 
-    const checkpointDir = `${dir}.ckpt`;
     const ckptKeyFile = join(checkpointDir, 'stage-key.json');
     if (existsSync(checkpointDir)) {
       let ok = false;
