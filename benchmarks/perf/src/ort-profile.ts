@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { biEncoderWeights, loadOnnxRuntime, retrieverOnnxBytes, type OrtModule } from '@fidkd/bi-encoder';
-import { EMBED_SIZES, embedBatch, embedModel, ORT_OPTIONS } from './suites/embed-ort.js';
+import { EMBED_SIZES, embedBatch, embedModel, int64Feeds, ortSessionOptions } from './suites/embed-ort.js';
 
 interface ProfileEvent {
   cat?: string;
@@ -38,17 +38,11 @@ export async function profileOrtEmbed(onnxFile: string | null, top: number): Pro
       int64 = false;
     }
     const create = ort.InferenceSession.create as unknown as (g: Uint8Array | string, o: Record<string, unknown>) => Promise<Session>;
-    const session = await create(graph, {
-      executionProviders: ['cpu'], graphOptimizationLevel: ORT_OPTIONS.graphOptimizationLevel, intraOpNumThreads: ORT_OPTIONS.threads,
-      interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3,
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-      enableProfiling: true, profileFilePrefix: join(dir, 'ort'),
-    });
-    const Tensor = ort.Tensor as unknown as new (type: string, data: unknown, dims: number[]) => unknown;
+    const session = await create(graph, { ...ortSessionOptions(), enableProfiling: true, profileFilePrefix: join(dir, 'ort') });
     const dims = [batch.count, batch.length];
     const feeds = int64
-      ? { input_ids: new Tensor('int64', BigInt64Array.from(batch.ids, (x) => BigInt(x)), dims), attention_mask: new Tensor('int64', BigInt64Array.from(batch.mask, (x) => BigInt(x)), dims) }
-      : { input_ids: new Tensor('int32', batch.ids, dims), attention_mask: new Tensor('int32', batch.mask, dims) };
+      ? int64Feeds(ort, batch)
+      : { input_ids: new ort.Tensor('int32', batch.ids, dims), attention_mask: new ort.Tensor('int32', batch.mask, dims) };
     await session.run(feeds); // warm-ups (their events are dropped below: only the last run's are counted)
     await session.run(feeds);
     const t0 = performance.now();

@@ -61,6 +61,24 @@ export function embedBatch(size: Size): TokenBatch {
 /** ONNX Runtime session options of every ORT run here (the reference's and OrtEmbedder's are the same). */
 export const ORT_OPTIONS = { threads: THREADS, graphOptimizationLevel: 'all', spinning: false } as const;
 
+/** ORT_OPTIONS as onnxruntime-node session options, for a session opened here on a graph file or bytes. */
+export function ortSessionOptions(): Record<string, unknown> {
+  return {
+    executionProviders: ['cpu'], graphOptimizationLevel: ORT_OPTIONS.graphOptimizationLevel, intraOpNumThreads: ORT_OPTIONS.threads,
+    interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: ORT_OPTIONS.spinning ? '1' : '0' } } },
+  };
+}
+
+/** int64 input_ids / attention_mask feeds of rows [start, end) of `batch` (the torch.onnx graph's input type). */
+export function int64Feeds(ort: OrtModule, batch: TokenBatch, start = 0, end = batch.count): Record<string, unknown> {
+  const Tensor = ort.Tensor as unknown as new (type: 'int64', data: BigInt64Array, dims: readonly number[]) => unknown;
+  const L = batch.length;
+  const dims = [end - start, L];
+  const int64 = (a: Int32Array) => BigInt64Array.from(a.subarray(start * L, end * L), (x) => BigInt(x));
+  return { input_ids: new Tensor('int64', int64(batch.ids), dims), attention_mask: new Tensor('int64', int64(batch.mask), dims) };
+}
+
 /** The torch.onnx reference graph of `model`'s weights, written into `dir` (needs python3-torch). */
 export function torchOnnxReference(model: BiEncoder, dir: string): { file: string; label: string } {
   if (!findTorchPython()) throw new Error('python3 with torch not found (apt-get install -y python3-torch)');
@@ -77,22 +95,9 @@ export function torchOnnxReference(model: BiEncoder, dir: string): { file: strin
  * BiEncoder embed them); run() returns the embeddings of every row.
  */
 export async function referenceRunner(ort: OrtModule, file: string, batch: TokenBatch, batchSize = batch.count): Promise<{ run(): Promise<Float32Array>; release(): Promise<void> }> {
-  const session: OrtSession = await (ort.InferenceSession.create as unknown as (f: string, o: Record<string, unknown>) => Promise<OrtSession>)(file, {
-    executionProviders: ['cpu'], graphOptimizationLevel: ORT_OPTIONS.graphOptimizationLevel, intraOpNumThreads: THREADS,
-    interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3,
-    extra: { session: { intra_op: { allow_spinning: ORT_OPTIONS.spinning ? '1' : '0' } } },
-  });
-  const Tensor = ort.Tensor as unknown as new (type: 'int64', data: BigInt64Array, dims: readonly number[]) => unknown;
-  const L = batch.length;
+  const session: OrtSession = await ort.InferenceSession.create(file, ortSessionOptions());
   const runs: Array<Record<string, unknown>> = [];
-  for (let s = 0; s < batch.count; s += batchSize) {
-    const e = Math.min(batch.count, s + batchSize);
-    const dims = [e - s, L];
-    runs.push({
-      input_ids: new Tensor('int64', BigInt64Array.from(batch.ids.subarray(s * L, e * L), (x) => BigInt(x)), dims),
-      attention_mask: new Tensor('int64', BigInt64Array.from(batch.mask.subarray(s * L, e * L), (x) => BigInt(x)), dims),
-    });
-  }
+  for (let s = 0; s < batch.count; s += batchSize) runs.push(int64Feeds(ort, batch, s, Math.min(batch.count, s + batchSize)));
   return {
     run: async () => {
       const parts: Float32Array[] = [];
